@@ -1,0 +1,24 @@
+/** What a route handler receives, and what the API is built from. */
+import type { Auth } from "../../auth/auth.ts";
+import type { Config } from "../../config.ts";
+import type { Router } from "../../http/router.ts";
+import type { Clock } from "../../models/base.ts";
+import type { UserRecord, UserStore } from "../../models/user.ts";
+
+export interface RequestContext {
+  request: Request;
+  params: Record<string, string>;
+  /** The authenticated user, set by the request guard; null when there is none. */
+  currentUser: UserRecord | null;
+}
+
+export type Handler = (context: RequestContext) => Response | Promise<Response>;
+
+export type ApiRouter = Router<Handler>;
+
+export interface ApiDeps {
+  config: Config;
+  users: UserStore;
+  auth: Auth | null;
+  clock: Clock;
+}

@@ -1,0 +1,14 @@
+/** The basic endpoints: status, stats, and the two error probes. */
+import { HttpError, json } from "../../http/responses.ts";
+import type { ApiDeps, ApiRouter } from "./context.ts";
+
+export function registerIndexRoutes(router: ApiRouter, { users }: ApiDeps): void {
+  router.add("GET", "/api/v1/status", () => json({ status: "OK" }));
+  router.add("GET", "/api/v1/stats", async () => json({ users: await users.count() }));
+  router.add("GET", "/api/v1/unauthorized", () => {
+    throw new HttpError(401, "Unauthorized");
+  });
+  router.add("GET", "/api/v1/forbidden", () => {
+    throw new HttpError(403, "Forbidden");
+  });
+}

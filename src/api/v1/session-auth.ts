@@ -1,0 +1,34 @@
+/** Session login and logout; registered only when the strategy keeps sessions. */
+import type { SessionAuth } from "../../auth/session-auth.ts";
+import { readForm } from "../../http/body.ts";
+import { type CookieOptions, serializeCookie } from "../../http/cookies.ts";
+import { HttpError, json } from "../../http/responses.ts";
+import { checkUserPassword, toPublicUser } from "../../models/user.ts";
+import type { ApiDeps, ApiRouter } from "./context.ts";
+
+export function registerSessionRoutes(router: ApiRouter, auth: SessionAuth, { users, config, clock }: ApiDeps): void {
+  const cookieOptions: CookieOptions = { path: "/", httpOnly: true, sameSite: "Lax", secure: config.cookieSecure };
+
+  router.add("POST", "/api/v1/auth_session/login", async ({ request }) => {
+    const form = await readForm(request, config.maxBodyBytes);
+    const email = form.get("email");
+    if (!email) throw new HttpError(400, "email missing");
+    const password = form.get("password");
+    if (!password) throw new HttpError(400, "password missing");
+    const candidates = await users.search({ email });
+    if (candidates.length === 0) throw new HttpError(404, "no user found for this email");
+    for (const user of candidates) {
+      if (!(await checkUserPassword(users, user, password, clock))) continue;
+      const sessionId = await auth.createSession(user.id);
+      if (sessionId === null) throw new Error("session could not be created");
+      const cookie = serializeCookie(config.sessionName, sessionId, { ...cookieOptions, maxAge: auth.cookieMaxAge() });
+      return json(toPublicUser(user), 200, { "Set-Cookie": cookie });
+    }
+    throw new HttpError(401, "wrong password");
+  });
+
+  router.add("DELETE", "/api/v1/auth_session/logout", async ({ request }) => {
+    if (!(await auth.destroySession(request))) throw new HttpError(404, "Not found");
+    return json({}, 200, { "Set-Cookie": serializeCookie(config.sessionName, "", { ...cookieOptions, maxAge: 0 }) });
+  });
+}

@@ -1,0 +1,85 @@
+/** The User endpoints. */
+import { SessionAuth } from "../../auth/session-auth.ts";
+import { readJson } from "../../http/body.ts";
+import { HttpError, json } from "../../http/responses.ts";
+import { formatTimestamp } from "../../models/base.ts";
+import { UniqueConstraintError } from "../../models/store.ts";
+import { newUser, toPublicUser } from "../../models/user.ts";
+import type { ApiDeps, ApiRouter } from "./context.ts";
+
+const NOT_FOUND = "Not found";
+const WRONG_FORMAT = "Wrong format";
+
+export function registerUserRoutes(router: ApiRouter, { users, auth, config, clock }: ApiDeps): void {
+  router.add("GET", "/api/v1/users", async () => json((await users.all()).map(toPublicUser)));
+
+  router.add("GET", "/api/v1/users/:id", async ({ params, currentUser }) => {
+    if (params.id === "me") {
+      if (!currentUser) throw new HttpError(404, NOT_FOUND);
+      return json(toPublicUser(currentUser));
+    }
+    const user = await users.get(params.id!);
+    if (!user) throw new HttpError(404, NOT_FOUND);
+    return json(toPublicUser(user));
+  });
+
+  router.add("POST", "/api/v1/users", async ({ request }) => {
+    const body = await readJson(request, config.maxBodyBytes);
+    if (!isObject(body)) throw new HttpError(400, WRONG_FORMAT);
+    const email = requiredString(body.email, "email missing");
+    const password = requiredString(body.password, "password missing");
+    const user = await newUser(
+      { email, password, first_name: optionalName(body.first_name), last_name: optionalName(body.last_name) },
+      clock,
+    );
+    try {
+      await users.save(user);
+    } catch (error) {
+      if (error instanceof UniqueConstraintError) throw new HttpError(400, "email already exists");
+      throw error;
+    }
+    return json(toPublicUser(user), 201);
+  });
+
+  router.add("PUT", "/api/v1/users/:id", async ({ request, params }) => {
+    const user = await users.get(params.id!);
+    if (!user) throw new HttpError(404, NOT_FOUND);
+    const body = await readJson(request, config.maxBodyBytes);
+    if (!isObject(body)) throw new HttpError(400, WRONG_FORMAT);
+    const firstName = optionalName(body.first_name);
+    const lastName = optionalName(body.last_name);
+    const updated = {
+      ...user,
+      first_name: firstName ?? user.first_name,
+      last_name: lastName ?? user.last_name,
+      updated_at: formatTimestamp(clock()),
+    };
+    await users.save(updated);
+    return json(toPublicUser(updated));
+  });
+
+  router.add("DELETE", "/api/v1/users/:id", async ({ params }) => {
+    const id = params.id!;
+    if (!(await users.remove(id))) throw new HttpError(404, NOT_FOUND);
+    if (auth instanceof SessionAuth) await auth.destroyUserSessions(id);
+    return json({});
+  });
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+/** Missing, null or empty: `missing`; present but not a string: the body is malformed. */
+function requiredString(value: unknown, missing: string): string {
+  if (value === undefined || value === null || value === "") throw new HttpError(400, missing);
+  if (typeof value !== "string") throw new HttpError(400, WRONG_FORMAT);
+  return value;
+}
+
+/** A name is a string, or absent (undefined / null: left as it is). */
+function optionalName(value: unknown): string | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== "string") throw new HttpError(400, WRONG_FORMAT);
+  return value;
+}

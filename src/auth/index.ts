@@ -1,0 +1,38 @@
+/** AUTH_TYPE → strategy. */
+import { Auth, type AuthOptions } from "./auth.ts";
+import { BasicAuth } from "./basic-auth.ts";
+import { SessionAuth } from "./session-auth.ts";
+import { SessionDBAuth } from "./session-db-auth.ts";
+import { SessionExpAuth } from "./session-exp-auth.ts";
+
+export const AUTH_TYPES = ["auth", "basic_auth", "session_auth", "session_exp_auth", "session_db_auth"] as const;
+export type AuthType = (typeof AUTH_TYPES)[number];
+
+export function isAuthType(value: string): value is AuthType {
+  return (AUTH_TYPES as readonly string[]).includes(value);
+}
+
+/** Paths the request guard never asks credentials for (MISSION section 4). */
+export const EXCLUDED_PATHS: readonly string[] = [
+  "/api/v1/status/",
+  "/api/v1/unauthorized/",
+  "/api/v1/forbidden/",
+  "/api/v1/auth_session/login/",
+];
+
+export function createAuth(authType: AuthType, options: AuthOptions): Auth {
+  switch (authType) {
+    case "auth":
+      return new Auth(options);
+    case "basic_auth":
+      return new BasicAuth(options);
+    case "session_auth":
+      return new SessionAuth(options);
+    case "session_exp_auth":
+      return new SessionExpAuth(options);
+    case "session_db_auth":
+      return new SessionDBAuth(options);
+  }
+}
+
+export { Auth, BasicAuth, SessionAuth, SessionDBAuth, SessionExpAuth };

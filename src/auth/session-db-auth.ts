@@ -1,0 +1,52 @@
+/** `SessionDBAuth`: sessions as UserSession records on disk, so they survive a restart. */
+import { newBaseRecord, parseTimestamp } from "../models/base.ts";
+import type { UserSessionStore } from "../models/user-session.ts";
+import type { AuthOptions } from "./auth.ts";
+import { sessionKey } from "./session-auth.ts";
+import { SessionExpAuth } from "./session-exp-auth.ts";
+
+export class SessionDBAuth extends SessionExpAuth {
+  private readonly userSessions: UserSessionStore;
+
+  constructor(options: AuthOptions) {
+    super(options);
+    if (!options.userSessions) throw new Error("session_db_auth needs a UserSession store");
+    this.userSessions = options.userSessions;
+  }
+
+  /** Stores a new UserSession; resolves with the session id once the record is on disk. */
+  override async createSession(userId: unknown = null): Promise<string | null> {
+    if (typeof userId !== "string") return null;
+    const sessionId = crypto.randomUUID();
+    await this.userSessions.save({ ...newBaseRecord(this.options.clock), user_id: userId, session_id: sessionKey(sessionId) });
+    return sessionId;
+  }
+
+  override async userIdForSessionId(sessionId: unknown = null): Promise<string | null> {
+    if (typeof sessionId !== "string") return null;
+    const [record] = await this.userSessions.search({ session_id: sessionKey(sessionId) });
+    if (!record) return null;
+    if (this.isExpired(parseTimestamp(record.created_at))) {
+      // Purge on sight; if the write fails the record is still refused.
+      await this.userSessions.remove(record.id).catch(() => {});
+      return null;
+    }
+    return record.user_id;
+  }
+
+  override async destroySession(request: Request | null | undefined = null): Promise<boolean> {
+    if (!request) return false;
+    const sessionId = this.sessionCookie(request);
+    if (sessionId === null) return false;
+    if ((await this.userIdForSessionId(sessionId)) === null) return false;
+    const records = await this.userSessions.search({ session_id: sessionKey(sessionId) });
+    for (const record of records) await this.userSessions.remove(record.id);
+    return records.length > 0;
+  }
+
+  override async destroyUserSessions(userId: string): Promise<number> {
+    const records = await this.userSessions.search({ user_id: userId });
+    await Promise.all(records.map((record) => this.userSessions.remove(record.id)));
+    return records.length;
+  }
+}

@@ -1,0 +1,31 @@
+/** `SessionExpAuth`: in-memory sessions that expire SESSION_DURATION seconds after creation. */
+import { SessionAuth, sessionKey } from "./session-auth.ts";
+
+export class SessionExpAuth extends SessionAuth {
+  get sessionDuration(): number {
+    return this.options.sessionDuration;
+  }
+
+  override async userIdForSessionId(sessionId: unknown = null): Promise<string | null> {
+    if (typeof sessionId !== "string") return null;
+    const key = sessionKey(sessionId);
+    const session = this.userIdBySessionId.get(key);
+    if (!session) return null;
+    if (this.isExpired(session.createdAt)) {
+      this.forgetSession(key);
+      return null;
+    }
+    return session.userId;
+  }
+
+  override cookieMaxAge(): number | undefined {
+    return this.sessionDuration > 0 ? this.sessionDuration : undefined;
+  }
+
+  /** Expired once `created_at + session_duration` lies before now; never when the duration is <= 0. */
+  protected isExpired(createdAtMs: number): boolean {
+    if (this.sessionDuration <= 0) return false;
+    if (!Number.isFinite(createdAtMs)) return true;
+    return createdAtMs + this.sessionDuration * 1000 < this.options.clock();
+  }
+}

@@ -1,0 +1,101 @@
+/** Environment → one typed, validated Config. Every default lives here. */
+import { dirname } from "node:path";
+import { AUTH_TYPES, type AuthType, isAuthType } from "./auth/index.ts";
+
+export interface Config {
+  host: string;
+  port: number;
+  /** null: no authentication at all. */
+  authType: AuthType | null;
+  sessionName: string;
+  /** Seconds; 0 means sessions never expire. */
+  sessionDuration: number;
+  dataDir: string;
+  /** Adds `Secure` to the session cookie. */
+  cookieSecure: boolean;
+  /** Largest request body read, in bytes; larger ones get 413. */
+  maxBodyBytes: number;
+}
+
+export const DEFAULTS = {
+  host: "0.0.0.0",
+  port: 5000,
+  sessionName: "_my_session_id",
+  maxBodyBytes: 64 * 1024,
+} as const;
+
+/** A setting that cannot be used; start-up prints the message and exits with status 2. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+export interface Runtime {
+  /** True inside a `bun build --compile` executable. */
+  compiled: boolean;
+  execPath: string;
+  cwd: string;
+}
+
+export function detectRuntime(): Runtime {
+  return { compiled: Bun.main.startsWith("/$bunfs/"), execPath: process.execPath, cwd: process.cwd() };
+}
+
+export type Env = Record<string, string | undefined>;
+
+export function loadConfig(env: Env, runtime: Runtime = detectRuntime()): Config {
+  return {
+    host: nonEmpty(env.API_HOST) ?? DEFAULTS.host,
+    port: parsePort(env.API_PORT),
+    authType: parseAuthType(env.AUTH_TYPE),
+    sessionName: parseSessionName(env.SESSION_NAME),
+    sessionDuration: parseSessionDuration(env.SESSION_DURATION),
+    dataDir: nonEmpty(env.DATA_DIR) ?? (runtime.compiled ? dirname(runtime.execPath) : runtime.cwd),
+    cookieSecure: parseFlag("COOKIE_SECURE", env.COOKIE_SECURE),
+    maxBodyBytes: parseSize("MAX_BODY_BYTES", env.MAX_BODY_BYTES, DEFAULTS.maxBodyBytes),
+  };
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === "" ? undefined : value;
+}
+
+function parsePort(value: string | undefined): number {
+  if (nonEmpty(value) === undefined) return DEFAULTS.port;
+  const port = /^\d{1,5}$/.test(value!) ? Number(value) : Number.NaN;
+  if (!(port >= 0 && port <= 65535)) throw new ConfigError(`API_PORT must be a port number from 0 to 65535, not ${JSON.stringify(value)}`);
+  return port;
+}
+
+function parseAuthType(value: string | undefined): AuthType | null {
+  if (nonEmpty(value) === undefined) return null;
+  if (isAuthType(value!)) return value;
+  throw new ConfigError(`AUTH_TYPE ${JSON.stringify(value)} is not one of: ${AUTH_TYPES.join(", ")} (or unset for no authentication)`);
+}
+
+function parseSessionName(value: string | undefined): string {
+  if (nonEmpty(value) === undefined) return DEFAULTS.sessionName;
+  if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(value!)) throw new ConfigError(`SESSION_NAME ${JSON.stringify(value)} is not a valid cookie name`);
+  return value!;
+}
+
+/** As the original: an integer, else 0; and 0 or less means sessions never expire. */
+export function parseSessionDuration(value: string | undefined): number {
+  if (value === undefined || !/^\s*[+-]?\d+\s*$/.test(value)) return 0;
+  const seconds = Number.parseInt(value, 10);
+  return seconds > 0 && Number.isSafeInteger(seconds) ? seconds : 0;
+}
+
+function parseFlag(name: string, value: string | undefined): boolean {
+  if (nonEmpty(value) === undefined) return false;
+  const lower = value!.toLowerCase();
+  if (["1", "true", "yes", "on"].includes(lower)) return true;
+  if (["0", "false", "no", "off"].includes(lower)) return false;
+  throw new ConfigError(`${name} must be 1 or 0 (true or false), not ${JSON.stringify(value)}`);
+}
+
+function parseSize(name: string, value: string | undefined, fallback: number): number {
+  if (nonEmpty(value) === undefined) return fallback;
+  const size = /^\d+$/.test(value!) ? Number(value) : Number.NaN;
+  if (!(size > 0 && Number.isSafeInteger(size))) throw new ConfigError(`${name} must be a positive number of bytes, not ${JSON.stringify(value)}`);
+  return size;
+}

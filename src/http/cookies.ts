@@ -1,0 +1,100 @@
+/** Cookie header parsing and Set-Cookie serialising (RFC 6265), in the manner of jshttp/cookie. */
+
+/** Caps how many pairs one header may contribute, so a huge header costs bounded work. */
+const MAX_COOKIE_PAIRS = 256;
+
+// RFC 6265 section 4.1.1: cookie-name is an RFC 7230 token; cookie-value is cookie-octets.
+const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const COOKIE_VALUE = /^[\x21\x23-\x2B\x2D-\x3A\x3C-\x5B\x5D-\x7E]*$/;
+const PATH_VALUE = /^[\x20-\x3A\x3C-\x7E]*$/;
+
+/**
+ * Parses a Cookie header into name → value. Never throws: pairs without `=` are skipped,
+ * the first occurrence of a name wins, `%XX` is decoded only where it decodes cleanly.
+ */
+export function parseCookies(header: string | null | undefined): Map<string, string> {
+  const cookies = new Map<string, string>();
+  if (!header) return cookies;
+  forEachPair(header, (name, rawValue) => {
+    if (!cookies.has(name)) cookies.set(name, decodeValue(rawValue));
+    return cookies.size < MAX_COOKIE_PAIRS;
+  });
+  return cookies;
+}
+
+/** The value of the first cookie called `name`, or null; the hot path, so no Map is built. */
+export function getCookie(header: string | null | undefined, name: string): string | null {
+  if (!header) return null;
+  let found: string | null = null;
+  forEachPair(header, (pairName, rawValue) => {
+    if (pairName !== name) return true;
+    found = decodeValue(rawValue);
+    return false;
+  });
+  return found;
+}
+
+/** Calls `visit` with each trimmed name and raw value until it returns false. */
+function forEachPair(header: string, visit: (name: string, rawValue: string) => boolean): void {
+  const length = header.length;
+  let index = 0;
+  let pairs = 0;
+  while (index < length && pairs < MAX_COOKIE_PAIRS) {
+    const equals = header.indexOf("=", index);
+    if (equals === -1) return;
+    let end = header.indexOf(";", index);
+    if (end === -1) end = length;
+    if (end < equals) {
+      // A pair with no `=` ("flag;"): skip it.
+      index = end + 1;
+      continue;
+    }
+    pairs += 1;
+    const name = header.slice(index, equals).trim();
+    if (name !== "" && !visit(name, header.slice(equals + 1, end))) return;
+    index = end + 1;
+  }
+}
+
+function decodeValue(raw: string): string {
+  let value = raw.trim();
+  if (value.length >= 2 && value.charCodeAt(0) === 0x22 && value.charCodeAt(value.length - 1) === 0x22) {
+    value = value.slice(1, -1);
+  }
+  if (value.indexOf("%") === -1) return value;
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}
+
+export interface CookieOptions {
+  path?: string;
+  maxAge?: number;
+  httpOnly?: boolean;
+  secure?: boolean;
+  sameSite?: "Strict" | "Lax" | "None";
+}
+
+/**
+ * Builds a Set-Cookie value. Strict: a name, value or path that could smuggle in an attribute
+ * throws at once instead of producing a header a browser would misread.
+ */
+export function serializeCookie(name: string, value: string, options: CookieOptions = {}): string {
+  if (!COOKIE_NAME.test(name)) throw new TypeError("invalid cookie name");
+  if (!COOKIE_VALUE.test(value)) throw new TypeError("invalid cookie value");
+  let cookie = `${name}=${value}`;
+  if (options.maxAge !== undefined) {
+    if (!Number.isInteger(options.maxAge)) throw new TypeError("invalid cookie maxAge");
+    cookie += `; Max-Age=${options.maxAge}`;
+  }
+  if (options.path !== undefined) {
+    if (!PATH_VALUE.test(options.path)) throw new TypeError("invalid cookie path");
+    cookie += `; Path=${options.path}`;
+  }
+  if (options.httpOnly) cookie += "; HttpOnly";
+  if (options.secure) cookie += "; Secure";
+  if (options.sameSite) cookie += `; SameSite=${options.sameSite}`;
+  return cookie;
+}

@@ -1,0 +1,102 @@
+/**
+ * The route table: method + path pattern → handler. Patterns are slash tolerant
+ * (`/users` and `/users/` are one route) and take `:name` parameters for whole segments.
+ */
+
+export type RouteMatch<H> =
+  | { kind: "found"; handler: H; params: Record<string, string> }
+  | { kind: "method-not-allowed"; allow: string[] }
+  | { kind: "not-found" };
+
+interface PatternRoute<H> {
+  segments: readonly string[];
+  handlers: Map<string, H>;
+}
+
+const NOT_FOUND = { kind: "not-found" } as const;
+
+export class Router<H> {
+  private readonly staticRoutes = new Map<string, Map<string, H>>();
+  private readonly patternRoutes: PatternRoute<H>[] = [];
+
+  add(method: string, pattern: string, handler: H): this {
+    const normalized = normalizePath(pattern);
+    const handlers = normalized.includes("/:") ? this.patternHandlers(normalized) : this.staticHandlers(normalized);
+    const upper = method.toUpperCase();
+    if (handlers.has(upper)) throw new Error(`duplicate route ${upper} ${pattern}`);
+    handlers.set(upper, handler);
+    return this;
+  }
+
+  match(method: string, path: string): RouteMatch<H> {
+    const normalized = normalizePath(path);
+    const exact = this.staticRoutes.get(normalized);
+    if (exact) return pick(exact, method, {});
+    if (this.patternRoutes.length === 0) return NOT_FOUND;
+    const segments = normalized.split("/");
+    for (const route of this.patternRoutes) {
+      const params = matchSegments(route.segments, segments);
+      if (params) return pick(route.handlers, method, params);
+    }
+    return NOT_FOUND;
+  }
+
+  private staticHandlers(path: string): Map<string, H> {
+    let handlers = this.staticRoutes.get(path);
+    if (!handlers) this.staticRoutes.set(path, (handlers = new Map()));
+    return handlers;
+  }
+
+  private patternHandlers(path: string): Map<string, H> {
+    const segments = path.split("/");
+    const same = this.patternRoutes.find((route) => route.segments.join("/") === segments.join("/"));
+    if (same) return same.handlers;
+    const route: PatternRoute<H> = { segments, handlers: new Map() };
+    this.patternRoutes.push(route);
+    return route.handlers;
+  }
+}
+
+/** One trailing slash is dropped, so a route answers with or without it. */
+export function normalizePath(path: string): string {
+  return path.length > 1 && path.endsWith("/") ? path.slice(0, -1) : path;
+}
+
+function pick<H>(handlers: Map<string, H>, method: string, params: Record<string, string>): RouteMatch<H> {
+  const handler = handlers.get(method) ?? (method === "HEAD" ? handlers.get("GET") : undefined);
+  if (handler !== undefined) return { kind: "found", handler, params };
+  return { kind: "method-not-allowed", allow: allowedMethods(handlers) };
+}
+
+/** What Flask lists in `Allow`: the routes' methods, HEAD with GET, and OPTIONS. */
+function allowedMethods<H>(handlers: Map<string, H>): string[] {
+  const allow = [...handlers.keys()];
+  if (handlers.has("GET") && !handlers.has("HEAD")) allow.push("HEAD");
+  allow.push("OPTIONS");
+  return allow;
+}
+
+function matchSegments(pattern: readonly string[], segments: readonly string[]): Record<string, string> | null {
+  if (pattern.length !== segments.length) return null;
+  const params: Record<string, string> = Object.create(null);
+  for (let i = 0; i < pattern.length; i++) {
+    const expected = pattern[i]!;
+    const actual = segments[i]!;
+    if (expected.startsWith(":")) {
+      if (actual === "") return null;
+      params[expected.slice(1)] = decodeSegment(actual);
+    } else if (expected !== actual) {
+      return null;
+    }
+  }
+  return params;
+}
+
+function decodeSegment(segment: string): string {
+  if (segment.indexOf("%") === -1) return segment;
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * Password hashing behind two functions. New hashes are argon2id; records written by the
+ * original program hold a lowercase hex SHA-256 and keep working until they are upgraded.
+ */
+import { timingSafeEqual } from "node:crypto";
+
+/** OWASP Password Storage Cheat Sheet minimum for argon2id: 19 MiB, 2 iterations, 1 lane. */
+export const ARGON2_OPTIONS = { algorithm: "argon2id", memoryCost: 19456, timeCost: 2 } as const;
+
+const LEGACY_SHA256 = /^[0-9a-f]{64}$/;
+
+export interface PasswordCheck {
+  valid: boolean;
+  /** The stored hash is weaker than today's: store a new one after this successful check. */
+  needsRehash: boolean;
+}
+
+export function hashPassword(password: string): Promise<string> {
+  return Bun.password.hash(password, ARGON2_OPTIONS);
+}
+
+export async function verifyPassword(password: string, stored: string | null | undefined): Promise<PasswordCheck> {
+  if (typeof stored !== "string" || stored === "") return { valid: false, needsRehash: false };
+  if (LEGACY_SHA256.test(stored)) {
+    const digest = new Bun.CryptoHasher("sha256").update(password).digest();
+    const valid = timingSafeEqual(digest, Buffer.from(stored, "hex"));
+    return { valid, needsRehash: valid };
+  }
+  if (!stored.startsWith("$argon2") && !stored.startsWith("$2")) return { valid: false, needsRehash: false };
+  try {
+    const valid = await Bun.password.verify(password, stored);
+    return { valid, needsRehash: valid && !stored.startsWith("$argon2id$") };
+  } catch {
+    // Bun throws on a malformed hash; a damaged record simply does not match.
+    return { valid: false, needsRehash: false };
+  }
+}
+
+/** The original program's hash, for reading and writing its files. */
+export function legacySha256(password: string): string {
+  return new Bun.CryptoHasher("sha256").update(password).digest("hex");
+}

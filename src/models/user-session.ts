@@ -1,0 +1,15 @@
+/** The UserSession model of session_db_auth: one record per live session. */
+import type { BaseRecord } from "./base.ts";
+import { JsonFileStore, type RecordStore } from "./store.ts";
+
+export interface UserSessionRecord extends BaseRecord {
+  user_id: string;
+  /** SHA-256 (hex) of the cookie value: a leaked file opens no session. */
+  session_id: string;
+}
+
+export type UserSessionStore = RecordStore<UserSessionRecord>;
+
+export function openUserSessionStore(dataDir: string): JsonFileStore<UserSessionRecord> {
+  return JsonFileStore.open<UserSessionRecord>({ model: "UserSession", dataDir, indexes: ["session_id", "user_id"] });
+}

@@ -1,0 +1,71 @@
+/** The User model: stored fields as in the original's `.db_User.json`, and its public JSON. */
+import { type BaseRecord, type Clock, formatTimestamp, newBaseRecord } from "./base.ts";
+import { hashPassword, verifyPassword } from "./password.ts";
+import { JsonFileStore, type RecordStore } from "./store.ts";
+
+export interface UserRecord extends BaseRecord {
+  email: string | null;
+  /** argon2id PHC string, or the original's hex SHA-256; never leaves the server. */
+  _password: string | null;
+  first_name: string | null;
+  last_name: string | null;
+}
+
+export interface PublicUser {
+  id: string;
+  email: string | null;
+  first_name: string | null;
+  last_name: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export type UserStore = RecordStore<UserRecord>;
+
+export function openUserStore(dataDir: string): JsonFileStore<UserRecord> {
+  return JsonFileStore.open<UserRecord>({ model: "User", dataDir, unique: ["email"] });
+}
+
+/** `to_json()`: every attribute but the private ones (those starting with `_`). */
+export function toPublicUser(user: UserRecord): PublicUser {
+  const visible: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(user)) {
+    if (!key.startsWith("_")) visible[key] = value;
+  }
+  const { id, email = null, first_name = null, last_name = null, created_at, updated_at } = visible as Partial<PublicUser>;
+  return { ...visible, id: id!, email, first_name, last_name, created_at: created_at!, updated_at: updated_at! };
+}
+
+export interface NewUser {
+  email: string;
+  password: string;
+  first_name?: string | null;
+  last_name?: string | null;
+}
+
+export async function newUser(input: NewUser, clock: Clock): Promise<UserRecord> {
+  return {
+    ...newBaseRecord(clock),
+    email: input.email,
+    _password: await hashPassword(input.password),
+    first_name: input.first_name ?? null,
+    last_name: input.last_name ?? null,
+  };
+}
+
+/**
+ * `is_valid_password`, plus the upgrade of an old hash: after a successful check against a
+ * SHA-256 record, the record is re-saved with argon2id.
+ */
+export async function checkUserPassword(users: UserStore, user: UserRecord, password: unknown, clock: Clock): Promise<boolean> {
+  if (typeof password !== "string") return false;
+  const { valid, needsRehash } = await verifyPassword(password, user._password);
+  if (valid && needsRehash) {
+    const current = await users.get(user.id);
+    // Upgrade only if nobody changed the record meanwhile; a failed upgrade is retried next login.
+    if (current && current._password === user._password) {
+      await users.save({ ...current, _password: await hashPassword(password), updated_at: formatTimestamp(clock()) }).catch(() => {});
+    }
+  }
+  return valid;
+}

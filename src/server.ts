@@ -1,0 +1,197 @@
+/** The application: request guard → router → error mapping → access log, served by Bun.serve. */
+import { accessSync, constants, statSync } from "node:fs";
+import { registerIndexRoutes } from "./api/v1/index.ts";
+import type { ApiDeps, ApiRouter, Handler } from "./api/v1/context.ts";
+import { registerSessionRoutes } from "./api/v1/session-auth.ts";
+import { registerUserRoutes } from "./api/v1/users.ts";
+import { type Auth, createAuth, EXCLUDED_PATHS } from "./auth/index.ts";
+import { SessionAuth } from "./auth/session-auth.ts";
+import { ConfigError, type Config } from "./config.ts";
+import { HttpError, html, jsonError, METHOD_NOT_ALLOWED_PAGE } from "./http/responses.ts";
+import { Router } from "./http/router.ts";
+import { type Clock, systemClock } from "./models/base.ts";
+import { StoreWriteError } from "./models/store.ts";
+import { openUserStore, type UserStore } from "./models/user.ts";
+import { openUserSessionStore, type UserSessionStore } from "./models/user-session.ts";
+
+export interface Logger {
+  info(line: string): void;
+  error(line: string): void;
+}
+
+export const consoleLogger: Logger = {
+  info: (line) => console.log(line),
+  error: (line) => console.error(line),
+};
+
+export const silentLogger: Logger = { info: () => {}, error: () => {} };
+
+export interface AppOptions {
+  clock?: Clock;
+  logger?: Logger;
+}
+
+const API_PREFIX = "/api/v1/";
+const CORS_ALLOWED_HEADERS = "Authorization, Content-Type";
+
+export class App {
+  readonly router: ApiRouter = new Router<Handler>();
+  readonly auth: Auth | null;
+  private readonly logger: Logger;
+
+  private constructor(
+    readonly config: Config,
+    readonly users: UserStore,
+    private readonly userSessions: UserSessionStore | null,
+    options: AppOptions,
+  ) {
+    const clock = options.clock ?? systemClock;
+    this.logger = options.logger ?? consoleLogger;
+    this.auth = config.authType
+      ? createAuth(config.authType, {
+          users,
+          userSessions: userSessions ?? undefined,
+          sessionName: config.sessionName,
+          sessionDuration: config.sessionDuration,
+          clock,
+        })
+      : null;
+    const deps: ApiDeps = { config, users, auth: this.auth, clock };
+    registerIndexRoutes(this.router, deps);
+    registerUserRoutes(this.router, deps);
+    if (this.auth instanceof SessionAuth) registerSessionRoutes(this.router, this.auth, deps);
+  }
+
+  /** Opens the data files (StoreLoadError if one is unusable) and builds the routes. */
+  static create(config: Config, options: AppOptions = {}): App {
+    const users = openUserStore(config.dataDir);
+    const userSessions = config.authType === "session_db_auth" ? openUserSessionStore(config.dataDir) : null;
+    return new App(config, users, userSessions, options);
+  }
+
+  /** Answers one request; never throws. */
+  async handle(request: Request): Promise<Response> {
+    const started = performance.now();
+    const path = pathnameOf(request.url);
+    let response: Response;
+    try {
+      response = await this.dispatch(request, path);
+    } catch (error) {
+      response = this.errorResponse(error);
+    }
+    if (path.startsWith(API_PREFIX)) response.headers.set("Access-Control-Allow-Origin", "*");
+    this.logger.info(`${request.method} ${path} ${response.status} ${(performance.now() - started).toFixed(1)}ms`);
+    return response;
+  }
+
+  private async dispatch(request: Request, path: string): Promise<Response> {
+    const method = request.method;
+    // A CORS preflight carries no credentials, so it is answered before the guard.
+    if (method === "OPTIONS") return this.options(path);
+    let currentUser = null;
+    const auth = this.auth;
+    if (auth && auth.requireAuth(path, EXCLUDED_PATHS)) {
+      if (auth.authorizationHeader(request) === null && auth.sessionCookie(request) === null) {
+        throw new HttpError(401, "Unauthorized");
+      }
+      currentUser = await auth.currentUser(request);
+      if (!currentUser) throw new HttpError(403, "Forbidden");
+    }
+    const match = this.router.match(method, path);
+    if (match.kind === "not-found") throw new HttpError(404, "Not found");
+    if (match.kind === "method-not-allowed") {
+      return html(METHOD_NOT_ALLOWED_PAGE, 405, { Allow: match.allow.join(", ") });
+    }
+    return match.handler({ request, params: match.params, currentUser });
+  }
+
+  private options(path: string): Response {
+    const match = this.router.match("OPTIONS", path);
+    if (match.kind !== "method-not-allowed") return jsonError(404, "Not found");
+    const allow = match.allow.join(", ");
+    return new Response(null, {
+      status: 200,
+      headers: { Allow: allow, "Access-Control-Allow-Methods": allow, "Access-Control-Allow-Headers": CORS_ALLOWED_HEADERS },
+    });
+  }
+
+  private errorResponse(error: unknown): Response {
+    if (error instanceof HttpError) return jsonError(error.status, error.message, error.headers);
+    if (error instanceof StoreWriteError) {
+      this.logger.error(`storage error: ${error.message}`);
+      return jsonError(500, "Storage error: the change was not saved");
+    }
+    this.logger.error(`internal error: ${error instanceof Error ? error.message : String(error)}`);
+    return jsonError(500, "Internal server error");
+  }
+
+  /** Waits for every pending write. */
+  async close(): Promise<void> {
+    await Promise.all([this.users.close(), this.userSessions?.close()]);
+  }
+}
+
+/** The path of an absolute request URL, without parsing the whole URL. */
+export function pathnameOf(url: string): string {
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  if (start === -1) return "/";
+  const query = url.indexOf("?", start);
+  const hash = url.indexOf("#", start);
+  const end = query === -1 ? (hash === -1 ? url.length : hash) : query;
+  return url.slice(start, end);
+}
+
+/** Start-up refuses a data folder it could not write to, rather than fail on the first write. */
+export function checkDataDir(dataDir: string): void {
+  let isDirectory = false;
+  try {
+    isDirectory = statSync(dataDir).isDirectory();
+  } catch {
+    throw new ConfigError(`DATA_DIR ${dataDir} does not exist`);
+  }
+  if (!isDirectory) throw new ConfigError(`DATA_DIR ${dataDir} is not a folder`);
+  try {
+    accessSync(dataDir, constants.W_OK);
+  } catch {
+    throw new ConfigError(`DATA_DIR ${dataDir} is not writable`);
+  }
+}
+
+export interface RunningServer {
+  app: App;
+  server: ReturnType<typeof Bun.serve>;
+  url: string;
+  /** Stops accepting, finishes in-flight requests, flushes storage. */
+  stop(): Promise<void>;
+}
+
+export function startServer(config: Config, options: AppOptions = {}): RunningServer {
+  checkDataDir(config.dataDir);
+  const app = App.create(config, options);
+  const logger = options.logger ?? consoleLogger;
+  let server: ReturnType<typeof Bun.serve>;
+  try {
+    server = Bun.serve({
+      hostname: config.host,
+      port: config.port,
+      development: false,
+      // Our reader answers 413 JSON at maxBodyBytes; this is only the backstop for huge bodies.
+      maxRequestBodySize: Math.max(config.maxBodyBytes * 4, 1024 * 1024),
+      fetch: (request) => app.handle(request),
+      error: () => jsonError(500, "Internal server error"),
+    });
+  } catch (error) {
+    throw new ConfigError(`cannot listen on ${config.host}:${config.port}: ${(error as Error).message}`);
+  }
+  const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${server.port}`;
+  logger.info(`session-auth listening on ${url} (auth: ${config.authType ?? "none"}, data: ${config.dataDir})`);
+  return {
+    app,
+    server,
+    url,
+    async stop() {
+      await server.stop();
+      await app.close();
+    },
+  };
+}
