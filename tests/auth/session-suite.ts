@@ -1,0 +1,137 @@
+/** One suite of SessionAuth behaviours (main_1, main_2, main_4, destroy_session), run against each session strategy. */
+import { describe, expect, test } from "bun:test";
+import type { AuthOptions } from "../../src/auth/auth.ts";
+import type { SessionAuth } from "../../src/auth/session-auth.ts";
+import { openUserStore } from "../../src/models/user.ts";
+import { openUserSessionStore } from "../../src/models/user-session.ts";
+import { FakeClock, legacyUser, tempDir } from "../helpers.ts";
+
+export type SessionStrategy = new (options: AuthOptions) => SessionAuth;
+
+export function sessionOptions(dataDir = tempDir(), overrides: Partial<AuthOptions> = {}): AuthOptions {
+  return {
+    users: openUserStore(dataDir),
+    userSessions: openUserSessionStore(dataDir),
+    sessionName: "_my_session_id",
+    sessionDuration: 0,
+    clock: new FakeClock().read,
+    ...overrides,
+  };
+}
+
+const withCookie = (value: string) => new Request("http://127.0.0.1/", { headers: { Cookie: `_my_session_id=${value}` } });
+
+export function sessionSuite(name: string, Strategy: SessionStrategy): void {
+  describe(`${name}: sessions`, () => {
+    test("createSession refuses anything but a string (main_1)", async () => {
+      const auth = new Strategy(sessionOptions());
+      expect(await auth.createSession(null)).toBeNull();
+      expect(await auth.createSession(undefined)).toBeNull();
+      expect(await auth.createSession(89)).toBeNull();
+      expect(await auth.createSession({})).toBeNull();
+    });
+
+    test("createSession gives a fresh UUID v4 per call, several per user (main_1)", async () => {
+      const auth = new Strategy(sessionOptions());
+      const first = await auth.createSession("abcde");
+      const second = await auth.createSession("fghij");
+      const third = await auth.createSession("abcde");
+      for (const id of [first, second, third]) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      expect(new Set([first, second, third]).size).toBe(3);
+      expect(await auth.userIdForSessionId(first)).toBe("abcde");
+      expect(await auth.userIdForSessionId(second)).toBe("fghij");
+      expect(await auth.userIdForSessionId(third)).toBe("abcde");
+    });
+
+    test("userIdForSessionId is null unless a known string (main_2)", async () => {
+      const auth = new Strategy(sessionOptions());
+      await auth.createSession("abcde");
+      expect(await auth.userIdForSessionId(null)).toBeNull();
+      expect(await auth.userIdForSessionId(89)).toBeNull();
+      expect(await auth.userIdForSessionId("doesntexist")).toBeNull();
+    });
+
+    test("currentUser follows the cookie to the user (main_4)", async () => {
+      const options = sessionOptions();
+      const user = legacyUser("bobsession@hbtn.io", "fake pwd");
+      await options.users.save(user);
+      const auth = new Strategy(options);
+      const sessionId = (await auth.createSession(user.id))!;
+      expect(await auth.currentUser(new Request("http://127.0.0.1/"))).toBeNull();
+      expect(await auth.currentUser(withCookie("Holberton"))).toBeNull();
+      expect((await auth.currentUser(withCookie(sessionId)))?.id).toBe(user.id);
+      expect(await auth.currentUser(null)).toBeNull();
+    });
+
+    test("a session whose user is gone yields no user", async () => {
+      const auth = new Strategy(sessionOptions());
+      const sessionId = (await auth.createSession("no-such-user"))!;
+      expect(await auth.currentUser(withCookie(sessionId))).toBeNull();
+    });
+
+    test("destroySession: false without request, cookie or session; else true, once", async () => {
+      const auth = new Strategy(sessionOptions());
+      const sessionId = (await auth.createSession("abcde"))!;
+      const other = (await auth.createSession("abcde"))!;
+      expect(await auth.destroySession(null)).toBe(false);
+      expect(await auth.destroySession(new Request("http://127.0.0.1/"))).toBe(false);
+      expect(await auth.destroySession(withCookie("doesntexist"))).toBe(false);
+      expect(await auth.destroySession(withCookie(sessionId))).toBe(true);
+      expect(await auth.userIdForSessionId(sessionId)).toBeNull();
+      expect(await auth.destroySession(withCookie(sessionId))).toBe(false);
+      expect(await auth.userIdForSessionId(other)).toBe("abcde");
+    });
+
+    test("destroyUserSessions ends every session of one user only", async () => {
+      const auth = new Strategy(sessionOptions());
+      const a1 = (await auth.createSession("a"))!;
+      const a2 = (await auth.createSession("a"))!;
+      const b1 = (await auth.createSession("b"))!;
+      expect(await auth.destroyUserSessions("a")).toBe(2);
+      expect(await auth.userIdForSessionId(a1)).toBeNull();
+      expect(await auth.userIdForSessionId(a2)).toBeNull();
+      expect(await auth.userIdForSessionId(b1)).toBe("b");
+      expect(await auth.destroyUserSessions("a")).toBe(0);
+    });
+
+    test("the session id itself is not what is kept", async () => {
+      const auth = new Strategy(sessionOptions());
+      const sessionId = (await auth.createSession("abcde"))!;
+      expect([...auth.userIdBySessionId.keys()]).not.toContain(sessionId);
+    });
+  });
+}
+
+/** Expiry, for the strategies that honour SESSION_DURATION (main of task 9). */
+export function expirySuite(name: string, Strategy: SessionStrategy): void {
+  describe(`${name}: expiry`, () => {
+    test("a session lives SESSION_DURATION seconds, then yields no user", async () => {
+      const clock = new FakeClock();
+      const auth = new Strategy(sessionOptions(tempDir(), { sessionDuration: 60, clock: clock.read }));
+      const sessionId = (await auth.createSession("abcde"))!;
+      clock.advance(10);
+      expect(await auth.userIdForSessionId(sessionId)).toBe("abcde");
+      clock.advance(50);
+      expect(await auth.userIdForSessionId(sessionId)).toBe("abcde");
+      clock.advance(1);
+      expect(await auth.userIdForSessionId(sessionId)).toBeNull();
+      clock.advance(-61);
+      expect(await auth.userIdForSessionId(sessionId)).toBeNull(); // purged, not merely hidden
+    });
+
+    test("a duration of 0 or less never expires", async () => {
+      for (const sessionDuration of [0, -5]) {
+        const clock = new FakeClock();
+        const auth = new Strategy(sessionOptions(tempDir(), { sessionDuration, clock: clock.read }));
+        const sessionId = (await auth.createSession("abcde"))!;
+        clock.advance(10 * 365 * 86400);
+        expect(await auth.userIdForSessionId(sessionId)).toBe("abcde");
+      }
+    });
+
+    test("the cookie carries Max-Age when sessions expire", () => {
+      expect(new Strategy(sessionOptions(tempDir(), { sessionDuration: 60 })).cookieMaxAge()).toBe(60);
+      expect(new Strategy(sessionOptions(tempDir(), { sessionDuration: 0 })).cookieMaxAge()).toBeUndefined();
+    });
+  });
+}

@@ -1,0 +1,61 @@
+import { describe, expect, test } from "bun:test";
+import { ConfigError, loadConfig, parseSessionDuration } from "../src/config.ts";
+
+const source = { compiled: false, execPath: "/opt/bun/bin/bun", cwd: "/srv/here" };
+const compiled = { compiled: true, execPath: "/opt/app/session-auth", cwd: "/somewhere/else" };
+
+describe("loadConfig", () => {
+  test("defaults", () => {
+    expect(loadConfig({}, source)).toEqual({
+      host: "0.0.0.0",
+      port: 5000,
+      authType: null,
+      sessionName: "_my_session_id",
+      sessionDuration: 0,
+      dataDir: "/srv/here",
+      cookieSecure: false,
+      maxBodyBytes: 65536,
+    });
+  });
+
+  test("the compiled executable keeps its data next to itself", () => {
+    expect(loadConfig({}, compiled).dataDir).toBe("/opt/app");
+    expect(loadConfig({ DATA_DIR: "/data" }, compiled).dataDir).toBe("/data");
+  });
+
+  test("every variable is read", () => {
+    const config = loadConfig(
+      { API_HOST: "127.0.0.1", API_PORT: "8080", AUTH_TYPE: "session_db_auth", SESSION_NAME: "sid", SESSION_DURATION: "60", COOKIE_SECURE: "1", MAX_BODY_BYTES: "1024" },
+      source,
+    );
+    expect(config).toMatchObject({ host: "127.0.0.1", port: 8080, authType: "session_db_auth", sessionName: "sid", sessionDuration: 60, cookieSecure: true, maxBodyBytes: 1024 });
+  });
+
+  test("every AUTH_TYPE is accepted; empty means none", () => {
+    for (const type of ["auth", "basic_auth", "session_auth", "session_exp_auth", "session_db_auth"]) {
+      expect(loadConfig({ AUTH_TYPE: type }, source).authType as string).toBe(type);
+    }
+    expect(loadConfig({ AUTH_TYPE: "" }, source).authType).toBeNull();
+  });
+
+  const refused: [Record<string, string>, RegExp][] = [
+    [{ AUTH_TYPE: "magic" }, /AUTH_TYPE "magic" is not one of: auth, basic_auth, session_auth, session_exp_auth, session_db_auth/],
+    [{ API_PORT: "http" }, /API_PORT/],
+    [{ API_PORT: "70000" }, /API_PORT/],
+    [{ API_PORT: "-1" }, /API_PORT/],
+    [{ SESSION_NAME: "bad name" }, /SESSION_NAME/],
+    [{ COOKIE_SECURE: "maybe" }, /COOKIE_SECURE/],
+    [{ MAX_BODY_BYTES: "0" }, /MAX_BODY_BYTES/],
+  ];
+  for (const [env, message] of refused) {
+    test(`refuses ${JSON.stringify(env)}`, () => {
+      expect(() => loadConfig(env, source)).toThrow(ConfigError);
+      expect(() => loadConfig(env, source)).toThrow(message);
+    });
+  }
+});
+
+test("SESSION_DURATION: an integer, else 0; 0 or less never expires", () => {
+  const cases: [string | undefined, number][] = [[undefined, 0], ["", 0], ["60", 60], [" 60 ", 60], ["+5", 5], ["-5", 0], ["0", 0], ["1.5", 0], ["abc", 0], ["99999999999999999999", 0]];
+  for (const [value, expected] of cases) expect([value, parseSessionDuration(value)]).toEqual([value, expected]);
+});

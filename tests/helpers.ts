@@ -1,0 +1,101 @@
+/** Shared test fixtures: throwaway data folders, apps built in-process, a clock tests can move. */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll } from "bun:test";
+import { type Config, loadConfig } from "../src/config.ts";
+import { legacySha256 } from "../src/models/password.ts";
+import { openUserStore, type UserRecord } from "../src/models/user.ts";
+import { App, silentLogger } from "../src/server.ts";
+
+const created: string[] = [];
+afterAll(() => {
+  for (const dir of created.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A new empty folder, removed after the test file. */
+export function tempDir(prefix = "session-auth-"): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  created.push(dir);
+  return dir;
+}
+
+export class FakeClock {
+  constructor(public now = Date.UTC(2017, 9, 16, 4, 23, 4)) {}
+  readonly read = () => this.now;
+  advance(seconds: number): void {
+    this.now += seconds * 1000;
+  }
+}
+
+export function testConfig(env: Record<string, string> = {}, dataDir = tempDir()): Config {
+  return loadConfig({ API_HOST: "127.0.0.1", API_PORT: "0", DATA_DIR: dataDir, ...env }, { compiled: false, execPath: "", cwd: dataDir });
+}
+
+export function testApp(env: Record<string, string> = {}, options: { dataDir?: string; clock?: FakeClock } = {}): App {
+  return App.create(testConfig(env, options.dataDir ?? tempDir()), { clock: options.clock?.read, logger: silentLogger });
+}
+
+/** A user record written as the original program wrote them: SHA-256 password, `T` timestamps. */
+export function legacyUser(email: string, password: string, id = crypto.randomUUID()): UserRecord {
+  return {
+    id,
+    created_at: "2017-10-16T04:23:04",
+    updated_at: "2017-10-16T04:23:04",
+    email,
+    _password: legacySha256(password),
+    first_name: null,
+    last_name: null,
+  };
+}
+
+/** Writes users to `.db_User.json` in `dataDir` through the store. */
+export async function seedUsers(dataDir: string, users: UserRecord[]): Promise<void> {
+  const store = openUserStore(dataDir);
+  for (const user of users) await store.save(user);
+  await store.close();
+}
+
+export function basicHeader(email: string, password: string): string {
+  return `Basic ${Buffer.from(`${email}:${password}`).toString("base64")}`;
+}
+
+export interface Call {
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string | FormData;
+  json?: unknown;
+  form?: Record<string, string>;
+}
+
+/** Sends one request to an in-process app and returns status, headers and the parsed body. */
+export async function call(app: App, path: string, options: Call = {}) {
+  const headers = new Headers(options.headers);
+  let body: string | FormData | undefined = options.body;
+  if (options.json !== undefined) {
+    headers.set("content-type", "application/json");
+    body = JSON.stringify(options.json);
+  }
+  if (options.form) {
+    headers.set("content-type", "application/x-www-form-urlencoded");
+    body = new URLSearchParams(options.form).toString();
+  }
+  const method = options.method ?? (body === undefined ? "GET" : "POST");
+  const response = await app.handle(new Request(`http://127.0.0.1${path}`, { method, headers, body }));
+  const text = await response.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: response.status, headers: response.headers, text, json: json as any };
+}
+
+/** The session id a login response set. */
+export function sessionIdFrom(headers: Headers, name = "_my_session_id"): string {
+  const cookie = headers.get("set-cookie") ?? "";
+  const match = new RegExp(`^${name}=([^;]*)`).exec(cookie);
+  if (!match) throw new Error(`no ${name} cookie in ${JSON.stringify(cookie)}`);
+  return match[1]!;
+}
