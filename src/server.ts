@@ -175,6 +175,9 @@ export function startServer(config: Config, options: AppOptions = {}): RunningSe
       hostname: config.host,
       port: config.port,
       development: false,
+      // Production mode would otherwise share the port with another process (SO_REUSEPORT),
+      // silently splitting traffic between two servers instead of refusing to start.
+      reusePort: false,
       // Our reader answers 413 JSON at maxBodyBytes; this is only the backstop for huge bodies.
       maxRequestBodySize: Math.max(config.maxBodyBytes * 4, 1024 * 1024),
       fetch: (request) => app.handle(request),

@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { readBodyBytes, readForm, readJson } from "../../src/http/body.ts";
 import { HttpError } from "../../src/http/responses.ts";
 
-const post = (body: BodyInit | null, headers: Record<string, string> = {}) => new Request("http://127.0.0.1/x", { method: "POST", body, headers });
+const post = (body: RequestInit["body"], headers: Record<string, string> = {}) => new Request("http://127.0.0.1/x", { method: "POST", body, headers });
 
 describe("readBodyBytes", () => {
   test("refuses a declared length over the limit without reading", async () => {

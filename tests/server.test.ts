@@ -1,0 +1,111 @@
+import { describe, expect, test } from "bun:test";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { ConfigError } from "../src/config.ts";
+import { StoreLoadError } from "../src/models/store.ts";
+import { checkDataDir, pathnameOf, silentLogger, startServer } from "../src/server.ts";
+import { tempDir, testConfig } from "./helpers.ts";
+
+const main = join(import.meta.dir, "..", "src", "main.ts");
+
+test("pathnameOf takes the path of an absolute URL", () => {
+  expect(pathnameOf("http://127.0.0.1:5000/api/v1/status?x=1")).toBe("/api/v1/status");
+  expect(pathnameOf("http://h/a/b/#frag")).toBe("/a/b/");
+  expect(pathnameOf("http://h")).toBe("/");
+  expect(pathnameOf("http://h/?q=/x")).toBe("/");
+});
+
+describe("checkDataDir", () => {
+  test("refuses a missing folder or a file", () => {
+    expect(() => checkDataDir("/nonexistent/session-auth")).toThrow(ConfigError);
+    const file = join(tempDir(), "file");
+    writeFileSync(file, "");
+    expect(() => checkDataDir(file)).toThrow(/not a folder/);
+    expect(() => checkDataDir(tempDir())).not.toThrow();
+  });
+});
+
+describe("through a real socket on 127.0.0.1", () => {
+  test("serves, logs one line per request without secrets, and stops", async () => {
+    const lines: string[] = [];
+    const running = startServer(testConfig({ AUTH_TYPE: "session_auth" }), { logger: { info: (l) => lines.push(l), error: (l) => lines.push(l) } });
+    try {
+      expect(running.url).toStartWith("http://127.0.0.1:");
+      const status = await fetch(`${running.url}/api/v1/status`);
+      expect(status.status).toBe(200);
+      expect(await status.json()).toEqual({ status: "OK" });
+      await fetch(`${running.url}/api/v1/users?token=secret-query`, { headers: { Cookie: "_my_session_id=secret-cookie", Authorization: "Basic c2VjcmV0" } });
+      await fetch(`${running.url}/api/v1/auth_session/login`, { method: "POST", body: new URLSearchParams({ email: "a@b", password: "secret-password" }) });
+    } finally {
+      await running.stop();
+    }
+    expect(lines[0]).toMatch(/^session-auth listening on http:\/\/127\.0\.0\.1:\d+ \(auth: session_auth, data: .+\)$/);
+    expect(lines).toContain(lines.find((l) => /^GET \/api\/v1\/status 200 \d+\.\dms$/.test(l))!);
+    expect(lines.some((l) => /^GET \/api\/v1\/users 403 /.test(l))).toBe(true);
+    const all = lines.join("\n");
+    for (const secret of ["secret-query", "secret-cookie", "c2VjcmV0", "secret-password"]) expect(all).not.toContain(secret);
+  });
+
+  test("a body over the limit is refused with a JSON 413 over the wire", async () => {
+    const running = startServer(testConfig({ MAX_BODY_BYTES: "1024" }), { logger: silentLogger });
+    try {
+      const response = await fetch(`${running.url}/api/v1/users`, { method: "POST", headers: { "content-type": "application/json" }, body: "x".repeat(100_000) });
+      expect(response.status).toBe(413);
+      expect(await response.json()).toEqual({ error: "Request body too large" });
+      expect((await fetch(`${running.url}/api/v1/status`)).status).toBe(200);
+    } finally {
+      await running.stop();
+    }
+  });
+
+  test("a port in use is a configuration error", () => {
+    const first = startServer(testConfig(), { logger: silentLogger });
+    try {
+      const port = String(first.server.port);
+      expect(() => startServer(testConfig({ API_PORT: port }), { logger: silentLogger })).toThrow(ConfigError);
+    } finally {
+      void first.stop();
+    }
+  });
+
+  test("a corrupt data file stops start-up and is left as it was", () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, ".db_User.json"), "{oops");
+    expect(() => startServer(testConfig({}, dir), { logger: silentLogger })).toThrow(StoreLoadError);
+    expect(readFileSync(join(dir, ".db_User.json"), "utf8")).toBe("{oops");
+  });
+});
+
+describe("the process", () => {
+  const run = (env: Record<string, string>, args: string[] = []) =>
+    Bun.spawnSync([process.execPath, main, ...args], { env: { PATH: process.env.PATH ?? "", API_HOST: "127.0.0.1", API_PORT: "0", ...env }, stdout: "pipe", stderr: "pipe" });
+
+  test("an unknown AUTH_TYPE is refused at start-up with the valid values, exit 2", () => {
+    const result = run({ AUTH_TYPE: "magic", DATA_DIR: tempDir() });
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr.toString()).toContain("auth, basic_auth, session_auth, session_exp_auth, session_db_auth");
+  });
+
+  test("a corrupt data file: exit 1, the message names the file", () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, ".db_User.json"), "[1, 2");
+    const result = run({ DATA_DIR: dir });
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr.toString()).toContain(join(dir, ".db_User.json"));
+  });
+
+  test("SIGTERM stops the server cleanly with exit 0", async () => {
+    const child = Bun.spawn([process.execPath, main], { env: { PATH: process.env.PATH ?? "", API_HOST: "127.0.0.1", API_PORT: "0", DATA_DIR: tempDir() }, stdout: "pipe", stderr: "pipe" });
+    const reader = child.stdout.getReader();
+    let out = "";
+    while (!out.includes("listening on")) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      out += new TextDecoder().decode(value);
+    }
+    const port = /127\.0\.0\.1:(\d+)/.exec(out)?.[1];
+    expect((await fetch(`http://127.0.0.1:${port}/api/v1/status`)).status).toBe(200);
+    child.kill("SIGTERM");
+    expect(await child.exited).toBe(0);
+  });
+});
