@@ -1,5 +1,5 @@
 /** Shared test fixtures: throwaway data folders, apps built in-process, a clock tests can move. */
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll } from "bun:test";
@@ -98,4 +98,25 @@ export function sessionIdFrom(headers: Headers, name = "_my_session_id"): string
   const match = new RegExp(`^${name}=([^;]*)`).exec(cookie);
   if (!match) throw new Error(`no ${name} cookie in ${JSON.stringify(cookie)}`);
   return match[1]!;
+}
+
+/**
+ * What is on disk for a model, read without the store's code: the snapshot, then every complete
+ * journal line applied in order.
+ */
+export function readOnDisk(dataDir: string, model: string): Record<string, any> {
+  const path = join(dataDir, `.db_${model}.json`);
+  const records: Record<string, any> = existsSync(path) ? JSON.parse(readFileSync(path, "utf8")) : {};
+  const journal = `${path}.journal`;
+  if (existsSync(journal)) {
+    const text = readFileSync(journal, "utf8");
+    for (const line of text.slice(0, text.lastIndexOf("\n") + 1).split("\n")) {
+      if (!line) continue;
+      const entry = JSON.parse(line);
+      if (entry.op === "put") records[entry.record.id] = entry.record;
+      else if (entry.op === "remove") delete records[entry.id];
+      else if (typeof entry.journal !== "string") throw new Error(`unexpected journal line ${line}`);
+    }
+  }
+  return records;
 }

@@ -9,8 +9,8 @@ start_server AUTH_TYPE=session_db_auth SESSION_NAME=_my_session_id SESSION_DURAT
 BOB='{"created_at": "2017-10-16T04:23:04", "email": "bobsession@hbtn.io", "first_name": null, "id": "cf3ddee1-ff24-49e4-a40b-2540333fe992", "last_name": null, "updated_at": "2017-10-16T04:23:04"}'
 expect_json 200 "$BOB" /api/v1/auth_session/login -XPOST -d "email=bobsession@hbtn.io" -d "password=fake pwd"
 SESSION=$(session_cookie _my_session_id)
-[ -f "$WORK/bin/.db_UserSession.json" ] || fail "no .db_UserSession.json next to the binary"
-grep -q "$SESSION" "$WORK/bin/.db_UserSession.json" && fail "the session id is stored in clear"
+ls "$WORK"/bin/.db_UserSession.json* >/dev/null 2>&1 || fail "no .db_UserSession.json (or its journal) next to the binary"
+grep -q "$SESSION" "$WORK"/bin/.db_UserSession.json* && fail "the session id is stored in clear"
 expect_json 200 "$BOB" /api/v1/users/me --cookie "_my_session_id=$SESSION"
 
 start_server AUTH_TYPE=session_db_auth SESSION_NAME=_my_session_id SESSION_DURATION=3

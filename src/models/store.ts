@@ -2,10 +2,11 @@
  * The record store: the original's `save`, `remove`, `count`, `all`, `get` and `search`
  * behind one narrow interface, so that other backends can stand in for the JSON files.
  */
-import { closeSync, fsyncSync, openSync, readFileSync } from "node:fs";
+import { closeSync, type FSWatcher, fstatSync, fsyncSync, ftruncateSync, openSync, readFileSync, readSync, statSync, unlinkSync, watch, writeSync } from "node:fs";
 import { open, rename, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import type { BaseRecord } from "./base.ts";
+import { FileLock } from "./file-lock.ts";
 
 export interface RecordStore<T extends BaseRecord> {
   readonly model: string;
@@ -18,7 +19,7 @@ export interface RecordStore<T extends BaseRecord> {
   save(record: T): Promise<void>;
   /** Resolves true once the removal is on disk, false if there was no such record. */
   remove(id: string): Promise<boolean>;
-  /** Waits for pending writes. */
+  /** Waits for pending writes and releases files. */
   close(): Promise<void>;
 }
 
@@ -35,26 +36,13 @@ export class UniqueConstraintError extends Error {
   }
 }
 
-/** A write that did not reach the disk; the request that made it gets a 500 and memory is rolled back. */
+/** A write that did not reach the disk; the request that made it gets a 500 and nothing changed. */
 export class StoreWriteError extends Error {
   override name = "StoreWriteError";
 }
 
 export function dataFileName(model: string): string {
   return `.db_${model}.json`;
-}
-
-interface Undo<T> {
-  id: string;
-  before: T | undefined;
-  after: T | undefined;
-}
-
-interface Batch<T> {
-  undos: Undo<T>[];
-  done: Promise<void>;
-  resolve: () => void;
-  reject: (error: Error) => void;
 }
 
 export interface JsonFileStoreOptions<T> {
@@ -64,63 +52,84 @@ export interface JsonFileStoreOptions<T> {
   indexes?: readonly (keyof T & string)[];
   /** Indexed fields that no two records may share (checked on save, so old files still load). */
   unique?: readonly (keyof T & string)[];
+  /** Journal size that triggers compaction, at least; default 1 MiB. */
+  compactMinBytes?: number;
 }
+
+type JournalEntry<T> = { op: "put"; record: T } | { op: "remove"; id: string } | { journal: string };
+
+type Pending<T> =
+  | { op: "put"; record: T; resolve: () => void; reject: (error: Error) => void }
+  | { op: "remove"; id: string; resolve: (removed: boolean) => void; reject: (error: Error) => void };
+
+/** Identity of a file, to notice that another process replaced it. */
+interface FileIdentity {
+  ino: number;
+  size: number;
+  mtimeMs: number;
+}
+
+const NEWLINE = 0x0a;
+const READ_CHUNK = 1 << 20;
 
 /**
  * Records of one model in `DATA_DIR/.db_<Model>.json`, the original program's format: one JSON
- * object, id → record. Memory holds every record; each write replaces the file atomically
- * (temp file, fsync, rename, fsync of the folder) and writes arriving meanwhile share the next one.
+ * object, id → record. Every record is in memory. A write appends one line per change to
+ * `.db_<Model>.json.journal` and fsyncs it before it is acknowledged, so its cost does not
+ * grow with the data; writes arriving meanwhile share the next append. When the journal grows
+ * past the snapshot, and at close, it is folded into a new snapshot (written atomically).
+ *
+ * Several processes may share the folder: appends and compactions happen under a lock file,
+ * and each process reads what the others appended (on a file-change event, before each of its
+ * own writes, and by a slow poll), reloading everything when another process compacted.
  */
 export class JsonFileStore<T extends BaseRecord> implements RecordStore<T> {
   readonly model: string;
   readonly path: string;
+  readonly journalPath: string;
   private readonly dataDir: string;
-  private readonly records = new Map<string, T>();
-  private readonly indexes = new Map<keyof T & string, Map<unknown, Set<string>>>();
+  private readonly lock: FileLock;
+  private readonly compactMinBytes: number;
   private readonly unique: readonly (keyof T & string)[];
-  private queued: Batch<T> | null = null;
+  private readonly indexedFields: readonly (keyof T & string)[];
+
+  private records = new Map<string, T>();
+  /** field → value → id, or a Set of ids when several records share the value. */
+  private indexes = new Map<keyof T & string, Map<unknown, string | Set<string>>>();
+  private snapshot: FileIdentity | null = null;
+  private snapshotBytes = 0;
+  /**
+   * The id in the journal's first line. Inode numbers are reused as soon as a compacted journal
+   * is deleted, so only this tells a new journal from the one already read.
+   */
+  private journalId: string | null = null;
+  /** Bytes of the journal already applied to memory. */
+  private journalOffset = 0;
+
+  private pending: Pending<T>[] = [];
   private flushChain: Promise<void> = Promise.resolve();
-  private tempCounter = 0;
+  private flushQueued = false;
+  private watcher: FSWatcher | null = null;
+  private poll: ReturnType<typeof setInterval> | null = null;
+  private closed = false;
 
   private constructor(options: JsonFileStoreOptions<T>) {
     this.model = options.model;
     this.dataDir = options.dataDir;
     this.path = join(options.dataDir, dataFileName(options.model));
+    this.journalPath = `${this.path}.journal`;
+    this.lock = new FileLock(`${this.path}.lock`);
+    this.compactMinBytes = options.compactMinBytes ?? 1 << 20;
     this.unique = options.unique ?? [];
-    for (const field of [...(options.indexes ?? []), ...this.unique]) this.indexes.set(field, new Map());
+    this.indexedFields = [...new Set([...(options.indexes ?? []), ...this.unique])];
   }
 
-  /** Loads the file if it exists; a file that is not a JSON object of records throws StoreLoadError. */
+  /** Loads snapshot and journal; a file that is not what it should be throws StoreLoadError. */
   static open<T extends BaseRecord>(options: JsonFileStoreOptions<T>): JsonFileStore<T> {
     const store = new JsonFileStore<T>(options);
-    store.load();
+    store.reload();
+    store.follow();
     return store;
-  }
-
-  private load(): void {
-    let text: string;
-    try {
-      text = readFileSync(this.path, "utf8");
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
-      throw new StoreLoadError(`${this.path}: cannot be read (${(error as Error).message})`);
-    }
-    let data: unknown;
-    try {
-      data = JSON.parse(text);
-    } catch (error) {
-      throw new StoreLoadError(`${this.path}: not valid JSON (${(error as Error).message})`);
-    }
-    if (data === null || typeof data !== "object" || Array.isArray(data)) {
-      throw new StoreLoadError(`${this.path}: expected a JSON object of records (id → record)`);
-    }
-    for (const [key, value] of Object.entries(data)) {
-      if (value === null || typeof value !== "object" || Array.isArray(value)) {
-        throw new StoreLoadError(`${this.path}: record ${JSON.stringify(key)} is not a JSON object`);
-      }
-      const record = { ...value, id: typeof value.id === "string" ? value.id : key } as T;
-      this.put(Object.freeze(record));
-    }
   }
 
   async get(id: string): Promise<T | null> {
@@ -141,8 +150,8 @@ export class JsonFileStore<T extends BaseRecord> implements RecordStore<T> {
     let candidates: Iterable<T>;
     if (indexed) {
       const ids = this.indexes.get(indexed[0])!.get(indexed[1]);
-      if (!ids) return [];
-      candidates = [...ids].map((id) => this.records.get(id)!);
+      if (ids === undefined) return [];
+      candidates = typeof ids === "string" ? [this.records.get(ids)!] : [...ids].map((id) => this.records.get(id)!);
     } else {
       candidates = this.records.values();
     }
@@ -153,102 +162,185 @@ export class JsonFileStore<T extends BaseRecord> implements RecordStore<T> {
     return found;
   }
 
-  save(record: T): Promise<void> {
-    const frozen = Object.freeze({ ...record });
-    for (const field of this.unique) {
-      const holders = this.indexes.get(field)!.get(frozen[field]);
-      if (frozen[field] != null && holders && [...holders].some((id) => id !== frozen.id)) {
-        return Promise.reject(new UniqueConstraintError(field));
-      }
-    }
-    const before = this.records.get(frozen.id);
-    if (before) this.unindex(before);
-    this.put(frozen);
-    return this.enqueue({ id: frozen.id, before, after: frozen });
+  /** Records in the order they were first stored: oldest first. */
+  values(): IterableIterator<T> {
+    return this.records.values();
   }
 
-  async remove(id: string): Promise<boolean> {
-    const before = this.records.get(id);
-    if (!before) return false;
-    this.unindex(before);
-    this.records.delete(id);
-    await this.enqueue({ id, before, after: undefined });
-    return true;
+  save(record: T): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.enqueue({ op: "put", record: Object.freeze({ ...record }), resolve, reject });
+    });
+  }
+
+  remove(id: string): Promise<boolean> {
+    return new Promise((resolve, reject) => {
+      this.enqueue({ op: "remove", id, resolve, reject });
+    });
   }
 
   async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.watcher?.close();
+    if (this.poll) clearInterval(this.poll);
     await this.flushChain;
-  }
-
-  private put(record: T): void {
-    this.records.set(record.id, record);
-    for (const [field, index] of this.indexes) {
-      const value = record[field];
-      let ids = index.get(value);
-      if (!ids) index.set(value, (ids = new Set()));
-      ids.add(record.id);
-    }
-  }
-
-  private unindex(record: T): void {
-    for (const [field, index] of this.indexes) {
-      const ids = index.get(record[field]);
-      ids?.delete(record.id);
-      if (ids?.size === 0) index.delete(record[field]);
-    }
-  }
-
-  /** Joins the batch waiting for the next flush, starting one if none is waiting. */
-  private enqueue(undo: Undo<T>): Promise<void> {
-    let batch = this.queued;
-    if (!batch) {
-      let resolve!: () => void;
-      let reject!: (error: Error) => void;
-      const done = new Promise<void>((res, rej) => {
-        resolve = res;
-        reject = rej;
-      });
-      batch = { undos: [], done, resolve, reject };
-      this.queued = batch;
-      const flushing = batch;
-      this.flushChain = this.flushChain.then(() => this.flush(flushing));
-    }
-    batch.undos.push(undo);
-    return batch.done;
-  }
-
-  private async flush(batch: Batch<T>): Promise<void> {
-    // From here on, new writes form the next batch.
-    if (this.queued === batch) this.queued = null;
+    if (this.journalOffset === 0) return;
+    // Leave one complete snapshot behind, so the original program sees every change.
     try {
-      await this.writeSnapshot();
-      batch.resolve();
-    } catch (error) {
-      this.rollBack(batch.undos);
-      batch.reject(new StoreWriteError(`${this.path}: ${(error as Error).message}`));
-    }
-  }
-
-  /** Restores what this batch changed, except records that a later write has changed again. */
-  private rollBack(undos: Undo<T>[]): void {
-    for (let i = undos.length - 1; i >= 0; i--) {
-      const { id, before, after } = undos[i]!;
-      const current = this.records.get(id);
-      if (current !== after) continue;
-      if (current) {
-        this.unindex(current);
-        this.records.delete(id);
+      await this.lock.acquire();
+      try {
+        this.catchUp();
+        await this.compact();
+      } finally {
+        this.lock.release();
       }
-      if (before) this.put(before);
+    } catch {
+      // The journal still holds every change; the next start replays it.
     }
   }
 
-  private async writeSnapshot(): Promise<void> {
-    const text = JSON.stringify(Object.fromEntries(this.records));
-    const temp = `${this.path}.${process.pid}.${++this.tempCounter}.tmp`;
-    const handle = await open(temp, "wx", 0o600);
+  // --- Writing --------------------------------------------------------------------------
+
+  private enqueue(change: Pending<T>): void {
+    if (this.closed) {
+      change.reject(new StoreWriteError(`${this.path}: the store is closed`));
+      return;
+    }
+    this.pending.push(change);
+    if (this.flushQueued) return;
+    this.flushQueued = true;
+    this.flushChain = this.flushChain.then(() => this.flush());
+  }
+
+  /** One append for every change queued so far; they succeed or fail together. */
+  private async flush(): Promise<void> {
+    this.flushQueued = false;
+    const batch = this.pending;
+    this.pending = [];
+    if (batch.length === 0) return;
     try {
-      await handle.writeFile(text, "utf8");
+      await this.lock.acquire();
+    } catch (error) {
+      for (const change of batch) change.reject(new StoreWriteError((error as Error).message));
+      return;
+    }
+    try {
+      this.catchUp();
+      const { lines, accepted, changes } = this.validate(batch);
+      if (lines.length > 0) this.append(lines.join(""));
+      for (const [id, record] of changes) {
+        if (record === null) this.delete(id);
+        else this.put(record);
+      }
+      for (const { change, result } of accepted) (change.resolve as (value: boolean) => void)(result);
+      if (this.journalOffset > Math.max(this.compactMinBytes, this.snapshotBytes)) {
+        await this.compact().catch(() => {});
+      }
+    } catch (error) {
+      const failure = error instanceof StoreWriteError ? error : new StoreWriteError(`${this.path}: ${(error as Error).message}`);
+      for (const change of batch) change.reject(failure);
+    } finally {
+      this.lock.release();
+    }
+  }
+
+  /**
+   * Decides each change against memory plus the changes before it in the batch; memory itself
+   * is only changed once the batch is on disk, so no reader sees an unacknowledged write.
+   */
+  private validate(batch: Pending<T>[]) {
+    const changes = new Map<string, T | null>();
+    const lines: string[] = [];
+    const accepted: { change: Pending<T>; result: boolean }[] = [];
+    const current = (id: string) => (changes.has(id) ? changes.get(id)! : (this.records.get(id) ?? null));
+    for (const change of batch) {
+      if (change.op === "remove") {
+        const exists = current(change.id) !== null;
+        if (exists) {
+          changes.set(change.id, null);
+          lines.push(`${JSON.stringify({ op: "remove", id: change.id })}\n`);
+        }
+        accepted.push({ change, result: exists });
+        continue;
+      }
+      const conflict = this.unique.find((field) => this.isTaken(field, change.record, changes));
+      if (conflict) {
+        change.reject(new UniqueConstraintError(conflict));
+        continue;
+      }
+      changes.set(change.record.id, change.record);
+      lines.push(`${JSON.stringify({ op: "put", record: change.record })}\n`);
+      accepted.push({ change, result: true });
+    }
+    return { lines, accepted, changes };
+  }
+
+  private isTaken(field: keyof T & string, record: T, changes: Map<string, T | null>): boolean {
+    const value = record[field];
+    if (value === null || value === undefined) return false;
+    for (const [id, changed] of changes) {
+      if (id !== record.id && changed !== null && changed[field] === value) return true;
+    }
+    const holders = this.indexes.get(field)!.get(value);
+    if (holders === undefined) return false;
+    for (const id of typeof holders === "string" ? [holders] : holders) {
+      if (id === record.id) continue;
+      const changed = changes.get(id);
+      if (changed === undefined || (changed !== null && changed[field] === value)) return true;
+    }
+    return false;
+  }
+
+  /** Appends and fsyncs; on failure cuts the journal back so no half-written change survives. */
+  private append(text: string): void {
+    const fd = openSync(this.journalPath, "a", 0o600);
+    try {
+      const start = fstatSync(fd).size;
+      if (start !== this.journalOffset) {
+        // Bytes past what was applied, with the lock held: the torn tail of a writer that died.
+        ftruncateSync(fd, this.journalOffset);
+      }
+      const newJournal = this.journalOffset === 0;
+      const journalId = newJournal ? crypto.randomUUID() : this.journalId;
+      const bytes = Buffer.from(newJournal ? `${JSON.stringify({ journal: journalId })}\n${text}` : text);
+      try {
+        let written = 0;
+        while (written < bytes.length) written += writeSync(fd, bytes, written);
+        fsyncSync(fd);
+      } catch (error) {
+        try {
+          ftruncateSync(fd, this.journalOffset);
+        } catch {
+          // Replay ignores a torn tail; the next writer cuts it off.
+        }
+        throw new StoreWriteError(`${this.journalPath}: ${(error as Error).message}`);
+      }
+      if (newJournal) syncDirectory(this.dataDir);
+      this.journalId = journalId;
+      this.journalOffset += bytes.length;
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** Writes every record to a new snapshot, atomically, then drops the journal it replaces. */
+  private async compact(): Promise<void> {
+    const temp = `${this.path}.${process.pid}.${crypto.randomUUID()}.tmp`;
+    const handle = await open(temp, "wx", 0o600);
+    let bytes = 0;
+    try {
+      let chunk = "{";
+      let first = true;
+      for (const [id, record] of this.records) {
+        chunk += `${first ? "" : ", "}${JSON.stringify(id)}: ${JSON.stringify(record)}`;
+        first = false;
+        if (chunk.length >= READ_CHUNK) {
+          bytes += (await handle.write(chunk)).bytesWritten;
+          chunk = "";
+        }
+      }
+      bytes += (await handle.write(`${chunk}}`)).bytesWritten;
       await handle.sync();
     } catch (error) {
       await handle.close().catch(() => {});
@@ -256,17 +348,251 @@ export class JsonFileStore<T extends BaseRecord> implements RecordStore<T> {
       throw error;
     }
     await handle.close();
-    try {
-      await rename(temp, this.path);
-    } catch (error) {
+    await rename(temp, this.path).catch(async (error) => {
       await unlink(temp).catch(() => {});
       throw error;
+    });
+    syncDirectory(this.dataDir);
+    // A crash here leaves the old journal beside the new snapshot: replaying it again is harmless.
+    try {
+      unlinkSync(this.journalPath);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
     }
     syncDirectory(this.dataDir);
+    this.snapshot = identity(this.path);
+    this.snapshotBytes = bytes;
+    this.journalId = null;
+    this.journalOffset = 0;
+  }
+
+  // --- Reading the files ------------------------------------------------------------------
+
+  /** Reads snapshot and journal from scratch. */
+  private reload(): void {
+    const records = new Map<string, T>();
+    const snapshot = identity(this.path);
+    let snapshotBytes = 0;
+    if (snapshot) {
+      let text: string;
+      try {
+        text = readFileSync(this.path, "utf8");
+      } catch (error) {
+        throw new StoreLoadError(`${this.path}: cannot be read (${(error as Error).message})`);
+      }
+      snapshotBytes = Buffer.byteLength(text);
+      for (const record of parseSnapshot<T>(this.path, text)) records.set(record.id, record);
+    }
+    this.records = records;
+    this.snapshot = snapshot;
+    this.snapshotBytes = snapshotBytes;
+    this.journalId = null;
+    this.journalOffset = 0;
+    this.rebuildIndexes();
+    this.readJournal();
+  }
+
+  /** Applies what other processes wrote since we last looked. */
+  private catchUp(): void {
+    const snapshot = identity(this.path);
+    if (!sameFile(snapshot, this.snapshot)) {
+      this.reload();
+      return;
+    }
+    this.readJournal();
+  }
+
+  /** Applies the complete journal lines past `journalOffset`; a torn last line waits. */
+  private readJournal(): void {
+    let fd: number;
+    try {
+      fd = openSync(this.journalPath, "r");
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw new StoreLoadError(`${this.journalPath}: cannot be read (${(error as Error).message})`);
+      if (this.journalOffset > 0) this.reload(); // compacted away by another process
+      return;
+    }
+    try {
+      const { size } = fstatSync(fd);
+      if (this.journalOffset > 0 && (size < this.journalOffset || readJournalId(fd) !== this.journalId)) {
+        // Another process compacted and a new journal took this one's place.
+        closeSync(fd);
+        fd = -1;
+        this.reload();
+        return;
+      }
+      let position = this.journalOffset;
+      let carry = Buffer.alloc(0);
+      while (position < size) {
+        const chunk = Buffer.allocUnsafe(Math.min(READ_CHUNK, size - position));
+        const read = readSync(fd, chunk, 0, chunk.length, position);
+        if (read === 0) break;
+        position += read;
+        const data = carry.length ? Buffer.concat([carry, chunk.subarray(0, read)]) : chunk.subarray(0, read);
+        const lastNewline = data.lastIndexOf(NEWLINE);
+        if (lastNewline === -1) {
+          carry = Buffer.from(data);
+          continue;
+        }
+        this.applyLines(data.subarray(0, lastNewline + 1).toString("utf8"), this.journalOffset);
+        this.journalOffset += lastNewline + 1;
+        carry = Buffer.from(data.subarray(lastNewline + 1));
+      }
+    } finally {
+      if (fd !== -1) closeSync(fd);
+    }
+  }
+
+  private applyLines(text: string, startOffset: number): void {
+    let lineStart = 0;
+    while (lineStart < text.length) {
+      const end = text.indexOf("\n", lineStart);
+      const line = text.slice(lineStart, end);
+      const firstLine = startOffset === 0 && lineStart === 0;
+      lineStart = end + 1;
+      if (line.trim() === "") continue;
+      let entry: JournalEntry<T>;
+      try {
+        entry = JSON.parse(line);
+      } catch {
+        entry = null as never;
+      }
+      if (!isRecordObject(entry)) {
+        throw new StoreLoadError(`${this.journalPath}: corrupt entry near byte ${startOffset + Buffer.byteLength(text.slice(0, end))}`);
+      }
+      if ("op" in entry && entry.op === "put" && isRecordObject(entry.record) && typeof entry.record.id === "string") {
+        this.put(Object.freeze(entry.record));
+      } else if ("op" in entry && entry.op === "remove" && typeof entry.id === "string") {
+        this.delete(entry.id);
+      } else if ("journal" in entry && typeof entry.journal === "string" && firstLine) {
+        this.journalId = entry.journal;
+      } else {
+        throw new StoreLoadError(`${this.journalPath}: unknown entry near byte ${startOffset + Buffer.byteLength(text.slice(0, end))}`);
+      }
+    }
+  }
+
+  /** Notices other processes' writes without a system call on every read. */
+  private follow(): void {
+    const prefix = dataFileName(this.model);
+    const refresh = () => {
+      if (this.closed) return;
+      try {
+        this.catchUp();
+      } catch {
+        // A file mid-replacement or damaged; the next event, poll or write tries again.
+      }
+    };
+    try {
+      this.watcher = watch(this.dataDir, { persistent: false }, (_event, filename) => {
+        if (filename === null || String(filename).startsWith(prefix)) refresh();
+      });
+      this.watcher.on("error", () => {});
+    } catch {
+      this.watcher = null;
+    }
+    this.poll = setInterval(refresh, this.watcher ? 5000 : 500);
+    this.poll.unref();
+  }
+
+  // --- Memory and indexes -----------------------------------------------------------------
+
+  private put(record: T): void {
+    const before = this.records.get(record.id);
+    if (before) this.unindex(before);
+    this.records.set(record.id, record);
+    this.index(record);
+  }
+
+  private delete(id: string): void {
+    const before = this.records.get(id);
+    if (!before) return;
+    this.unindex(before);
+    this.records.delete(id);
+  }
+
+  private rebuildIndexes(): void {
+    this.indexes = new Map(this.indexedFields.map((field) => [field, new Map()]));
+    for (const record of this.records.values()) this.index(record);
+  }
+
+  private index(record: T): void {
+    for (const [field, index] of this.indexes) {
+      const value = record[field];
+      const ids = index.get(value);
+      if (ids === undefined) index.set(value, record.id);
+      else if (typeof ids === "string") {
+        if (ids !== record.id) index.set(value, new Set([ids, record.id]));
+      } else ids.add(record.id);
+    }
+  }
+
+  private unindex(record: T): void {
+    for (const [field, index] of this.indexes) {
+      const value = record[field];
+      const ids = index.get(value);
+      if (ids === record.id) index.delete(value);
+      else if (typeof ids === "object") {
+        ids.delete(record.id);
+        if (ids.size === 1) index.set(value, ids.values().next().value!);
+      }
+    }
   }
 }
 
-/** Makes a rename durable: the folder entry itself must reach the disk. */
+/** The id in a journal's first line, or null. */
+function readJournalId(fd: number): string | null {
+  const head = Buffer.alloc(128);
+  const read = readSync(fd, head, 0, head.length, 0);
+  const text = head.subarray(0, read).toString("utf8");
+  const newline = text.indexOf("\n");
+  if (newline === -1) return null;
+  try {
+    const header = JSON.parse(text.slice(0, newline));
+    return typeof header?.journal === "string" ? header.journal : null;
+  } catch {
+    return null;
+  }
+}
+
+function parseSnapshot<T extends BaseRecord>(path: string, text: string): T[] {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    throw new StoreLoadError(`${path}: not valid JSON (${(error as Error).message})`);
+  }
+  if (!isRecordObject(data)) throw new StoreLoadError(`${path}: expected a JSON object of records (id → record)`);
+  const records: T[] = [];
+  for (const key in data) {
+    const value = data[key];
+    if (!isRecordObject(value)) throw new StoreLoadError(`${path}: record ${JSON.stringify(key)} is not a JSON object`);
+    if (typeof value.id !== "string") value.id = key;
+    records.push(Object.freeze(value) as T);
+  }
+  return records;
+}
+
+function isRecordObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+function identity(path: string): FileIdentity | null {
+  try {
+    const { ino, size, mtimeMs } = statSync(path);
+    return { ino, size, mtimeMs };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw new StoreLoadError(`${path}: cannot be read (${(error as Error).message})`);
+  }
+}
+
+function sameFile(a: FileIdentity | null, b: FileIdentity | null): boolean {
+  if (a === null || b === null) return a === b;
+  return a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs;
+}
+
+/** Makes a rename or a new file durable: the folder entry itself must reach the disk. */
 function syncDirectory(dir: string): void {
   const fd = openSync(dir, "r");
   try {

@@ -1,8 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { SessionAuth } from "../../src/auth/session-auth.ts";
-import { call, FakeClock, legacyUser, seedUsers, sessionIdFrom, tempDir, testApp } from "../helpers.ts";
+import { call, FakeClock, legacyUser, readOnDisk, seedUsers, sessionIdFrom, tempDir, testApp } from "../helpers.ts";
 
 const LOGIN = "/api/v1/auth_session/login";
 const LOGOUT = "/api/v1/auth_session/logout";
@@ -96,7 +94,7 @@ for (const authType of ["session_auth", "session_exp_auth", "session_db_auth"]) 
     test("a record with the original's SHA-256 password logs in and is upgraded", async () => {
       const { app, dir } = await setUp({ AUTH_TYPE: authType });
       expect((await call(app, LOGIN, { form: { email: bob.email!, password: "fake pwd" } })).status).toBe(200);
-      const stored = JSON.parse(readFileSync(join(dir, ".db_User.json"), "utf8"))[bob.id];
+      const stored = readOnDisk(dir, "User")[bob.id];
       expect(stored._password).toStartWith("$argon2id$");
       expect((await call(app, LOGIN, { form: { email: bob.email!, password: "fake pwd" } })).status).toBe(200);
     });

@@ -1,7 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { basicHeader, call, FakeClock, tempDir, testApp } from "../helpers.ts";
+import { basicHeader, call, FakeClock, readOnDisk, tempDir, testApp } from "../helpers.ts";
 
 const PUBLIC_KEYS = ["created_at", "email", "first_name", "id", "last_name", "updated_at"];
 
@@ -26,7 +24,7 @@ describe("users, no authentication", () => {
     expect(updated.json).toMatchObject({ first_name: "Bob", last_name: "Dylan", email: "bob@hbtn.io", updated_at: "2017-10-16T04:23:09", created_at: "2017-10-16T04:23:04" });
     expect((await call(app, `/api/v1/users/${id}`)).json).toEqual(updated.json);
 
-    const stored = JSON.parse(readFileSync(join(dir, ".db_User.json"), "utf8"))[id];
+    const stored = readOnDisk(dir, "User")[id];
     expect(stored._password).toStartWith("$argon2id$");
     expect(stored.last_name).toBe("Dylan");
 

@@ -1,10 +1,8 @@
 import { expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { SessionDBAuth } from "../../src/auth/session-db-auth.ts";
 import { SessionExpAuth } from "../../src/auth/session-exp-auth.ts";
 import { sessionKey } from "../../src/auth/session-auth.ts";
-import { FakeClock, tempDir } from "../helpers.ts";
+import { FakeClock, readOnDisk, tempDir } from "../helpers.ts";
 import { expirySuite, sessionOptions, sessionSuite } from "./session-suite.ts";
 
 sessionSuite("SessionDBAuth", SessionDBAuth);
@@ -18,7 +16,7 @@ test("sessions are UserSession records on disk and survive a restart", async () 
   const dir = tempDir();
   const first = new SessionDBAuth(sessionOptions(dir));
   const sessionId = (await first.createSession("abcde"))!;
-  const onDisk = Object.values(JSON.parse(readFileSync(join(dir, ".db_UserSession.json"), "utf8"))) as Record<string, string>[];
+  const onDisk = Object.values(readOnDisk(dir, "UserSession")) as Record<string, string>[];
   expect(onDisk).toHaveLength(1);
   expect(onDisk[0]).toMatchObject({ user_id: "abcde", session_id: sessionKey(sessionId) });
   expect(Object.keys(onDisk[0]!).sort()).toEqual(["created_at", "id", "session_id", "updated_at", "user_id"]);
@@ -36,7 +34,7 @@ test("logout and expiry delete the record from the file", async () => {
   await auth.createSession("b");
   const request = new Request("http://127.0.0.1/", { headers: { Cookie: `_my_session_id=${loggedOut}` } });
   expect(await auth.destroySession(request)).toBe(true);
-  const records = () => Object.values(JSON.parse(readFileSync(join(dir, ".db_UserSession.json"), "utf8"))) as { user_id: string }[];
+  const records = () => Object.values(readOnDisk(dir, "UserSession")) as { user_id: string }[];
   expect(records().map((r) => r.user_id)).toEqual(["b"]);
   clock.advance(61);
   const expired = (await auth.createSession("c"))!;

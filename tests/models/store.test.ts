@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { join } from "node:path";
 import type { BaseRecord } from "../../src/models/base.ts";
 import { JsonFileStore, StoreLoadError, StoreWriteError, UniqueConstraintError } from "../../src/models/store.ts";
-import { tempDir } from "../helpers.ts";
+import { readOnDisk, tempDir } from "../helpers.ts";
 
 interface Thing extends BaseRecord {
   name: string;
@@ -40,12 +40,25 @@ describe("JsonFileStore", () => {
     expect((await store.search({ colour: "blue" })).map((t) => t.id)).toEqual(["1"]);
   });
 
-  test("writes the original program's format: one object, id → record", async () => {
+  test("a write is on disk (in the journal) when save() resolves", async () => {
     const dir = tempDir();
     const store = open(dir);
     await store.save(thing("1", "a"));
-    const onDisk = JSON.parse(readFileSync(join(dir, ".db_Thing.json"), "utf8"));
-    expect(onDisk).toEqual({ "1": thing("1", "a") });
+    expect(readOnDisk(dir, "Thing")).toEqual({ "1": thing("1", "a") });
+    await store.remove("1");
+    expect(readOnDisk(dir, "Thing")).toEqual({});
+  });
+
+  test("close() leaves the original program's format: one object, id → record, and no journal", async () => {
+    const dir = tempDir();
+    const store = open(dir);
+    await store.save(thing("1", "a"));
+    await store.save(thing("2", "b"));
+    await store.remove("2");
+    await store.close();
+    expect(JSON.parse(readFileSync(join(dir, ".db_Thing.json"), "utf8"))).toEqual({ "1": thing("1", "a") });
+    expect(existsSync(join(dir, ".db_Thing.json.journal"))).toBe(false);
+    expect(existsSync(join(dir, ".db_Thing.json.lock"))).toBe(false);
   });
 
   test("what one store wrote, a new one reads", async () => {
@@ -63,7 +76,7 @@ describe("JsonFileStore", () => {
     const dir = tempDir();
     const store = open(dir);
     await Promise.all(Array.from({ length: 200 }, (_, i) => store.save(thing(String(i), `n${i}`))));
-    expect(Object.keys(JSON.parse(readFileSync(join(dir, ".db_Thing.json"), "utf8"))).length).toBe(200);
+    expect(Object.keys(readOnDisk(dir, "Thing")).length).toBe(200);
     expect(readdirSync(dir).filter((f) => f.endsWith(".tmp"))).toEqual([]);
   });
 
@@ -115,23 +128,21 @@ describe("JsonFileStore", () => {
     });
   }
 
-  test("a failed write rejects, rolls memory back, and leaves no temp file", async () => {
+  test("a failed write rejects, changes nothing in memory, and the store recovers", async () => {
     const dir = tempDir();
     const store = open(dir);
     await store.save(thing("1", "a"));
-    // A non-empty folder where the data file goes makes the rename fail, even for root.
-    const path = join(dir, ".db_Thing.json");
-    rmSync(path);
-    mkdirSync(path);
-    writeFileSync(join(path, "keep"), "");
-    await expect(store.save(thing("2", "b"))).rejects.toBeInstanceOf(StoreWriteError);
-    await expect(store.remove("1")).rejects.toBeInstanceOf(StoreWriteError);
-    expect((await store.all()).map((t) => t.id)).toEqual(["1"]);
-    expect(await store.search({ name: "b" } as Partial<Thing>)).toEqual([]);
-    expect(readdirSync(dir).filter((f) => f.endsWith(".tmp"))).toEqual([]);
-    // Once the disk is usable again, the next write succeeds with the rolled-back state.
-    rmSync(path, { recursive: true });
-    await store.save(thing("3", "c"));
-    expect(Object.keys(JSON.parse(readFileSync(path, "utf8"))).sort()).toEqual(["1", "3"]);
+    await store.close();
+    const reopened = open(dir);
+    // A folder where the journal goes makes the append fail, even for root.
+    const journal = join(dir, ".db_Thing.json.journal");
+    mkdirSync(journal);
+    await expect(reopened.save(thing("2", "b"))).rejects.toBeInstanceOf(StoreWriteError);
+    await expect(reopened.remove("1")).rejects.toBeInstanceOf(StoreWriteError);
+    expect((await reopened.all()).map((t) => t.id)).toEqual(["1"]);
+    expect(await reopened.search({ name: "b" })).toEqual([]);
+    rmSync(journal, { recursive: true });
+    await reopened.save(thing("3", "c"));
+    expect(Object.keys(readOnDisk(dir, "Thing")).sort()).toEqual(["1", "3"]);
   });
 });

@@ -1,0 +1,141 @@
+/** The journal, compaction and sharing a folder with another writer. */
+import { describe, expect, test } from "bun:test";
+import { appendFileSync, existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { BaseRecord } from "../../src/models/base.ts";
+import { JsonFileStore, StoreLoadError, UniqueConstraintError } from "../../src/models/store.ts";
+import { readOnDisk, tempDir } from "../helpers.ts";
+
+interface Thing extends BaseRecord {
+  name: string;
+}
+const thing = (id: string, name = `n${id}`): Thing => ({ id, created_at: "2020-01-01T00:00:00", updated_at: "2020-01-01T00:00:00", name });
+const open = (dataDir: string, compactMinBytes?: number) => JsonFileStore.open<Thing>({ model: "Thing", dataDir, unique: ["name"], compactMinBytes });
+const journalOf = (dir: string) => join(dir, ".db_Thing.json.journal");
+
+/** Waits until `check` passes (another writer's change arrives by file event). */
+async function eventually(check: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (await check()) return;
+    await Bun.sleep(10);
+  }
+  throw new Error("condition not met in 2 s");
+}
+
+describe("journal", () => {
+  test("a write costs one appended line, not a rewrite of the snapshot", async () => {
+    const dir = tempDir();
+    const store = open(dir);
+    for (let i = 0; i < 50; i++) await store.save(thing(String(i)));
+    await store.close();
+    const snapshot = statSync(join(dir, ".db_Thing.json")).mtimeMs;
+    const reopened = open(dir);
+    await reopened.save(thing("new"));
+    expect(statSync(join(dir, ".db_Thing.json")).mtimeMs).toBe(snapshot);
+    const [header, ...entries] = readFileSync(journalOf(dir), "utf8").trim().split("\n");
+    expect(JSON.parse(header!).journal).toMatch(/^[0-9a-f-]{36}$/);
+    expect(entries.map((line) => JSON.parse(line))).toEqual([{ op: "put", record: thing("new") }]);
+  });
+
+  test("a torn last line (a crash mid-append) is ignored, then cut off by the next write", async () => {
+    const dir = tempDir();
+    const store = open(dir);
+    await store.save(thing("1"));
+    appendFileSync(journalOf(dir), '{"op":"put","record":{"id":"2","na');
+    const reopened = open(dir);
+    expect((await reopened.all()).map((t) => t.id)).toEqual(["1"]);
+    await reopened.save(thing("3"));
+    const lines = readFileSync(journalOf(dir), "utf8").split("\n").slice(1);
+    expect(lines.map((line) => (line ? JSON.parse(line).record.id : ""))).toEqual(["1", "3", ""]);
+    expect((await open(dir).all()).map((t) => t.id)).toEqual(["1", "3"]);
+  });
+
+  test("a corrupt complete line stops loading and names the journal; nothing is rewritten", async () => {
+    const dir = tempDir();
+    const store = open(dir);
+    await store.save(thing("1"));
+    appendFileSync(journalOf(dir), "null\ngarbage\n");
+    await store.save(thing("2")).catch(() => {});
+    const before = readFileSync(journalOf(dir), "utf8");
+    expect(() => open(dir)).toThrow(StoreLoadError);
+    expect(() => open(dir)).toThrow(journalOf(dir));
+    expect(readFileSync(journalOf(dir), "utf8")).toBe(before);
+  });
+
+  test("the journal is folded into the snapshot once it outgrows it", async () => {
+    const dir = tempDir();
+    const store = open(dir, 2000);
+    for (let i = 0; i < 40; i++) await store.save(thing(String(i)));
+    expect(existsSync(join(dir, ".db_Thing.json"))).toBe(true);
+    const snapshot = JSON.parse(readFileSync(join(dir, ".db_Thing.json"), "utf8"));
+    expect(Object.keys(snapshot).length).toBeGreaterThan(10);
+    expect(Object.keys(readOnDisk(dir, "Thing"))).toHaveLength(40);
+    expect((await open(dir).all()).length).toBe(40);
+  });
+
+  test("replaying a journal already folded into the snapshot (a crash mid-compaction) changes nothing", async () => {
+    const dir = tempDir();
+    const store = open(dir);
+    await store.save(thing("1"));
+    await store.save(thing("2"));
+    await store.remove("1");
+    await store.save(thing("2", "renamed"));
+    const journal = readFileSync(journalOf(dir), "utf8");
+    await store.close();
+    writeFileSync(journalOf(dir), journal);
+    expect(await open(dir).all()).toEqual([thing("2", "renamed")]);
+  });
+});
+
+describe("two writers on one folder", () => {
+  test("each sees the other's writes without reopening", async () => {
+    const dir = tempDir();
+    const a = open(dir);
+    const b = open(dir);
+    await a.save(thing("from-a"));
+    await eventually(async () => (await b.get("from-a")) !== null);
+    await b.save(thing("from-b"));
+    await eventually(async () => (await a.get("from-b")) !== null);
+    await a.remove("from-b");
+    await eventually(async () => (await b.get("from-b")) === null);
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  test("interleaved writes from both lose nothing", async () => {
+    const dir = tempDir();
+    const a = open(dir);
+    const b = open(dir);
+    await Promise.all(Array.from({ length: 100 }, (_, i) => (i % 2 ? a : b).save(thing(String(i)))));
+    expect(Object.keys(readOnDisk(dir, "Thing"))).toHaveLength(100);
+    await eventually(async () => (await a.count()) === 100 && (await b.count()) === 100);
+  });
+
+  test("a unique value taken by the other writer is refused", async () => {
+    const dir = tempDir();
+    const a = open(dir);
+    const b = open(dir);
+    await a.save(thing("1", "taken"));
+    // b has not necessarily seen the event yet: the check runs on the latest files, under the lock.
+    await expect(b.save(thing("2", "taken"))).rejects.toBeInstanceOf(UniqueConstraintError);
+  });
+
+  test("a compaction by one is followed by the other", async () => {
+    const dir = tempDir();
+    const a = open(dir, 500);
+    const b = open(dir);
+    for (let i = 0; i < 30; i++) await a.save(thing(String(i)));
+    await b.save(thing("b"));
+    await eventually(async () => (await b.count()) === 31 && (await a.count()) === 31);
+    expect(Object.keys(readOnDisk(dir, "Thing"))).toHaveLength(31);
+  });
+
+  test("a lock left by a dead process is taken over", async () => {
+    const dir = tempDir();
+    const dead = Bun.spawnSync(["true"]).pid;
+    writeFileSync(join(dir, ".db_Thing.json.lock"), `${dead} stale`);
+    const store = open(dir);
+    await store.save(thing("1"));
+    expect(readOnDisk(dir, "Thing")).toEqual({ "1": thing("1") });
+    expect(existsSync(join(dir, ".db_Thing.json.lock"))).toBe(false);
+  });
+});
