@@ -15,6 +15,8 @@ export interface Config {
   cookieSecure: boolean;
   /** Largest request body read, in bytes; larger ones get 413. */
   maxBodyBytes: number;
+  /** Journal size from which it is folded into the snapshot (when it also outgrows the snapshot). */
+  journalCompactBytes: number;
 }
 
 export const DEFAULTS = {
@@ -22,6 +24,7 @@ export const DEFAULTS = {
   port: 5000,
   sessionName: "_my_session_id",
   maxBodyBytes: 64 * 1024,
+  journalCompactBytes: 1024 * 1024,
 } as const;
 
 /** A setting that cannot be used; start-up prints the message and exits with status 2. */
@@ -52,6 +55,7 @@ export function loadConfig(env: Env, runtime: Runtime = detectRuntime()): Config
     dataDir: nonEmpty(env.DATA_DIR) ?? (runtime.compiled ? dirname(runtime.execPath) : runtime.cwd),
     cookieSecure: parseFlag("COOKIE_SECURE", env.COOKIE_SECURE),
     maxBodyBytes: parseSize("MAX_BODY_BYTES", env.MAX_BODY_BYTES, DEFAULTS.maxBodyBytes),
+    journalCompactBytes: parseSize("JOURNAL_COMPACT_BYTES", env.JOURNAL_COMPACT_BYTES, DEFAULTS.journalCompactBytes),
   };
 }
 

@@ -6,6 +6,7 @@ import { registerSessionRoutes } from "./api/v1/session-auth.ts";
 import { registerUserRoutes } from "./api/v1/users.ts";
 import { type Auth, createAuth, EXCLUDED_PATHS } from "./auth/index.ts";
 import { SessionAuth } from "./auth/session-auth.ts";
+import { SessionExpAuth } from "./auth/session-exp-auth.ts";
 import { ConfigError, type Config } from "./config.ts";
 import { HttpError, html, jsonError, METHOD_NOT_ALLOWED_PAGE } from "./http/responses.ts";
 import { Router } from "./http/router.ts";
@@ -32,12 +33,14 @@ export interface AppOptions {
 }
 
 const API_PREFIX = "/api/v1/";
+const SWEEP_INTERVAL_SECONDS = 60;
 const CORS_ALLOWED_HEADERS = "Authorization, Content-Type";
 
 export class App {
   readonly router: ApiRouter = new Router<Handler>();
   readonly auth: Auth | null;
   private readonly logger: Logger;
+  private sweep: ReturnType<typeof setInterval> | null = null;
 
   private constructor(
     readonly config: Config,
@@ -60,12 +63,23 @@ export class App {
     registerIndexRoutes(this.router, deps);
     registerUserRoutes(this.router, deps);
     if (this.auth instanceof SessionAuth) registerSessionRoutes(this.router, this.auth, deps);
+    if (this.auth instanceof SessionExpAuth && config.sessionDuration > 0) this.sweepExpiredSessions(this.auth, config.sessionDuration);
+  }
+
+  /** Expired sessions are purged on sight and by this sweep, so storage does not grow without bound. */
+  private sweepExpiredSessions(auth: SessionExpAuth, sessionDuration: number): void {
+    const every = Math.min(sessionDuration, SWEEP_INTERVAL_SECONDS) * 1000;
+    this.sweep = setInterval(() => {
+      auth.purgeExpired().catch((error) => this.logger.error(`session sweep failed: ${(error as Error).message}`));
+    }, every);
+    this.sweep.unref();
   }
 
   /** Opens the data files (StoreLoadError if one is unusable) and builds the routes. */
   static create(config: Config, options: AppOptions = {}): App {
-    const users = openUserStore(config.dataDir);
-    const userSessions = config.authType === "session_db_auth" ? openUserSessionStore(config.dataDir) : null;
+    const tuning = { compactMinBytes: config.journalCompactBytes };
+    const users = openUserStore(config.dataDir, tuning);
+    const userSessions = config.authType === "session_db_auth" ? openUserSessionStore(config.dataDir, tuning) : null;
     return new App(config, users, userSessions, options);
   }
 
@@ -127,6 +141,7 @@ export class App {
 
   /** Waits for every pending write. */
   async close(): Promise<void> {
+    if (this.sweep) clearInterval(this.sweep);
     await Promise.all([this.users.close(), this.userSessions?.close()]);
   }
 }

@@ -15,6 +15,7 @@ describe("loadConfig", () => {
       dataDir: "/srv/here",
       cookieSecure: false,
       maxBodyBytes: 65536,
+      journalCompactBytes: 1048576,
     });
   });
 

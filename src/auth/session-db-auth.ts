@@ -40,8 +40,23 @@ export class SessionDBAuth extends SessionExpAuth {
     if (sessionId === null) return false;
     if ((await this.userIdForSessionId(sessionId)) === null) return false;
     const records = await this.userSessions.search({ session_id: sessionKey(sessionId) });
-    for (const record of records) await this.userSessions.remove(record.id);
-    return records.length > 0;
+    const removed = await Promise.all(records.map((record) => this.userSessions.remove(record.id)));
+    return removed.some(Boolean);
+  }
+
+  /**
+   * Removes expired UserSession records. Sessions are never updated, so the oldest come first
+   * and the sweep stops at the first live one: its cost is what it removes, not what is stored.
+   */
+  override async purgeExpired(): Promise<number> {
+    if (this.sessionDuration <= 0) return 0;
+    const expired: string[] = [];
+    for await (const record of this.userSessions.scan()) {
+      if (!this.isExpired(parseTimestamp(record.created_at))) break;
+      expired.push(record.id);
+    }
+    await Promise.all(expired.map((id) => this.userSessions.remove(id)));
+    return expired.length;
   }
 
   override async destroyUserSessions(userId: string): Promise<number> {

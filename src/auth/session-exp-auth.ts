@@ -18,6 +18,17 @@ export class SessionExpAuth extends SessionAuth {
     return session.userId;
   }
 
+  /** Removes expired sessions, oldest first, stopping at the first live one; returns how many. */
+  async purgeExpired(): Promise<number> {
+    let purged = 0;
+    for (const [key, session] of this.userIdBySessionId) {
+      if (!this.isExpired(session.createdAt)) break;
+      this.forgetSession(key);
+      purged += 1;
+    }
+    return purged;
+  }
+
   override cookieMaxAge(): number | undefined {
     return this.sessionDuration > 0 ? this.sessionDuration : undefined;
   }

@@ -19,6 +19,8 @@ export interface RecordStore<T extends BaseRecord> {
   save(record: T): Promise<void>;
   /** Resolves true once the removal is on disk, false if there was no such record. */
   remove(id: string): Promise<boolean>;
+  /** Every record, oldest first (the order they were first stored); stop early by breaking. */
+  scan(): AsyncIterable<T>;
   /** Waits for pending writes and releases files. */
   close(): Promise<void>;
 }
@@ -45,15 +47,18 @@ export function dataFileName(model: string): string {
   return `.db_${model}.json`;
 }
 
-export interface JsonFileStoreOptions<T> {
+export interface StoreTuning {
+  /** Journal size that triggers compaction, at least; default 1 MiB. */
+  compactMinBytes?: number;
+}
+
+export interface JsonFileStoreOptions<T> extends StoreTuning {
   model: string;
   dataDir: string;
   /** Fields looked up by value (email, session_id…): kept in a hash index instead of scanned. */
   indexes?: readonly (keyof T & string)[];
   /** Indexed fields that no two records may share (checked on save, so old files still load). */
   unique?: readonly (keyof T & string)[];
-  /** Journal size that triggers compaction, at least; default 1 MiB. */
-  compactMinBytes?: number;
 }
 
 type JournalEntry<T> = { op: "put"; record: T } | { op: "remove"; id: string } | { journal: string };
@@ -162,9 +167,8 @@ export class JsonFileStore<T extends BaseRecord> implements RecordStore<T> {
     return found;
   }
 
-  /** Records in the order they were first stored: oldest first. */
-  values(): IterableIterator<T> {
-    return this.records.values();
+  async *scan(): AsyncIterable<T> {
+    yield* this.records.values();
   }
 
   save(record: T): Promise<void> {

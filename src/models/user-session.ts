@@ -1,6 +1,6 @@
 /** The UserSession model of session_db_auth: one record per live session. */
 import type { BaseRecord } from "./base.ts";
-import { JsonFileStore, type RecordStore } from "./store.ts";
+import { JsonFileStore, type RecordStore, type StoreTuning } from "./store.ts";
 
 export interface UserSessionRecord extends BaseRecord {
   user_id: string;
@@ -10,6 +10,6 @@ export interface UserSessionRecord extends BaseRecord {
 
 export type UserSessionStore = RecordStore<UserSessionRecord>;
 
-export function openUserSessionStore(dataDir: string): JsonFileStore<UserSessionRecord> {
-  return JsonFileStore.open<UserSessionRecord>({ model: "UserSession", dataDir, indexes: ["session_id", "user_id"] });
+export function openUserSessionStore(dataDir: string, options: StoreTuning = {}): JsonFileStore<UserSessionRecord> {
+  return JsonFileStore.open<UserSessionRecord>({ ...options, model: "UserSession", dataDir, indexes: ["session_id", "user_id"] });
 }

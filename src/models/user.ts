@@ -1,7 +1,7 @@
 /** The User model: stored fields as in the original's `.db_User.json`, and its public JSON. */
 import { type BaseRecord, type Clock, formatTimestamp, newBaseRecord } from "./base.ts";
 import { hashPassword, verifyPassword } from "./password.ts";
-import { JsonFileStore, type RecordStore } from "./store.ts";
+import { JsonFileStore, type RecordStore, type StoreTuning } from "./store.ts";
 
 export interface UserRecord extends BaseRecord {
   email: string | null;
@@ -22,8 +22,8 @@ export interface PublicUser {
 
 export type UserStore = RecordStore<UserRecord>;
 
-export function openUserStore(dataDir: string): JsonFileStore<UserRecord> {
-  return JsonFileStore.open<UserRecord>({ model: "User", dataDir, unique: ["email"] });
+export function openUserStore(dataDir: string, options: StoreTuning = {}): JsonFileStore<UserRecord> {
+  return JsonFileStore.open<UserRecord>({ ...options, model: "User", dataDir, unique: ["email"] });
 }
 
 /** `to_json()`: every attribute but the private ones (those starting with `_`). */

@@ -3,10 +3,11 @@ import { SessionDBAuth } from "../../src/auth/session-db-auth.ts";
 import { SessionExpAuth } from "../../src/auth/session-exp-auth.ts";
 import { sessionKey } from "../../src/auth/session-auth.ts";
 import { FakeClock, readOnDisk, tempDir } from "../helpers.ts";
-import { expirySuite, sessionOptions, sessionSuite } from "./session-suite.ts";
+import { expirySuite, purgeSuite, sessionOptions, sessionSuite } from "./session-suite.ts";
 
 sessionSuite("SessionDBAuth", SessionDBAuth);
 expirySuite("SessionDBAuth", SessionDBAuth);
+purgeSuite("SessionDBAuth", SessionDBAuth);
 
 test("SessionDBAuth extends SessionExpAuth", () => {
   expect(new SessionDBAuth(sessionOptions())).toBeInstanceOf(SessionExpAuth);

@@ -135,3 +135,21 @@ export function expirySuite(name: string, Strategy: SessionStrategy): void {
     });
   });
 }
+
+/** The sweep: expired sessions go, live ones stay, and it stops at the first live one. */
+export function purgeSuite(name: string, Strategy: SessionStrategy & { prototype: { purgeExpired(): Promise<number> } }): void {
+  test(`${name}: purgeExpired removes exactly the expired sessions`, async () => {
+    const clock = new FakeClock();
+    const auth = new Strategy(sessionOptions(tempDir(), { sessionDuration: 60, clock: clock.read })) as SessionAuth & { purgeExpired(): Promise<number> };
+    const old = await Promise.all([auth.createSession("a"), auth.createSession("b")]);
+    clock.advance(30);
+    const fresh = await auth.createSession("c");
+    clock.advance(31);
+    expect(await auth.purgeExpired()).toBe(2);
+    expect(await auth.purgeExpired()).toBe(0);
+    for (const id of old) expect(await auth.userIdForSessionId(id)).toBeNull();
+    expect(await auth.userIdForSessionId(fresh)).toBe("c");
+    clock.advance(30);
+    expect(await auth.purgeExpired()).toBe(1);
+  });
+}
