@@ -30,6 +30,7 @@ Environment:
   DATA_DIR           folder of the .db_*.json files (default: the folder of this executable)
   COOKIE_SECURE      1: mark the session cookie Secure (serve over https)
   MAX_BODY_BYTES     largest request body accepted (default 65536)
+  JOURNAL_COMPACT_BYTES  journal size from which it is folded into its data file (default 1048576)
 `;
 
 export interface CliIo {

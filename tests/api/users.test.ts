@@ -1,4 +1,6 @@
 import { describe, expect, test } from "bun:test";
+import { mkdirSync, renameSync } from "node:fs";
+import { join } from "node:path";
 import { basicHeader, call, FakeClock, readOnDisk, tempDir, testApp } from "../helpers.ts";
 
 const PUBLIC_KEYS = ["created_at", "email", "first_name", "id", "last_name", "updated_at"];
@@ -95,6 +97,21 @@ describe("users, no authentication", () => {
     clock.advance(1);
     const { json: updated } = await call(app, `/api/v1/users/${user.id}`, { method: "PUT", json: {} });
     expect(updated).toEqual({ ...user, updated_at: "2017-10-16T04:23:05" });
+  });
+
+  test("a write the disk refuses is a JSON 500; nothing changes and the server goes on", async () => {
+    const dir = tempDir();
+    const app = testApp({}, { dataDir: dir });
+    const { json: kept } = await call(app, "/api/v1/users", { json: { email: "kept@hbtn.io", password: "pw" } });
+    // A folder where the journal goes stands for a full or read-only disk, even for root.
+    renameSync(join(dir, ".db_User.json.journal"), join(dir, "moved.journal"));
+    mkdirSync(join(dir, ".db_User.json.journal"));
+    const refused = await call(app, "/api/v1/users", { json: { email: "new@hbtn.io", password: "pw" } });
+    expect(refused).toMatchObject({ status: 500, json: { error: "Storage error: the change was not saved" } });
+    expect(refused.text).not.toContain(dir);
+    expect((await call(app, `/api/v1/users/${kept.id}`, { method: "DELETE" })).status).toBe(500);
+    expect((await call(app, "/api/v1/users")).json).toEqual([kept]);
+    expect((await call(app, "/api/v1/status")).status).toBe(200);
   });
 
   test("/users/me without authentication is 404", async () => {

@@ -1,0 +1,189 @@
+/**
+ * Store benchmark: UserSession stores of 1k, 100k and 1M records (each size in its own process,
+ * for a clean RSS). For each: start-up load time, create-session and lookup throughput and p99,
+ * file size and RSS; each beside a baseline measured in the same run on the same files:
+ * JSON.parse of the snapshot (load), a bare fsync'd append of the same line (create) and a
+ * bare Map.get (lookup).
+ *
+ *   bun scripts/bench-store.ts [SIZES=1000,100000,1000000]
+ */
+import { closeSync, fsyncSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { sessionKey } from "../src/auth/session-auth.ts";
+import { formatTimestamp } from "../src/models/base.ts";
+import { openUserSessionStore, type UserSessionRecord } from "../src/models/user-session.ts";
+
+const CREATES = 2000;
+const CONCURRENT_CREATES = 4000;
+const LOOKUPS = 200_000;
+
+interface Row {
+  size: number;
+  loadMs: number;
+  parseMs: number;
+  createOps: number;
+  createP99: number;
+  appendOps: number;
+  appendP99: number;
+  batchedOps: number;
+  lookupOps: number;
+  lookupP99Us: number;
+  mapOps: number;
+  fileMb: number;
+  rssMb: number;
+  closeMs: number;
+}
+
+function sessionRecord(now: string): UserSessionRecord {
+  return { id: crypto.randomUUID(), created_at: now, updated_at: now, user_id: crypto.randomUUID(), session_id: sessionKey(crypto.randomUUID()) };
+}
+
+function percentile(samples: number[], p: number): number {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+/** Writes a snapshot of `size` sessions in the original format, in chunks. */
+function writeSnapshot(path: string, size: number): string[] {
+  const fd = openSync(path, "w");
+  const keys: string[] = [];
+  const now = formatTimestamp(Date.now());
+  let chunk = "{";
+  for (let i = 0; i < size; i++) {
+    const record = sessionRecord(now);
+    if (keys.length < 10_000) keys.push(record.session_id);
+    chunk += `${i === 0 ? "" : ", "}${JSON.stringify(record.id)}: ${JSON.stringify(record)}`;
+    if (chunk.length > 1 << 20) {
+      writeSync(fd, chunk);
+      chunk = "";
+    }
+  }
+  writeSync(fd, `${chunk}}`);
+  closeSync(fd);
+  return keys;
+}
+
+async function measure(size: number): Promise<Row> {
+  const dir = mkdtempSync(join(tmpdir(), "session-auth-bench-store-"));
+  try {
+    const snapshotPath = join(dir, ".db_UserSession.json");
+    const keys = writeSnapshot(snapshotPath, size);
+
+    let started = performance.now();
+    JSON.parse(readFileSync(snapshotPath, "utf8"));
+    const parseMs = performance.now() - started;
+    Bun.gc(true);
+
+    started = performance.now();
+    const store = openUserSessionStore(dir);
+    const loadMs = performance.now() - started;
+    Bun.gc(true);
+    const rssMb = process.memoryUsage().rss / 2 ** 20;
+
+    // Lookups by session_id, and the bare Map they stand on.
+    const lookupSamples: number[] = [];
+    started = performance.now();
+    for (let i = 0; i < LOOKUPS; i++) {
+      const t = performance.now();
+      const [found] = await store.search({ session_id: keys[i % keys.length]! });
+      lookupSamples.push(performance.now() - t);
+      if (!found) throw new Error("lookup missed");
+    }
+    const lookupOps = LOOKUPS / ((performance.now() - started) / 1000);
+    const bare = new Map(keys.map((key) => [key, key]));
+    started = performance.now();
+    let hits = 0;
+    for (let i = 0; i < LOOKUPS; i++) if (bare.get(keys[i % keys.length]!)) hits++;
+    const mapOps = hits / ((performance.now() - started) / 1000);
+
+    // Creates, one at a time (each waits for its fsync), and the bare append they stand on.
+    const now = formatTimestamp(Date.now());
+    const createSamples: number[] = [];
+    started = performance.now();
+    for (let i = 0; i < CREATES; i++) {
+      const t = performance.now();
+      await store.save(sessionRecord(now));
+      createSamples.push(performance.now() - t);
+    }
+    const createOps = CREATES / ((performance.now() - started) / 1000);
+
+    const bareFd = openSync(join(dir, "bare.journal"), "a");
+    const appendSamples: number[] = [];
+    started = performance.now();
+    for (let i = 0; i < CREATES; i++) {
+      const t = performance.now();
+      writeSync(bareFd, `${JSON.stringify({ op: "put", record: sessionRecord(now) })}\n`);
+      fsyncSync(bareFd);
+      appendSamples.push(performance.now() - t);
+    }
+    const appendOps = CREATES / ((performance.now() - started) / 1000);
+    closeSync(bareFd);
+
+    // Many creates in flight at once share appends.
+    started = performance.now();
+    await Promise.all(Array.from({ length: CONCURRENT_CREATES }, () => store.save(sessionRecord(now))));
+    const batchedOps = CONCURRENT_CREATES / ((performance.now() - started) / 1000);
+
+    const fileMb = (statSync(snapshotPath).size + statSync(`${snapshotPath}.journal`).size) / 2 ** 20;
+    started = performance.now();
+    await store.close();
+    const closeMs = performance.now() - started;
+    return {
+      size,
+      loadMs,
+      parseMs,
+      createOps,
+      createP99: percentile(createSamples, 99),
+      appendOps,
+      appendP99: percentile(appendSamples, 99),
+      batchedOps,
+      lookupOps,
+      lookupP99Us: percentile(lookupSamples, 99) * 1000,
+      mapOps,
+      fileMb,
+      rssMb,
+      closeMs,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const fmt = (n: number, digits = 0) => n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const sizeName = (n: number) => (n >= 1e6 ? `${n / 1e6}M` : n >= 1e3 ? `${n / 1e3}k` : String(n));
+
+if (process.argv[2] === "--child") {
+  console.log(JSON.stringify(await measure(Number(process.argv[3]))));
+} else {
+  const sizes = (process.argv[2] ?? "1000,100000,1000000").split(",").map(Number);
+  const rows: Row[] = [];
+  for (const size of sizes) {
+    const child = Bun.spawnSync([process.execPath, import.meta.path, "--child", String(size)], { stdout: "pipe", stderr: "inherit" });
+    if (child.exitCode !== 0) throw new Error(`benchmark of ${size} failed`);
+    rows.push(JSON.parse(child.stdout.toString()));
+  }
+  const table = [
+    ["sessions", "load ms (JSON.parse)", "create/s (bare append)", "create p99 ms (bare)", "batched create/s", "lookup/s (bare Map)", "lookup p99 µs", "file MiB", "RSS MiB", "close ms"],
+    ...rows.map((r) => [
+      sizeName(r.size),
+      `${fmt(r.loadMs)} (${fmt(r.parseMs)})`,
+      `${fmt(r.createOps)} (${fmt(r.appendOps)})`,
+      `${fmt(r.createP99, 2)} (${fmt(r.appendP99, 2)})`,
+      fmt(r.batchedOps),
+      `${fmt(r.lookupOps)} (${fmt(r.mapOps)})`,
+      fmt(r.lookupP99Us, 1),
+      fmt(r.fileMb, 1),
+      fmt(r.rssMb),
+      fmt(r.closeMs),
+    ]),
+  ];
+  const widths = table[0]!.map((_, c) => Math.max(...table.map((row) => row[c]!.length)));
+  for (const [i, row] of table.entries()) {
+    console.log(`| ${row.map((cell, c) => cell.padEnd(widths[c]!)).join(" | ")} |`);
+    if (i === 0) console.log(`|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`);
+  }
+  const first = rows[0]!;
+  const last = rows[rows.length - 1]!;
+  console.log(`\ncreate p99 at ${sizeName(last.size)} is ${fmt(last.createP99 / first.createP99, 2)}x its p99 at ${sizeName(first.size)}`);
+}
