@@ -9,8 +9,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { type ServerProcess, SOURCE_COMMAND, spawnServer } from "./lib/spawn-server.ts";
 
-const ROOT = join(import.meta.dir, "..");
 const WORKERS = 6;
 const ADMIN = { email: "admin@crash.test", password: "admin-pw" };
 
@@ -35,12 +35,10 @@ interface Acknowledged {
 }
 
 export async function crashSoak(options: SoakOptions): Promise<SoakResult> {
-  const command = options.command ?? [process.execPath, join(ROOT, "src", "main.ts")];
+  const command = options.command ?? SOURCE_COMMAND;
   const dataDir = mkdtempSync(join(tmpdir(), "session-auth-crash-"));
   const env = {
     PATH: process.env.PATH ?? "",
-    API_HOST: "127.0.0.1",
-    API_PORT: "0",
     AUTH_TYPE: "session_db_auth",
     DATA_DIR: dataDir,
     // Small journals, so that kills also land in the middle of compactions.
@@ -48,14 +46,14 @@ export async function crashSoak(options: SoakOptions): Promise<SoakResult> {
   };
   const acknowledged: Acknowledged = { emails: [], sessions: [] };
   const lost: string[] = [];
-  let server: Server | null = null;
+  let server: ServerProcess | null = null;
   try {
     const created = Bun.spawnSync([...command, "users", "create", "--email", ADMIN.email, "--password", ADMIN.password], { env, stdout: "pipe", stderr: "pipe" });
     if (created.exitCode !== 0) throw new Error(`could not create the admin user: ${created.stderr.toString()}`);
-    server = await startServer(command, env);
+    server = await spawnServer(command, env);
     for (let round = 0; round < options.kills; round++) {
       await writeUntilKilled(server, acknowledged, options.maxWritesPerWorker ?? 200);
-      server = await startServer(command, env);
+      server = await spawnServer(command, env);
       const missing = await verify(server.base, acknowledged);
       lost.push(...missing);
       options.log?.(`kill ${round + 1}: ${acknowledged.emails.length} users and ${acknowledged.sessions.length} sessions acknowledged so far, ${missing.length} lost`);
@@ -71,28 +69,6 @@ export async function crashSoak(options: SoakOptions): Promise<SoakResult> {
   return { kills: options.kills, acknowledged: acknowledged.emails.length + acknowledged.sessions.length, lost };
 }
 
-interface Server {
-  process: ReturnType<typeof Bun.spawn>;
-  base: string;
-}
-
-async function startServer(command: string[], env: Record<string, string>): Promise<Server> {
-  const child = Bun.spawn(command, { env, stdout: "pipe", stderr: "pipe" });
-  const reader = (child.stdout as ReadableStream<Uint8Array>).getReader();
-  let output = "";
-  const deadline = Date.now() + 10_000;
-  while (!/listening on http:\/\/127\.0\.0\.1:\d+/.test(output)) {
-    if (Date.now() > deadline) throw new Error(`the server did not start:\n${output}`);
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`the server exited at start-up:\n${output}${await new Response(child.stderr as ReadableStream).text()}`);
-    output += new TextDecoder().decode(value);
-  }
-  reader.releaseLock();
-  void (child.stdout as ReadableStream).pipeTo(new WritableStream()).catch(() => {});
-  const port = /127\.0\.0\.1:(\d+)/.exec(output)![1];
-  return { process: child, base: `http://127.0.0.1:${port}` };
-}
-
 async function login(base: string): Promise<string | null> {
   const response = await fetch(`${base}/api/v1/auth_session/login`, { method: "POST", body: new URLSearchParams(ADMIN) });
   if (response.status !== 200) return null;
@@ -100,7 +76,7 @@ async function login(base: string): Promise<string | null> {
 }
 
 /** Workers create users and log in until the server is killed at a random moment. */
-async function writeUntilKilled(server: Server, acknowledged: Acknowledged, maxWrites: number): Promise<void> {
+async function writeUntilKilled(server: ServerProcess, acknowledged: Acknowledged, maxWrites: number): Promise<void> {
   const cookie = await login(server.base);
   if (!cookie) throw new Error("the admin could not log in");
   const worker = async (id: number) => {

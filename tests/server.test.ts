@@ -4,9 +4,9 @@ import { join } from "node:path";
 import { ConfigError } from "../src/config.ts";
 import { StoreLoadError } from "../src/models/store.ts";
 import { checkDataDir, pathnameOf, silentLogger, startServer } from "../src/server.ts";
+import { SOURCE_COMMAND, spawnServer } from "../scripts/lib/spawn-server.ts";
 import { tempDir, testConfig } from "./helpers.ts";
 
-const main = join(import.meta.dir, "..", "src", "main.ts");
 
 test("pathnameOf takes the path of an absolute URL", () => {
   expect(pathnameOf("http://127.0.0.1:5000/api/v1/status?x=1")).toBe("/api/v1/status");
@@ -78,7 +78,7 @@ describe("through a real socket on 127.0.0.1", () => {
 
 describe("the process", () => {
   const run = (env: Record<string, string>, args: string[] = []) =>
-    Bun.spawnSync([process.execPath, main, ...args], { env: { PATH: process.env.PATH ?? "", API_HOST: "127.0.0.1", API_PORT: "0", ...env }, stdout: "pipe", stderr: "pipe" });
+    Bun.spawnSync([...SOURCE_COMMAND, ...args], { env: { PATH: process.env.PATH ?? "", API_HOST: "127.0.0.1", API_PORT: "0", ...env }, stdout: "pipe", stderr: "pipe" });
 
   test("an unknown AUTH_TYPE is refused at start-up with the valid values, exit 2", () => {
     const result = run({ AUTH_TYPE: "magic", DATA_DIR: tempDir() });
@@ -95,17 +95,9 @@ describe("the process", () => {
   });
 
   test("SIGTERM stops the server cleanly with exit 0", async () => {
-    const child = Bun.spawn([process.execPath, main], { env: { PATH: process.env.PATH ?? "", API_HOST: "127.0.0.1", API_PORT: "0", DATA_DIR: tempDir() }, stdout: "pipe", stderr: "pipe" });
-    const reader = child.stdout.getReader();
-    let out = "";
-    while (!out.includes("listening on")) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      out += new TextDecoder().decode(value);
-    }
-    const port = /127\.0\.0\.1:(\d+)/.exec(out)?.[1];
-    expect((await fetch(`http://127.0.0.1:${port}/api/v1/status`)).status).toBe(200);
-    child.kill("SIGTERM");
-    expect(await child.exited).toBe(0);
+    const server = await spawnServer(SOURCE_COMMAND, { DATA_DIR: tempDir() });
+    expect((await fetch(`${server.base}/api/v1/status`)).status).toBe(200);
+    server.process.kill("SIGTERM");
+    expect(await server.process.exited).toBe(0);
   });
 });

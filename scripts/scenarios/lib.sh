@@ -69,24 +69,27 @@ request() {
   HEADERS=$(cat "$WORK/headers")
 }
 
-# expect_json STATUS 'EXPECTED JSON' PATH [curl args...]
-expect_json() {
-  local status=$1 expected=$2
-  shift 2
+# request_expecting STATUS PATH [curl args...]: request, and fail unless the status matches.
+request_expecting() {
+  local status=$1
+  shift
   request "$@"
   CHECKS=$((CHECKS + 1))
   [ "$STATUS" = "$status" ] || fail "$* → status $STATUS, expected $status; body: $BODY"
-  node "$ROOT/scripts/scenarios/json-equal.mjs" "$expected" "$BODY" || fail "$* → body differs"
+}
+
+# expect_json STATUS 'EXPECTED JSON' PATH [curl args...]
+expect_json() {
+  local expected=$2
+  request_expecting "$1" "${@:3}"
+  node "$ROOT/scripts/scenarios/json-equal.mjs" "$expected" "$BODY" || fail "${*:3} → body differs"
 }
 
 # expect_text STATUS 'EXPECTED TEXT' PATH [curl args...]
 expect_text() {
-  local status=$1 expected=$2
-  shift 2
-  request "$@"
-  CHECKS=$((CHECKS + 1))
-  [ "$STATUS" = "$status" ] || fail "$* → status $STATUS, expected $status; body: $BODY"
-  [ "$BODY" = "$expected" ] || fail "$* → body differs:\n$BODY\n--- expected ---\n$expected"
+  local expected=$2
+  request_expecting "$1" "${@:3}"
+  [ "$BODY" = "$expected" ] || fail "${*:3} → body differs:\n$BODY\n--- expected ---\n$expected"
 }
 
 # expect_header 'REGEX': the last response has a header line matching it (case-insensitive).

@@ -1,0 +1,41 @@
+/** Starts a session-auth server process and waits for its start-up line to learn the port. */
+import { join } from "node:path";
+
+export const ROOT = join(import.meta.dir, "..", "..");
+
+/** The server from this checkout's source, run by the current Bun. */
+export const SOURCE_COMMAND = [process.execPath, join(ROOT, "src", "main.ts")];
+
+export interface ServerProcess {
+  process: ReturnType<typeof Bun.spawn>;
+  /** `http://127.0.0.1:PORT` */
+  base: string;
+}
+
+/** Runs `command` on 127.0.0.1 and a free port; rejects if it exits or says nothing for 10 s. */
+export async function spawnServer(command: readonly string[], env: Record<string, string>): Promise<ServerProcess> {
+  const child = Bun.spawn([...command], {
+    env: { PATH: process.env.PATH ?? "", ...env, API_HOST: "127.0.0.1", API_PORT: "0" },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const stdout = child.stdout as ReadableStream<Uint8Array>;
+  const reader = stdout.getReader();
+  const decoder = new TextDecoder();
+  let output = "";
+  const deadline = Date.now() + 10_000;
+  let port: string | undefined;
+  while (!(port = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(output)?.[1])) {
+    if (Date.now() > deadline) {
+      child.kill("SIGKILL");
+      throw new Error(`the server did not start:\n${output}`);
+    }
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`the server exited at start-up:\n${output}${await new Response(child.stderr as ReadableStream).text()}`);
+    output += decoder.decode(value);
+  }
+  reader.releaseLock();
+  // Keep draining the access log so that the pipe never fills up.
+  void stdout.pipeTo(new WritableStream()).catch(() => {});
+  return { process: child, base: `http://127.0.0.1:${port}` };
+}
