@@ -17,6 +17,12 @@ export interface Config {
   maxBodyBytes: number;
   /** Journal size from which it is folded into the snapshot (when it also outgrows the snapshot). */
   journalCompactBytes: number;
+  /** Believe X-Forwarded-For / X-Forwarded-Proto from the proxy in front. */
+  trustProxy: boolean;
+  /** Failed logins allowed per client address, and per account, within the window (0: no limit). */
+  loginMaxFailuresPerClient: number;
+  loginMaxFailuresPerAccount: number;
+  loginThrottleWindowSeconds: number;
 }
 
 export const DEFAULTS = {
@@ -25,6 +31,9 @@ export const DEFAULTS = {
   sessionName: "_my_session_id",
   maxBodyBytes: 64 * 1024,
   journalCompactBytes: 1024 * 1024,
+  loginMaxFailuresPerClient: 100,
+  loginMaxFailuresPerAccount: 10,
+  loginThrottleWindowSeconds: 15 * 60,
 } as const;
 
 /** A setting that cannot be used; start-up prints the message and exits with status 2. */
@@ -56,6 +65,10 @@ export function loadConfig(env: Env, runtime: Runtime = detectRuntime()): Config
     cookieSecure: parseFlag("COOKIE_SECURE", env.COOKIE_SECURE),
     maxBodyBytes: parseSize("MAX_BODY_BYTES", env.MAX_BODY_BYTES, DEFAULTS.maxBodyBytes),
     journalCompactBytes: parseSize("JOURNAL_COMPACT_BYTES", env.JOURNAL_COMPACT_BYTES, DEFAULTS.journalCompactBytes),
+    trustProxy: parseFlag("TRUST_PROXY", env.TRUST_PROXY),
+    loginMaxFailuresPerClient: parseCount("LOGIN_MAX_FAILURES_PER_CLIENT", env.LOGIN_MAX_FAILURES_PER_CLIENT, DEFAULTS.loginMaxFailuresPerClient),
+    loginMaxFailuresPerAccount: parseCount("LOGIN_MAX_FAILURES_PER_ACCOUNT", env.LOGIN_MAX_FAILURES_PER_ACCOUNT, DEFAULTS.loginMaxFailuresPerAccount),
+    loginThrottleWindowSeconds: parseSize("LOGIN_THROTTLE_WINDOW", env.LOGIN_THROTTLE_WINDOW, DEFAULTS.loginThrottleWindowSeconds),
   };
 }
 
@@ -95,6 +108,14 @@ function parseFlag(name: string, value: string | undefined): boolean {
   if (["1", "true", "yes", "on"].includes(lower)) return true;
   if (["0", "false", "no", "off"].includes(lower)) return false;
   throw new ConfigError(`${name} must be 1 or 0 (true or false), not ${JSON.stringify(value)}`);
+}
+
+/** A whole number, 0 allowed. */
+function parseCount(name: string, value: string | undefined, fallback: number): number {
+  if (nonEmpty(value) === undefined) return fallback;
+  const count = /^\d+$/.test(value!) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(count)) throw new ConfigError(`${name} must be a whole number (0 for no limit), not ${JSON.stringify(value)}`);
+  return count;
 }
 
 function parseSize(name: string, value: string | undefined, fallback: number): number {

@@ -4,15 +4,17 @@ import { registerIndexRoutes } from "./api/v1/index.ts";
 import type { ApiDeps, ApiRouter, Handler } from "./api/v1/context.ts";
 import { registerSessionRoutes } from "./api/v1/session-auth.ts";
 import { registerUserRoutes } from "./api/v1/users.ts";
-import { type Auth, createAuth, EXCLUDED_PATHS } from "./auth/index.ts";
+import { type Auth, BasicAuth, createAuth, EXCLUDED_PATHS } from "./auth/index.ts";
+import { LoginThrottle } from "./auth/throttle.ts";
 import { SessionAuth } from "./auth/session-auth.ts";
 import { SessionExpAuth } from "./auth/session-exp-auth.ts";
 import { ConfigError, type Config } from "./config.ts";
-import { HttpError, html, jsonError, METHOD_NOT_ALLOWED_PAGE } from "./http/responses.ts";
+import { clientAddress } from "./http/client-address.ts";
+import { HttpError, html, jsonError, METHOD_NOT_ALLOWED_PAGE, tooManyAttempts } from "./http/responses.ts";
 import { Router } from "./http/router.ts";
 import { type Clock, systemClock } from "./models/base.ts";
 import { StoreWriteError } from "./models/store.ts";
-import { openUserStore, type UserStore } from "./models/user.ts";
+import { openUserStore, type UserRecord, type UserStore } from "./models/user.ts";
 import { openUserSessionStore, type UserSessionStore } from "./models/user-session.ts";
 
 export interface Logger {
@@ -34,11 +36,13 @@ export interface AppOptions {
 
 const API_PREFIX = "/api/v1/";
 const SWEEP_INTERVAL_SECONDS = 60;
+const IDLE_TIMEOUT_SECONDS = 10;
 const CORS_ALLOWED_HEADERS = "Authorization, Content-Type";
 
 export class App {
   readonly router: ApiRouter = new Router<Handler>();
   readonly auth: Auth | null;
+  private readonly throttle: LoginThrottle;
   private readonly logger: Logger;
   private sweep: ReturnType<typeof setInterval> | null = null;
 
@@ -59,7 +63,12 @@ export class App {
           clock,
         })
       : null;
-    const deps: ApiDeps = { config, users, auth: this.auth, clock };
+    this.throttle = new LoginThrottle({
+      perClient: { maxFailures: config.loginMaxFailuresPerClient, windowSeconds: config.loginThrottleWindowSeconds },
+      perAccount: { maxFailures: config.loginMaxFailuresPerAccount, windowSeconds: config.loginThrottleWindowSeconds },
+      clock,
+    });
+    const deps: ApiDeps = { config, users, auth: this.auth, throttle: this.throttle, clock };
     registerIndexRoutes(this.router, deps);
     registerUserRoutes(this.router, deps);
     if (this.auth instanceof SessionAuth) registerSessionRoutes(this.router, this.auth, deps);
@@ -83,13 +92,13 @@ export class App {
     return new App(config, users, userSessions, options);
   }
 
-  /** Answers one request; never throws. */
-  async handle(request: Request): Promise<Response> {
+  /** Answers one request; never throws. `socketAddress` is the peer's IP address. */
+  async handle(request: Request, socketAddress?: string): Promise<Response> {
     const started = performance.now();
     const path = pathnameOf(request.url);
     let response: Response;
     try {
-      response = await this.dispatch(request, path);
+      response = await this.dispatch(request, path, clientAddress(request, socketAddress, this.config.trustProxy));
     } catch (error) {
       response = this.errorResponse(error);
     }
@@ -98,17 +107,18 @@ export class App {
     return response;
   }
 
-  private async dispatch(request: Request, path: string): Promise<Response> {
+  private async dispatch(request: Request, path: string, client: string): Promise<Response> {
     const method = request.method;
     // A CORS preflight carries no credentials, so it is answered before the guard.
     if (method === "OPTIONS") return this.options(path);
     let currentUser = null;
     const auth = this.auth;
     if (auth && auth.requireAuth(path, EXCLUDED_PATHS)) {
-      if (auth.authorizationHeader(request) === null && auth.sessionCookie(request) === null) {
+      const authorization = auth.authorizationHeader(request);
+      if (authorization === null && auth.sessionCookie(request) === null) {
         throw new HttpError(401, "Unauthorized");
       }
-      currentUser = await auth.currentUser(request);
+      currentUser = auth instanceof BasicAuth && authorization !== null ? await this.basicUser(auth, request, client) : await auth.currentUser(request);
       if (!currentUser) throw new HttpError(403, "Forbidden");
     }
     const match = this.router.match(method, path);
@@ -116,7 +126,18 @@ export class App {
     if (match.kind === "method-not-allowed") {
       return html(METHOD_NOT_ALLOWED_PAGE, 405, { Allow: match.allow.join(", ") });
     }
-    return match.handler({ request, params: match.params, currentUser });
+    return match.handler({ request, params: match.params, currentUser, client });
+  }
+
+  /** Basic credentials are a password check on every request, so they are throttled like logins. */
+  private async basicUser(auth: BasicAuth, request: Request, client: string): Promise<UserRecord | null> {
+    const [email] = auth.credentials(request);
+    const wait = this.throttle.retryAfter(client, email);
+    if (wait > 0) throw tooManyAttempts(wait);
+    const user = await auth.currentUser(request);
+    if (user && email !== null) this.throttle.succeeded(email);
+    else this.throttle.failed(client, email);
+    return user;
   }
 
   private options(path: string): Response {
@@ -195,7 +216,9 @@ export function startServer(config: Config, options: AppOptions = {}): RunningSe
       reusePort: false,
       // Our reader answers 413 JSON at maxBodyBytes; this is only the backstop for huge bodies.
       maxRequestBodySize: Math.max(config.maxBodyBytes * 4, 1024 * 1024),
-      fetch: (request) => app.handle(request),
+      fetch: (request, server) => app.handle(request, server.requestIP(request)?.address),
+      // Idle connections are closed after this many seconds; headers must arrive within ~10 s.
+      idleTimeout: IDLE_TIMEOUT_SECONDS,
       error: () => jsonError(500, "Internal server error"),
     });
   } catch (error) {

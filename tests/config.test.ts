@@ -16,6 +16,10 @@ describe("loadConfig", () => {
       cookieSecure: false,
       maxBodyBytes: 65536,
       journalCompactBytes: 1048576,
+      trustProxy: false,
+      loginMaxFailuresPerClient: 100,
+      loginMaxFailuresPerAccount: 10,
+      loginThrottleWindowSeconds: 900,
     });
   });
 
@@ -47,6 +51,9 @@ describe("loadConfig", () => {
     [{ SESSION_NAME: "bad name" }, /SESSION_NAME/],
     [{ COOKIE_SECURE: "maybe" }, /COOKIE_SECURE/],
     [{ MAX_BODY_BYTES: "0" }, /MAX_BODY_BYTES/],
+    [{ LOGIN_MAX_FAILURES_PER_ACCOUNT: "many" }, /LOGIN_MAX_FAILURES_PER_ACCOUNT/],
+    [{ LOGIN_THROTTLE_WINDOW: "0" }, /LOGIN_THROTTLE_WINDOW/],
+    [{ TRUST_PROXY: "perhaps" }, /TRUST_PROXY/],
   ];
   for (const [env, message] of refused) {
     test(`refuses ${JSON.stringify(env)}`, () => {

@@ -66,6 +66,8 @@ export interface Call {
   body?: string | FormData;
   json?: unknown;
   form?: Record<string, string>;
+  /** The peer address the request comes from. */
+  client?: string;
 }
 
 /** Sends one request to an in-process app and returns status, headers and the parsed body. */
@@ -81,7 +83,7 @@ export async function call(app: App, path: string, options: Call = {}) {
     body = new URLSearchParams(options.form).toString();
   }
   const method = options.method ?? (body === undefined ? "GET" : "POST");
-  const response = await app.handle(new Request(`http://127.0.0.1${path}`, { method, headers, body }));
+  const response = await app.handle(new Request(`http://127.0.0.1${path}`, { method, headers, body }), options.client ?? "127.0.0.1");
   const text = await response.text();
   let json: unknown;
   try {

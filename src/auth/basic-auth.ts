@@ -1,4 +1,5 @@
 /** `BasicAuth`: the user named by an `Authorization: Basic base64(email:password)` header. */
+import { verifyAgainstDummy } from "../models/password.ts";
 import { checkUserPassword, type UserRecord } from "../models/user.ts";
 import { Auth } from "./auth.ts";
 
@@ -34,16 +35,22 @@ export class BasicAuth extends Auth {
   async userObjectFromCredentials(userEmail: unknown, userPwd: unknown): Promise<UserRecord | null> {
     if (typeof userEmail !== "string" || typeof userPwd !== "string") return null;
     const { users, clock } = this.options;
-    for (const user of await users.search({ email: userEmail })) {
+    const candidates = await users.search({ email: userEmail });
+    if (candidates.length === 0) await verifyAgainstDummy(userPwd);
+    for (const user of candidates) {
       if (await checkUserPassword(users, user, userPwd, clock)) return user;
     }
     return null;
   }
 
   override async currentUser(request: Request | null | undefined): Promise<UserRecord | null> {
-    const base64 = this.extractBase64AuthorizationHeader(this.authorizationHeader(request));
-    const decoded = this.decodeBase64AuthorizationHeader(base64);
-    const [email, password] = this.extractUserCredentials(decoded);
+    const [email, password] = this.credentials(request);
     return this.userObjectFromCredentials(email, password);
+  }
+
+  /** [email, password] from the request's Authorization header, or [null, null]. */
+  credentials(request: Request | null | undefined): [string, string] | [null, null] {
+    const base64 = this.extractBase64AuthorizationHeader(this.authorizationHeader(request));
+    return this.extractUserCredentials(this.decodeBase64AuthorizationHeader(base64));
   }
 }

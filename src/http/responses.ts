@@ -41,6 +41,10 @@ export function html(body: string, status = 200, headers: Record<string, string>
   return new Response(body, { status, headers: { "Content-Type": "text/html; charset=utf-8", ...headers } });
 }
 
+export function tooManyAttempts(retryAfterSeconds: number): HttpError {
+  return new HttpError(429, "too many attempts", { "Retry-After": String(retryAfterSeconds) });
+}
+
 /** Flask's 405 page, kept as the transcripts show it. */
 export const METHOD_NOT_ALLOWED_PAGE = `<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 3.2 Final//EN">
 <title>405 Method Not Allowed</title>

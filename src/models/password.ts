@@ -36,6 +36,17 @@ export async function verifyPassword(password: string, stored: string | null | u
   }
 }
 
+let dummyHash: Promise<string> | null = null;
+
+/**
+ * Spends the time of a real check when there is no user to check against, so that response
+ * time does not tell which emails have accounts.
+ */
+export async function verifyAgainstDummy(password: string): Promise<void> {
+  dummyHash ??= hashPassword("session-auth timing equaliser");
+  await verifyPassword(password, await dummyHash);
+}
+
 /** The original program's hash, for reading and writing its files. */
 export function legacySha256(password: string): string {
   return new Bun.CryptoHasher("sha256").update(password).digest("hex");

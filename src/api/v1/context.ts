@@ -1,5 +1,6 @@
 /** What a route handler receives, and what the API is built from. */
 import type { Auth } from "../../auth/auth.ts";
+import type { LoginThrottle } from "../../auth/throttle.ts";
 import type { Config } from "../../config.ts";
 import type { Router } from "../../http/router.ts";
 import type { Clock } from "../../models/base.ts";
@@ -10,6 +11,8 @@ export interface RequestContext {
   params: Record<string, string>;
   /** The authenticated user, set by the request guard; null when there is none. */
   currentUser: UserRecord | null;
+  /** The client's address, for throttling. */
+  client: string;
 }
 
 export type Handler = (context: RequestContext) => Response | Promise<Response>;
@@ -20,5 +23,6 @@ export interface ApiDeps {
   config: Config;
   users: UserStore;
   auth: Auth | null;
+  throttle: LoginThrottle;
   clock: Clock;
 }
