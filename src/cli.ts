@@ -30,6 +30,10 @@ Environment:
   DATA_DIR           folder of the .db_*.json files (default: the folder of this executable)
   COOKIE_SECURE      1: mark the session cookie Secure (serve over https)
   MAX_BODY_BYTES     largest request body accepted (default 65536)
+  TRUST_PROXY        1: client address and https from X-Forwarded-For / X-Forwarded-Proto
+  LOGIN_MAX_FAILURES_PER_CLIENT   failed logins per client address per window (default 100)
+  LOGIN_MAX_FAILURES_PER_ACCOUNT  failed logins per account per window (default 10)
+  LOGIN_THROTTLE_WINDOW           the window, in seconds (default 900)
   JOURNAL_COMPACT_BYTES  journal size from which it is folded into its data file (default 1048576)
 `;
 

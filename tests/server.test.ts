@@ -58,6 +58,17 @@ describe("through a real socket on 127.0.0.1", () => {
     }
   });
 
+  test("headers over 16 KiB are refused (431) and the server goes on", async () => {
+    const running = startServer(testConfig(), { logger: silentLogger });
+    try {
+      const response = await fetch(`${running.url}/api/v1/status`, { headers: { "x-big": "a".repeat(20_000) } });
+      expect(response.status).toBe(431);
+      expect((await fetch(`${running.url}/api/v1/status`)).status).toBe(200);
+    } finally {
+      await running.stop();
+    }
+  });
+
   test("a port in use is a configuration error", () => {
     const first = startServer(testConfig(), { logger: silentLogger });
     try {

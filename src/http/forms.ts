@@ -30,7 +30,9 @@ export function parseForm(body: string): Map<string, string> {
 
 /** `+` is a space; `%XX` is a byte; bytes are UTF-8 with U+FFFD for what does not decode. */
 export function decodeFormComponent(component: string): string {
-  const spaced = component.indexOf("+") === -1 ? component : component.replaceAll("+", " ");
+  // The standard parses UTF-8 bytes, in which a lone surrogate is already U+FFFD.
+  const wellFormed = component.isWellFormed() ? component : component.toWellFormed();
+  const spaced = wellFormed.indexOf("+") === -1 ? wellFormed : wellFormed.replaceAll("+", " ");
   if (spaced.indexOf("%") === -1) return spaced;
   const bytes = encoder.encode(spaced);
   const out = new Uint8Array(bytes.length);

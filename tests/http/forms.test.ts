@@ -16,6 +16,7 @@ describe("parseForm", () => {
     ["x=%C3", { x: "\uFFFD" }],
     ["%65mail=a", { email: "a" }],
     ["x=1%2B1", { x: "1+1" }],
+    ["\uD800=\uDFFF", { "\uFFFD": "\uFFFD" }],
   ];
   for (const [body, expected] of cases) {
     test(JSON.stringify(body), () => {
