@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { sessionKey } from "../src/auth/session-auth.ts";
 import { formatTimestamp } from "../src/models/base.ts";
 import { openUserSessionStore, type UserSessionRecord } from "../src/models/user-session.ts";
+import { writeSessions } from "./lib/seed-data.ts";
 
 const CREATES = 2000;
 const CONCURRENT_CREATES = 4000;
@@ -44,31 +45,11 @@ function percentile(samples: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-/** Writes a snapshot of `size` sessions in the original format, in chunks. */
-function writeSnapshot(path: string, size: number): string[] {
-  const fd = openSync(path, "w");
-  const keys: string[] = [];
-  const now = formatTimestamp(Date.now());
-  let chunk = "{";
-  for (let i = 0; i < size; i++) {
-    const record = sessionRecord(now);
-    if (keys.length < 10_000) keys.push(record.session_id);
-    chunk += `${i === 0 ? "" : ", "}${JSON.stringify(record.id)}: ${JSON.stringify(record)}`;
-    if (chunk.length > 1 << 20) {
-      writeSync(fd, chunk);
-      chunk = "";
-    }
-  }
-  writeSync(fd, `${chunk}}`);
-  closeSync(fd);
-  return keys;
-}
-
 async function measure(size: number): Promise<Row> {
   const dir = mkdtempSync(join(tmpdir(), "session-auth-bench-store-"));
   try {
     const snapshotPath = join(dir, ".db_UserSession.json");
-    const keys = writeSnapshot(snapshotPath, size);
+    const keys = writeSessions(dir, size, () => crypto.randomUUID()).map(sessionKey);
 
     let started = performance.now();
     JSON.parse(readFileSync(snapshotPath, "utf8"));

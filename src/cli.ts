@@ -4,7 +4,7 @@ import { ConfigError, type Env, loadConfig } from "./config.ts";
 import { systemClock } from "./models/base.ts";
 import { StoreLoadError, UniqueConstraintError } from "./models/store.ts";
 import { newUser, openUserStore } from "./models/user.ts";
-import { checkDataDir, consoleLogger, startServer } from "./server.ts";
+import { checkDataDir, startServer, stdioLogger } from "./server.ts";
 
 export const VERSION: string = pkg.version;
 
@@ -96,14 +96,16 @@ async function dispatch(argv: readonly string[], env: Env, io: CliIo): Promise<n
 }
 
 function serve(env: Env): void {
-  const running = startServer(loadConfig(env), { logger: consoleLogger });
+  const logger = stdioLogger();
+  const running = startServer(loadConfig(env), { logger });
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    consoleLogger.info(`session-auth stopping (${signal})`);
+    logger.info(`session-auth stopping (${signal})`);
     await running.stop();
-    consoleLogger.info("session-auth stopped");
+    logger.info("session-auth stopped");
+    logger.flush?.();
     process.exit(0);
   };
   process.on("SIGINT", () => void stop("SIGINT"));

@@ -20,12 +20,40 @@ import { openUserSessionStore, type UserSessionStore } from "./models/user-sessi
 export interface Logger {
   info(line: string): void;
   error(line: string): void;
+  /** Writes out anything held back. */
+  flush?(): void;
 }
 
-export const consoleLogger: Logger = {
-  info: (line) => console.log(line),
-  error: (line) => console.error(line),
-};
+/**
+ * Standard output and error. Info lines (the access log) are written once per turn of the event
+ * loop instead of once per request: one system call for a burst of requests.
+ */
+export function stdioLogger(): Logger {
+  let pending: string[] = [];
+  let scheduled = false;
+  const flush = () => {
+    scheduled = false;
+    if (pending.length === 0) return;
+    const text = `${pending.join("\n")}\n`;
+    pending = [];
+    process.stdout.write(text);
+  };
+  process.on("exit", flush);
+  return {
+    info(line) {
+      pending.push(line);
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(flush);
+      }
+    },
+    error(line) {
+      flush();
+      process.stderr.write(`${line}\n`);
+    },
+    flush,
+  };
+}
 
 export const silentLogger: Logger = { info: () => {}, error: () => {} };
 
@@ -53,7 +81,7 @@ export class App {
     options: AppOptions,
   ) {
     const clock = options.clock ?? systemClock;
-    this.logger = options.logger ?? consoleLogger;
+    this.logger = options.logger ?? stdioLogger();
     this.auth = config.authType
       ? createAuth(config.authType, {
           users,
@@ -92,46 +120,70 @@ export class App {
     return new App(config, users, userSessions, options);
   }
 
-  /** Answers one request; never throws. `socketAddress` is the peer's IP address. */
-  async handle(request: Request, socketAddress?: string): Promise<Response> {
+  /**
+   * Answers one request; never throws. `peer` is the socket's IP address, or a function that
+   * looks it up (only requests that need it, such as logins, pay for the look-up).
+   */
+  handle(request: Request, peer?: string | (() => string | undefined)): Response | Promise<Response> {
     const started = performance.now();
     const path = pathnameOf(request.url);
-    let response: Response;
+    let address: string | undefined;
+    const client = () => (address ??= clientAddress(request, typeof peer === "function" ? peer() : peer, this.config.trustProxy));
+    let result: Response | Promise<Response>;
     try {
-      response = await this.dispatch(request, path, clientAddress(request, socketAddress, this.config.trustProxy));
+      result = this.dispatch(request, path, client);
     } catch (error) {
-      response = this.errorResponse(error);
+      result = this.errorResponse(error);
     }
-    if (path.startsWith(API_PREFIX)) response.headers.set("Access-Control-Allow-Origin", "*");
+    // Routes that need no waiting are answered without a promise.
+    if (result instanceof Promise) {
+      return result.then(
+        (response) => this.finish(request, path, response, started),
+        (error) => this.finish(request, path, this.errorResponse(error), started),
+      );
+    }
+    return this.finish(request, path, result, started);
+  }
+
+  private finish(request: Request, path: string, response: Response, started: number): Response {
+    // Responses carry the CORS header from the start; only paths outside the API drop it.
+    if (!path.startsWith(API_PREFIX)) response.headers.delete("Access-Control-Allow-Origin");
     this.logger.info(`${request.method} ${path} ${response.status} ${(performance.now() - started).toFixed(1)}ms`);
     return response;
   }
 
-  private async dispatch(request: Request, path: string, client: string): Promise<Response> {
-    const method = request.method;
+  private dispatch(request: Request, path: string, client: () => string): Response | Promise<Response> {
     // A CORS preflight carries no credentials, so it is answered before the guard.
-    if (method === "OPTIONS") return this.options(path);
-    let currentUser = null;
+    if (request.method === "OPTIONS") return this.options(path);
     const auth = this.auth;
-    if (auth && auth.requireAuth(path, EXCLUDED_PATHS)) {
-      const authorization = auth.authorizationHeader(request);
-      if (authorization === null && auth.sessionCookie(request) === null) {
-        throw new HttpError(401, "Unauthorized");
-      }
-      currentUser = auth instanceof BasicAuth && authorization !== null ? await this.basicUser(auth, request, client) : await auth.currentUser(request);
-      if (!currentUser) throw new HttpError(403, "Forbidden");
+    if (auth && auth.requireAuth(path, EXCLUDED_PATHS)) return this.guarded(auth, request, path, client);
+    return this.route(request, path, null, client);
+  }
+
+  /** The request guard: 401 without credentials, 403 when they name nobody. */
+  private async guarded(auth: Auth, request: Request, path: string, client: () => string): Promise<Response> {
+    const authorization = auth.authorizationHeader(request);
+    if (authorization === null && auth.sessionCookie(request) === null) {
+      throw new HttpError(401, "Unauthorized");
     }
-    const match = this.router.match(method, path);
+    const currentUser = auth instanceof BasicAuth && authorization !== null ? await this.basicUser(auth, request, client) : await auth.currentUser(request);
+    if (!currentUser) throw new HttpError(403, "Forbidden");
+    return this.route(request, path, currentUser, client);
+  }
+
+  private route(request: Request, path: string, currentUser: UserRecord | null, client: () => string): Response | Promise<Response> {
+    const match = this.router.match(request.method, path);
     if (match.kind === "not-found") throw new HttpError(404, "Not found");
     if (match.kind === "method-not-allowed") {
       return html(METHOD_NOT_ALLOWED_PAGE, 405, { Allow: match.allow.join(", ") });
     }
-    return match.handler({ request, params: match.params, currentUser, client });
+    return match.handler({ request, params: match.params, currentUser, clientAddress: client });
   }
 
   /** Basic credentials are a password check on every request, so they are throttled like logins. */
-  private async basicUser(auth: BasicAuth, request: Request, client: string): Promise<UserRecord | null> {
+  private async basicUser(auth: BasicAuth, request: Request, clientOf: () => string): Promise<UserRecord | null> {
     const [email] = auth.credentials(request);
+    const client = clientOf();
     const wait = this.throttle.retryAfter(client, email);
     if (wait > 0) throw tooManyAttempts(wait);
     const user = await auth.currentUser(request);
@@ -163,6 +215,7 @@ export class App {
   /** Waits for every pending write. */
   async close(): Promise<void> {
     if (this.sweep) clearInterval(this.sweep);
+    this.logger.flush?.();
     await Promise.all([this.users.close(), this.userSessions?.close()]);
   }
 }
@@ -203,8 +256,8 @@ export interface RunningServer {
 
 export function startServer(config: Config, options: AppOptions = {}): RunningServer {
   checkDataDir(config.dataDir);
-  const app = App.create(config, options);
-  const logger = options.logger ?? consoleLogger;
+  const logger = options.logger ?? stdioLogger();
+  const app = App.create(config, { ...options, logger });
   let server: ReturnType<typeof Bun.serve>;
   try {
     server = Bun.serve({
@@ -216,7 +269,7 @@ export function startServer(config: Config, options: AppOptions = {}): RunningSe
       reusePort: false,
       // Our reader answers 413 JSON at maxBodyBytes; this is only the backstop for huge bodies.
       maxRequestBodySize: Math.max(config.maxBodyBytes * 4, 1024 * 1024),
-      fetch: (request, server) => app.handle(request, server.requestIP(request)?.address),
+      fetch: (request, server) => app.handle(request, () => server.requestIP(request)?.address),
       // Idle connections are closed after this many seconds; headers must arrive within ~10 s.
       idleTimeout: IDLE_TIMEOUT_SECONDS,
       error: () => jsonError(500, "Internal server error"),

@@ -15,7 +15,15 @@ export interface AuthOptions {
   clock: Clock;
 }
 
+/** An excluded-paths list, prepared once: exact paths (normalized) and `*` prefixes. */
+interface PreparedExclusions {
+  exact: Set<string>;
+  prefixes: string[];
+}
+
 export class Auth {
+  private readonly prepared = new WeakMap<readonly string[], PreparedExclusions>();
+
   constructor(protected readonly options: AuthOptions) {}
 
   /**
@@ -24,15 +32,24 @@ export class Auth {
    */
   requireAuth(path: string | null | undefined, excludedPaths: readonly string[] | null | undefined): boolean {
     if (typeof path !== "string" || !excludedPaths || excludedPaths.length === 0) return true;
-    const normalized = normalizePath(path);
-    for (const excluded of excludedPaths) {
-      if (excluded.endsWith("*")) {
-        if (path.startsWith(excluded.slice(0, -1))) return false;
-      } else if (normalizePath(excluded) === normalized) {
-        return false;
+    const { exact, prefixes } = this.prepare(excludedPaths);
+    if (exact.has(normalizePath(path))) return false;
+    return !prefixes.some((prefix) => path.startsWith(prefix));
+  }
+
+  /** The guard passes the same list on every request; normalize it once. */
+  private prepare(excludedPaths: readonly string[]): PreparedExclusions {
+    let prepared = this.prepared.get(excludedPaths);
+    if (!prepared) {
+      prepared = { exact: new Set(), prefixes: [] };
+      for (const excluded of excludedPaths) {
+        if (excluded.endsWith("*")) prepared.prefixes.push(excluded.slice(0, -1));
+        else prepared.exact.add(normalizePath(excluded));
       }
+      // A caller may change its array later; only frozen lists are kept.
+      if (Object.isFrozen(excludedPaths)) this.prepared.set(excludedPaths, prepared);
     }
-    return true;
+    return prepared;
   }
 
   authorizationHeader(request: Request | null | undefined): string | null {

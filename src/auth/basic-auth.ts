@@ -3,10 +3,28 @@ import { verifyAgainstDummy } from "../models/password.ts";
 import { checkUserPassword, type UserRecord } from "../models/user.ts";
 import { Auth } from "./auth.ts";
 
+/** How many verified headers are remembered, and for how long. */
+export const VERIFIED_CACHE_SIZE = 10_000;
+export const VERIFIED_CACHE_TTL_MS = 5 * 60 * 1000;
+
+interface Verified {
+  userId: string;
+  /** The stored hash the password was checked against: a changed password misses. */
+  passwordHash: string | null;
+  expiresAt: number;
+}
+
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
 
 export class BasicAuth extends Auth {
+  /**
+   * Headers whose password was verified lately, by SHA-256 of the header. Basic credentials come
+   * with every request, and an argon2 verify each time would cap a client at a few dozen requests
+   * a second. An entry stands only while the user keeps the hash it was verified against.
+   */
+  private readonly verified = new Map<string, Verified>();
+
   /** The part after `Basic `, or null. */
   extractBase64AuthorizationHeader(authorizationHeader: unknown): string | null {
     if (typeof authorizationHeader !== "string" || !authorizationHeader.startsWith("Basic ")) return null;
@@ -44,8 +62,25 @@ export class BasicAuth extends Auth {
   }
 
   override async currentUser(request: Request | null | undefined): Promise<UserRecord | null> {
+    const header = this.authorizationHeader(request);
+    if (header === null) return null;
+    const key = Bun.SHA256.hash(header, "hex");
+    const { users, clock } = this.options;
+    const cached = this.verified.get(key);
+    if (cached) {
+      const user = cached.expiresAt > clock() ? await users.get(cached.userId) : null;
+      if (user && user._password === cached.passwordHash) return user;
+      this.verified.delete(key);
+    }
     const [email, password] = this.credentials(request);
-    return this.userObjectFromCredentials(email, password);
+    const user = await this.userObjectFromCredentials(email, password);
+    if (user) {
+      // After an upgrade of an old hash the store holds the new one.
+      const passwordHash = (await users.get(user.id))?._password ?? null;
+      this.verified.set(key, { userId: user.id, passwordHash, expiresAt: clock() + VERIFIED_CACHE_TTL_MS });
+      if (this.verified.size > VERIFIED_CACHE_SIZE) this.verified.delete(this.verified.keys().next().value!);
+    }
+    return user;
   }
 
   /** [email, password] from the request's Authorization header, or [null, null]. */

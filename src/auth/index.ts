@@ -13,12 +13,12 @@ export function isAuthType(value: string): value is AuthType {
 }
 
 /** Paths the request guard never asks credentials for (MISSION section 4). */
-export const EXCLUDED_PATHS: readonly string[] = [
+export const EXCLUDED_PATHS: readonly string[] = Object.freeze([
   "/api/v1/status/",
   "/api/v1/unauthorized/",
   "/api/v1/forbidden/",
   "/api/v1/auth_session/login/",
-];
+]);
 
 export function createAuth(authType: AuthType, options: AuthOptions): Auth {
   switch (authType) {

@@ -10,7 +10,7 @@ export interface MemorySession {
 
 /** Session ids are kept only as SHA-256, so memory and files never hold a usable cookie. */
 export function sessionKey(sessionId: string): string {
-  return new Bun.CryptoHasher("sha256").update(sessionId).digest("hex");
+  return Bun.SHA256.hash(sessionId, "hex");
 }
 
 export class SessionAuth extends Auth {

@@ -151,6 +151,13 @@ export class JsonFileStore<T extends BaseRecord> implements RecordStore<T> {
 
   async search(attributes: Partial<T>): Promise<T[]> {
     const entries = Object.entries(attributes) as [keyof T & string, unknown][];
+    if (entries.length === 1) {
+      // The common lookup (by email, by session id): straight from the index.
+      const [field, value] = entries[0]!;
+      const ids = this.indexes.get(field)?.get(value);
+      if (ids !== undefined) return typeof ids === "string" ? [this.records.get(ids)!] : [...ids].map((id) => this.records.get(id)!);
+      if (this.indexes.has(field)) return [];
+    }
     const indexed = entries.find(([field]) => this.indexes.has(field));
     let candidates: Iterable<T>;
     if (indexed) {

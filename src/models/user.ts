@@ -26,14 +26,25 @@ export function openUserStore(dataDir: string, options: StoreTuning = {}): JsonF
   return JsonFileStore.open<UserRecord>({ ...options, model: "User", dataDir, unique: ["email"] });
 }
 
-/** `to_json()`: every attribute but the private ones (those starting with `_`). */
+const PUBLIC_FIELDS = new Set(["created_at", "email", "first_name", "id", "last_name", "updated_at"]);
+
+/**
+ * `to_json()`: every attribute but the private ones (those starting with `_`). The usual fields
+ * come first in sorted order, so that the JSON output needs no re-sorting.
+ */
 export function toPublicUser(user: UserRecord): PublicUser {
-  const visible: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(user)) {
-    if (!key.startsWith("_")) visible[key] = value;
+  const visible: PublicUser & Record<string, unknown> = {
+    created_at: user.created_at,
+    email: user.email ?? null,
+    first_name: user.first_name ?? null,
+    id: user.id,
+    last_name: user.last_name ?? null,
+    updated_at: user.updated_at,
+  };
+  for (const key in user) {
+    if (!key.startsWith("_") && !PUBLIC_FIELDS.has(key)) visible[key] = (user as unknown as Record<string, unknown>)[key];
   }
-  const { id, email = null, first_name = null, last_name = null, created_at, updated_at } = visible as Partial<PublicUser>;
-  return { ...visible, id: id!, email, first_name, last_name, created_at: created_at!, updated_at: updated_at! };
+  return visible;
 }
 
 export interface NewUser {

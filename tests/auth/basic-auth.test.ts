@@ -1,7 +1,8 @@
 import { describe, expect, test } from "bun:test";
-import { BasicAuth } from "../../src/auth/basic-auth.ts";
+import { BasicAuth, VERIFIED_CACHE_TTL_MS } from "../../src/auth/basic-auth.ts";
+import { hashPassword } from "../../src/models/password.ts";
 import { openUserStore } from "../../src/models/user.ts";
-import { basicHeader, legacyUser, tempDir } from "../helpers.ts";
+import { basicHeader, FakeClock, legacyUser, tempDir } from "../helpers.ts";
 
 const users = openUserStore(tempDir());
 const bob = legacyUser("bob@hbtn.io", "H0lbertonSchool98!");
@@ -57,5 +58,51 @@ describe("BasicAuth helpers", () => {
     expect(await auth.currentUser(request("Test"))).toBeNull();
     expect(await auth.currentUser(request("Basic !!!"))).toBeNull();
     expect(await auth.currentUser(null)).toBeNull();
+  });
+});
+
+describe("BasicAuth: verified credentials are remembered safely", () => {
+  const request = (email: string, password: string) => new Request("http://127.0.0.1/", { headers: { Authorization: basicHeader(email, password) } });
+
+  test("a changed password, a deleted user or the TTL end a remembered verification", async () => {
+    const clock = new FakeClock();
+    const store = openUserStore(tempDir());
+    const user = legacyUser("cache@hbtn.io", "first");
+    await store.save(user);
+    const cached = new BasicAuth({ users: store, sessionName: "s", sessionDuration: 0, clock: clock.read });
+    expect((await cached.currentUser(request("cache@hbtn.io", "first")))?.id).toBe(user.id);
+    expect((await cached.currentUser(request("cache@hbtn.io", "first")))?.id).toBe(user.id);
+    expect(await cached.currentUser(request("cache@hbtn.io", "wrong"))).toBeNull();
+
+    const current = (await store.get(user.id))!;
+    await store.save({ ...current, _password: await hashPassword("second") });
+    expect(await cached.currentUser(request("cache@hbtn.io", "first"))).toBeNull();
+    expect((await cached.currentUser(request("cache@hbtn.io", "second")))?.id).toBe(user.id);
+
+    clock.advance(VERIFIED_CACHE_TTL_MS / 1000 + 1);
+    expect((await cached.currentUser(request("cache@hbtn.io", "second")))?.id).toBe(user.id);
+
+    await store.remove(user.id);
+    expect(await cached.currentUser(request("cache@hbtn.io", "second"))).toBeNull();
+  });
+
+  test("a remembered header answers without a password check", async () => {
+    const store = openUserStore(tempDir());
+    const user = legacyUser("fast@hbtn.io", "pw");
+    await store.save(user);
+    const cached = new BasicAuth({ users: store, sessionName: "s", sessionDuration: 0, clock: Date.now });
+    await cached.currentUser(request("fast@hbtn.io", "pw"));
+    let checks = 0;
+    const original = Bun.password.verify;
+    Bun.password.verify = (async (...args: Parameters<typeof original>) => {
+      checks += 1;
+      return original(...args);
+    }) as typeof original;
+    try {
+      for (let i = 0; i < 5; i++) expect((await cached.currentUser(request("fast@hbtn.io", "pw")))?.id).toBe(user.id);
+    } finally {
+      Bun.password.verify = original;
+    }
+    expect(checks).toBe(0);
   });
 });

@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { checkUserPassword, newUser, openUserStore, toPublicUser } from "../../src/models/user.ts";
+import { stringifySorted } from "../../src/http/responses.ts";
 import { FakeClock, legacyUser, tempDir } from "../helpers.ts";
 
 describe("User", () => {
@@ -18,6 +19,14 @@ describe("User", () => {
       updated_at: "2017-10-16T04:23:04",
     });
     expect(JSON.stringify(toPublicUser(user))).not.toContain("_password");
+  });
+
+  test("extra attributes show, sorted; private ones never do", () => {
+    const user = { ...legacyUser("a@b.c", "pw"), nickname: "bee", _secret: "x", age: 3 };
+    const json = stringifySorted(toPublicUser(user));
+    expect(Object.keys(JSON.parse(json))).toEqual(["age", "created_at", "email", "first_name", "id", "last_name", "nickname", "updated_at"]);
+    expect(json).not.toContain("_secret");
+    expect(json).not.toContain("_password");
   });
 
   test("reads a .db_User.json written by the original program", async () => {

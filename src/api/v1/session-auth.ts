@@ -15,12 +15,13 @@ export function registerSessionRoutes(router: ApiRouter, auth: SessionAuth, { us
     secure: config.cookieSecure || isHttps(request, config.trustProxy),
   });
 
-  router.add("POST", "/api/v1/auth_session/login", async ({ request, client }) => {
+  router.add("POST", "/api/v1/auth_session/login", async ({ request, clientAddress }) => {
     const form = await readForm(request, config.maxBodyBytes);
     const email = form.get("email");
     if (!email) throw new HttpError(400, "email missing");
     const password = form.get("password");
     if (!password) throw new HttpError(400, "password missing");
+    const client = clientAddress();
     const wait = throttle.retryAfter(client, email);
     if (wait > 0) throw tooManyAttempts(wait);
     const candidates = await users.search({ email });

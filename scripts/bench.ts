@@ -1,0 +1,277 @@
+/**
+ * HTTP benchmark: session-auth (the compiled binary) against a ceiling measured in the same run,
+ * bare Bun.serve answering the same bytes (scripts/lib/ceiling-server.ts). Each workload is
+ * interleaved with its ceiling for several rounds under wrk; the table gives medians. Also
+ * prints start-up time to a first answer and RSS idle, with 100k and with 1M sessions.
+ *
+ *   npm run bench            (BENCH_ROUNDS=3, BENCH_SECONDS=3, BENCH_CONNECTIONS=32)
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { sessionKey } from "../src/auth/session-auth.ts";
+import { hashPassword } from "../src/models/password.ts";
+import { writeSessions, writeUsers } from "./lib/seed-data.ts";
+import { ROOT, type ServerProcess, spawnServer } from "./lib/spawn-server.ts";
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const BINARY = join(ROOT, "dist", "session-auth");
+const CEILING = join(ROOT, "dist", "bench-ceiling");
+
+interface Workload {
+  name: string;
+  target: () => ServerProcess;
+  path: string;
+  method?: "GET" | "POST";
+  headers?: Record<string, string>;
+  body?: string;
+  expectStatus: number;
+  /** The ceiling pays one password verify per request (login). */
+  verify?: { password: string; hash: string };
+  /** Share of the ceiling's req/s this workload must reach. */
+  target_ratio?: number;
+}
+
+interface Run {
+  rps: number;
+  p50: number;
+  p99: number;
+}
+
+function requireWrk(): void {
+  if (Bun.which("wrk")) return;
+  console.error("wrk is not installed. On Debian or Ubuntu: sudo apt-get install wrk (macOS: brew install wrk)");
+  process.exit(2);
+}
+
+function build(): void {
+  for (const [entry, out, extra] of [
+    ["src/main.ts", BINARY, ["--minify", "--no-compile-autoload-dotenv"]],
+    ["scripts/lib/ceiling-server.ts", CEILING, ["--minify"]],
+  ] as const) {
+    const result = Bun.spawnSync([process.execPath, "build", entry, "--compile", ...extra, "--outfile", out], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
+    if (result.exitCode !== 0) throw new Error(`build of ${entry} failed: ${result.stderr}`);
+  }
+}
+
+/**
+ * Runs wrk once and reads req/s and the 50th and 99th percentile latencies (ms). Asynchronous,
+ * so that this process keeps draining the servers' access logs meanwhile.
+ */
+async function wrk(base: string, workload: Workload, seconds: number): Promise<Run> {
+  const script = join(tmpdir(), `session-auth-bench-${process.pid}.lua`);
+  const lines = [`wrk.method = "${workload.method ?? "GET"}"`];
+  for (const [name, value] of Object.entries(workload.headers ?? {})) lines.push(`wrk.headers[${JSON.stringify(name)}] = ${JSON.stringify(value)}`);
+  if (workload.body !== undefined) lines.push(`wrk.body = ${JSON.stringify(workload.body)}`);
+  writeFileSync(script, `${lines.join("\n")}\n`);
+  const child = Bun.spawn(["wrk", "-t1", `-c${CONNECTIONS}`, `-d${seconds}s`, "--latency", "-s", script, `${base}${workload.path}`], { stdout: "pipe", stderr: "pipe" });
+  const [out, err] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
+  rmSync(script, { force: true });
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
+  const latency = (p: string) => toMs(new RegExp(`\\s${p}%\\s+([\\d.]+)(us|ms|s)`).exec(out));
+  if (!Number.isFinite(rps)) throw new Error(`wrk failed:\n${out}${err}`);
+  if (/Socket errors/.test(out)) console.error(`note: ${workload.name}: ${/Socket errors.*/.exec(out)?.[0]}`);
+  return { rps, p50: latency("50"), p99: latency("99") };
+}
+
+function toMs(match: RegExpExecArray | null): number {
+  if (!match) return Number.NaN;
+  const value = Number(match[1]);
+  return match[2] === "us" ? value / 1000 : match[2] === "s" ? value * 1000 : value;
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
+/** The exact response the workload gets, for the ceiling to replay. */
+async function capture(base: string, workload: Workload) {
+  const response = await fetch(`${base}${workload.path}`, { method: workload.method ?? "GET", headers: workload.headers, body: workload.body });
+  const body = await response.text();
+  if (response.status !== workload.expectStatus) throw new Error(`${workload.name}: status ${response.status}, expected ${workload.expectStatus}: ${body}`);
+  const headers: Record<string, string> = {};
+  response.headers.forEach((value, name) => {
+    if (!["date", "content-length"].includes(name)) headers[name] = value;
+  });
+  return { status: response.status, headers, body };
+}
+
+async function rssMb(pid: number): Promise<number> {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1]) / 1024;
+}
+
+async function freePort(): Promise<number> {
+  const probe = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response() });
+  const port = probe.port!;
+  await probe.stop(true);
+  return port;
+}
+
+/** Milliseconds from spawning `command` to its first answer on /api/v1/status (median of runs). */
+async function startUp(command: string[], env: Record<string, string>, runs = 15): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const port = await freePort();
+    const started = performance.now();
+    const child = Bun.spawn(command, { env: { ...env, API_HOST: "127.0.0.1", API_PORT: String(port) }, stdout: "ignore", stderr: "ignore" });
+    for (;;) {
+      try {
+        const response = await fetch(`http://127.0.0.1:${port}/api/v1/status`);
+        await response.arrayBuffer();
+        times.push(performance.now() - started);
+        break;
+      } catch {
+        if (performance.now() - started > 10_000) throw new Error(`${command[0]} did not answer`);
+        await Bun.sleep(0.2);
+      }
+    }
+    child.kill();
+    await child.exited;
+  }
+  return median(times);
+}
+
+async function main(): Promise<void> {
+  requireWrk();
+  build();
+  const dirs = [mkdtempSync(join(tmpdir(), "session-auth-bench-")), mkdtempSync(join(tmpdir(), "session-auth-bench-"))];
+  const servers: ServerProcess[] = [];
+  try {
+    const [plain, withSessions] = dirs as [string, string];
+    const user = await writeUsers(plain, 1000);
+    await writeUsers(withSessions, 1000).then(async (dbUser) => {
+      writeFileSync(join(withSessions, "user.json"), JSON.stringify(dbUser));
+    });
+    const dbUser = JSON.parse(readFileSync(join(withSessions, "user.json"), "utf8")) as typeof user;
+    const [dbCookie] = writeSessions(withSessions, 100_000, () => dbUser.id, 1);
+
+    const noLimits = { LOGIN_MAX_FAILURES_PER_CLIENT: "0", LOGIN_MAX_FAILURES_PER_ACCOUNT: "0" };
+    const sessionServer = await spawnServer([BINARY], { DATA_DIR: plain, AUTH_TYPE: "session_auth", ...noLimits });
+    const dbServer = await spawnServer([BINARY], { DATA_DIR: withSessions, AUTH_TYPE: "session_db_auth", ...noLimits });
+    const basicServer = await spawnServer([BINARY], { DATA_DIR: plain, AUTH_TYPE: "basic_auth", ...noLimits });
+    servers.push(sessionServer, dbServer, basicServer);
+    const login = await fetch(`${sessionServer.base}/api/v1/auth_session/login`, { method: "POST", body: new URLSearchParams({ email: user.email, password: user.password }) });
+    const cookie = /_my_session_id=([^;]+)/.exec(login.headers.get("set-cookie") ?? "")![1]!;
+    const hash = await hashPassword(user.password);
+
+    const workloads: Workload[] = [
+      { name: "GET /api/v1/status", target: () => sessionServer, path: "/api/v1/status", expectStatus: 200, target_ratio: 0.9 },
+      { name: "GET /users/me, session_auth", target: () => sessionServer, path: "/api/v1/users/me", headers: { Cookie: `_my_session_id=${cookie}` }, expectStatus: 200, target_ratio: 0.85 },
+      { name: "GET /users/me, session_db_auth, 100k sessions", target: () => dbServer, path: "/api/v1/users/me", headers: { Cookie: `_my_session_id=${dbCookie}` }, expectStatus: 200, target_ratio: 0.85 },
+      { name: "GET /users/me, invalid cookie (403)", target: () => sessionServer, path: "/api/v1/users/me", headers: { Cookie: `_my_session_id=${crypto.randomUUID()}` }, expectStatus: 403 },
+      { name: "GET /users/me, no credentials (401)", target: () => sessionServer, path: "/api/v1/users/me", expectStatus: 401 },
+      { name: "GET /users/me, basic_auth", target: () => basicServer, path: "/api/v1/users/me", headers: { Authorization: `Basic ${Buffer.from(`${user.email}:${user.password}`).toString("base64")}` }, expectStatus: 200 },
+      {
+        name: "POST /auth_session/login",
+        target: () => sessionServer,
+        path: "/api/v1/auth_session/login",
+        method: "POST",
+        headers: { "Content-Type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ email: user.email, password: user.password }).toString(),
+        expectStatus: 200,
+        verify: { password: user.password, hash },
+        target_ratio: 0.95,
+      },
+    ];
+    void sessionKey;
+
+    const results = new Map<string, { ours: Run[]; ceiling: Run[] }>();
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const workload of workloads) {
+        const seconds = workload.verify ? SECONDS * 2 : SECONDS;
+        const response = await capture(workload.target().base, workload);
+        const ceiling = await spawnCeiling(response, workload.verify);
+        const entry = results.get(workload.name) ?? { ours: [], ceiling: [] };
+        // Alternate which goes first, so that drift on a shared machine falls on both alike.
+        if (round % 2 === 0) {
+          entry.ceiling.push(await wrk(ceiling.base, workload, seconds));
+          entry.ours.push(await wrk(workload.target().base, workload, seconds));
+        } else {
+          entry.ours.push(await wrk(workload.target().base, workload, seconds));
+          entry.ceiling.push(await wrk(ceiling.base, workload, seconds));
+        }
+        results.set(workload.name, entry);
+        ceiling.process.kill();
+        await ceiling.process.exited;
+      }
+      console.error(`round ${round + 1} of ${ROUNDS} done`);
+    }
+
+    const rows = workloads.map((workload) => {
+      const { ours, ceiling } = results.get(workload.name)!;
+      const rps = median(ours.map((r) => r.rps));
+      const ceilingRps = median(ceiling.map((r) => r.rps));
+      const ratio = rps / ceilingRps;
+      const verdict = workload.target_ratio === undefined ? "" : ratio >= workload.target_ratio ? ` (target ${workload.target_ratio * 100}%: met)` : ` (target ${workload.target_ratio * 100}%: MISSED)`;
+      return [
+        workload.name,
+        fmt(rps),
+        `${fmt(median(ours.map((r) => r.p50)), 2)} ms`,
+        `${fmt(median(ours.map((r) => r.p99)), 2)} ms`,
+        fmt(ceilingRps),
+        `${fmt(median(ceiling.map((r) => r.p99)), 2)} ms`,
+        `${fmt(ratio * 100, 1)}%${verdict}`,
+      ];
+    });
+    printTable(["workload", "req/s", "p50", "p99", "ceiling req/s", "ceiling p99", "ratio to ceiling"], rows);
+    console.log(`\nwrk -t1 -c${CONNECTIONS}, ${SECONDS} s per run (login ${SECONDS * 2} s), ${ROUNDS} rounds, medians; ceiling: bare Bun.serve with the same response (login: plus one Bun.password.verify)`);
+
+    // Start-up and memory.
+    const startDir = mkdtempSync(join(tmpdir(), "session-auth-bench-"));
+    dirs.push(startDir);
+    await writeUsers(startDir, 1000);
+    const oursStart = await startUp([BINARY], { DATA_DIR: startDir, AUTH_TYPE: "session_auth" });
+    const ceilingStart = await startUp([CEILING], {});
+    console.log(`\nstart-up to first answer, 1k users: ${fmt(oursStart, 1)} ms median (bare Bun.serve binary: ${fmt(ceilingStart, 1)} ms)`);
+
+    const idle = await rssMb(sessionServer.process.pid);
+    const with100k = await rssMb(dbServer.process.pid);
+    for (const server of servers.splice(0)) {
+      server.process.kill();
+      await server.process.exited;
+    }
+    const millionDir = mkdtempSync(join(tmpdir(), "session-auth-bench-"));
+    dirs.push(millionDir);
+    const millionUser = await writeUsers(millionDir, 1);
+    writeSessions(millionDir, 1_000_000, () => millionUser.id, 0);
+    const started = performance.now();
+    const million = await spawnServer([BINARY], { DATA_DIR: millionDir, AUTH_TYPE: "session_db_auth" });
+    const millionStart = performance.now() - started;
+    servers.push(million);
+    console.log(`RSS: ${fmt(idle)} MiB idle (1k users), ${fmt(with100k)} MiB with 100k sessions, ${fmt(await rssMb(million.process.pid))} MiB with 1M sessions (start-up with 1M sessions: ${fmt(millionStart / 1000, 1)} s)`);
+  } finally {
+    for (const server of servers) {
+      server.process.kill();
+      await server.process.exited;
+    }
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function spawnCeiling(response: { status: number; headers: Record<string, string>; body: string }, verify?: { password: string; hash: string }): Promise<ServerProcess> {
+  const env: Record<string, string> = { CEILING_RESPONSE: JSON.stringify(response) };
+  if (verify) {
+    env.CEILING_VERIFY_HASH = verify.hash;
+    env.CEILING_VERIFY_PASSWORD = verify.password;
+  }
+  const child = Bun.spawn([CEILING], { env, stdout: "pipe", stderr: "inherit" });
+  const reader = (child.stdout as ReadableStream<Uint8Array>).getReader();
+  let out = "";
+  while (!/:\d+/.test(out)) out += new TextDecoder().decode((await reader.read()).value);
+  reader.releaseLock();
+  return { process: child, base: `http://127.0.0.1:${/127\.0\.0\.1:(\d+)/.exec(out)![1]}` };
+}
+
+const fmt = (n: number, digits = 0) => n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+function printTable(header: string[], rows: string[][]): void {
+  const table = [header, ...rows];
+  const widths = header.map((_, c) => Math.max(...table.map((row) => row[c]!.length)));
+  for (const [i, row] of table.entries()) {
+    console.log(`| ${row.map((cell, c) => cell.padEnd(widths[c]!)).join(" | ")} |`);
+    if (i === 0) console.log(`|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`);
+  }
+}
+
+await main();
