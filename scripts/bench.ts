@@ -48,7 +48,7 @@ function requireWrk(): void {
 
 function build(): void {
   for (const [entry, out, extra] of [
-    ["src/main.ts", BINARY, ["--minify", "--no-compile-autoload-dotenv"]],
+    ["src/main.ts", BINARY, ["--minify", "--bytecode", "--no-compile-autoload-dotenv"]],
     ["scripts/lib/ceiling-server.ts", CEILING, ["--minify"]],
   ] as const) {
     const result = Bun.spawnSync([process.execPath, "build", entry, "--compile", ...extra, "--outfile", out], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
@@ -147,9 +147,11 @@ async function main(): Promise<void> {
     const [dbCookie] = writeSessions(withSessions, 100_000, () => dbUser.id, 1);
 
     const noLimits = { LOGIN_MAX_FAILURES_PER_CLIENT: "0", LOGIN_MAX_FAILURES_PER_ACCOUNT: "0" };
-    const sessionServer = await spawnServer([BINARY], { DATA_DIR: plain, AUTH_TYPE: "session_auth", ...noLimits });
-    const dbServer = await spawnServer([BINARY], { DATA_DIR: withSessions, AUTH_TYPE: "session_db_auth", ...noLimits });
-    const basicServer = await spawnServer([BINARY], { DATA_DIR: plain, AUTH_TYPE: "basic_auth", ...noLimits });
+    // Access logs go to files, as in production, not through pipes this process would drain.
+    const log = (name: string) => ({ logFile: join(plain, `${name}.log`) });
+    const sessionServer = await spawnServer([BINARY], { DATA_DIR: plain, AUTH_TYPE: "session_auth", ...noLimits }, log("session"));
+    const dbServer = await spawnServer([BINARY], { DATA_DIR: withSessions, AUTH_TYPE: "session_db_auth", ...noLimits }, log("db"));
+    const basicServer = await spawnServer([BINARY], { DATA_DIR: plain, AUTH_TYPE: "basic_auth", ...noLimits }, log("basic"));
     servers.push(sessionServer, dbServer, basicServer);
     const login = await fetch(`${sessionServer.base}/api/v1/auth_session/login`, { method: "POST", body: new URLSearchParams({ email: user.email, password: user.password }) });
     const cookie = /_my_session_id=([^;]+)/.exec(login.headers.get("set-cookie") ?? "")![1]!;
@@ -236,7 +238,7 @@ async function main(): Promise<void> {
     const millionUser = await writeUsers(millionDir, 1);
     writeSessions(millionDir, 1_000_000, () => millionUser.id, 0);
     const started = performance.now();
-    const million = await spawnServer([BINARY], { DATA_DIR: millionDir, AUTH_TYPE: "session_db_auth" });
+    const million = await spawnServer([BINARY], { DATA_DIR: millionDir, AUTH_TYPE: "session_db_auth" }, { logFile: join(millionDir, "server.log") });
     const millionStart = performance.now() - started;
     servers.push(million);
     console.log(`RSS: ${fmt(idle)} MiB idle (1k users), ${fmt(with100k)} MiB with 100k sessions, ${fmt(await rssMb(million.process.pid))} MiB with 1M sessions (start-up with 1M sessions: ${fmt(millionStart / 1000, 1)} s)`);

@@ -1,5 +1,6 @@
-/** Entry point: argv → a CLI command, or the server. */
+/** Entry point: argv → a CLI command, or the server. No top-level await: the build uses --bytecode. */
 import { runCli } from "./cli.ts";
 
-const exitCode = await runCli(process.argv.slice(2), process.env);
-if (exitCode !== null) process.exit(exitCode);
+void runCli(process.argv.slice(2), process.env).then((exitCode) => {
+  if (exitCode !== null) process.exit(exitCode);
+});

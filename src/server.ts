@@ -148,7 +148,7 @@ export class App {
   private finish(request: Request, path: string, response: Response, started: number): Response {
     // Responses carry the CORS header from the start; only paths outside the API drop it.
     if (!path.startsWith(API_PREFIX)) response.headers.delete("Access-Control-Allow-Origin");
-    this.logger.info(`${request.method} ${path} ${response.status} ${(performance.now() - started).toFixed(1)}ms`);
+    this.logger.info(`${request.method} ${path} ${response.status} ${Math.round((performance.now() - started) * 10) / 10}ms`);
     return response;
   }
 

@@ -12,10 +12,16 @@ export interface ServerProcess {
   base: string;
 }
 
-/** Runs `command` on 127.0.0.1 and a free port; rejects if it exits or says nothing for 10 s. */
-export async function spawnServer(command: readonly string[], env: Record<string, string>): Promise<ServerProcess> {
+/**
+ * Runs `command` on 127.0.0.1 and a free port; rejects if it exits or says nothing for 10 s.
+ * With `logFile`, the access log goes to that file (as it would in production) instead of
+ * through a pipe this process must keep draining.
+ */
+export async function spawnServer(command: readonly string[], env: Record<string, string>, options: { logFile?: string } = {}): Promise<ServerProcess> {
+  const childEnv = { PATH: process.env.PATH ?? "", ...env, API_HOST: "127.0.0.1", API_PORT: "0" };
+  if (options.logFile) return spawnLoggingToFile(command, childEnv, options.logFile);
   const child = Bun.spawn([...command], {
-    env: { PATH: process.env.PATH ?? "", ...env, API_HOST: "127.0.0.1", API_PORT: "0" },
+    env: childEnv,
     stdout: "pipe",
     stderr: "pipe",
   });
@@ -38,4 +44,19 @@ export async function spawnServer(command: readonly string[], env: Record<string
   // Keep draining the access log so that the pipe never fills up.
   void stdout.pipeTo(new WritableStream()).catch(() => {});
   return { process: child, base: `http://127.0.0.1:${port}` };
+}
+
+async function spawnLoggingToFile(command: readonly string[], env: Record<string, string>, logFile: string): Promise<ServerProcess> {
+  const child = Bun.spawn([...command], { env, stdout: Bun.file(logFile), stderr: "inherit" });
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const port = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(await Bun.file(logFile).text().catch(() => ""))?.[1];
+    if (port) return { process: child, base: `http://127.0.0.1:${port}` };
+    if (child.exitCode !== null) throw new Error(`the server exited at start-up; see ${logFile}`);
+    if (Date.now() > deadline) {
+      child.kill("SIGKILL");
+      throw new Error(`the server did not start; see ${logFile}`);
+    }
+    await Bun.sleep(5);
+  }
 }

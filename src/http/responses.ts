@@ -49,11 +49,24 @@ function sortedCopy(value: unknown): unknown {
 }
 
 export function json(body: unknown, status = 200, headers?: Record<string, string>): Response {
-  return new Response(stringifySorted(body), { status, headers: headers ? { ...JSON_HEADERS, ...headers } : JSON_HEADERS });
+  return jsonText(stringifySorted(body), status, headers);
 }
 
+/** A response for JSON text already in the output format. */
+export function jsonText(text: string, status = 200, headers?: Record<string, string>): Response {
+  return new Response(text, { status, headers: headers ? { ...JSON_HEADERS, ...headers } : JSON_HEADERS });
+}
+
+/** Error bodies by message: the same few messages answer most failed requests. */
+const errorBodies = new Map<string, string>();
+
 export function jsonError(status: number, message: string, headers?: Record<string, string>): Response {
-  return json({ error: message }, status, headers);
+  let body = errorBodies.get(message);
+  if (body === undefined) {
+    body = stringifySorted({ error: message });
+    if (errorBodies.size < 256) errorBodies.set(message, body);
+  }
+  return new Response(body, { status, headers: headers ? { ...JSON_HEADERS, ...headers } : JSON_HEADERS });
 }
 
 export function html(body: string, status = 200, headers?: Record<string, string>): Response {

@@ -1,4 +1,5 @@
 /** The User model: stored fields as in the original's `.db_User.json`, and its public JSON. */
+import { stringifySorted } from "../http/responses.ts";
 import { type BaseRecord, type Clock, formatTimestamp, newBaseRecord } from "./base.ts";
 import { hashPassword, verifyPassword } from "./password.ts";
 import { JsonFileStore, type RecordStore, type StoreTuning } from "./store.ts";
@@ -24,6 +25,21 @@ export type UserStore = RecordStore<UserRecord>;
 
 export function openUserStore(dataDir: string, options: StoreTuning = {}): JsonFileStore<UserRecord> {
   return JsonFileStore.open<UserRecord>({ ...options, model: "User", dataDir, unique: ["email"] });
+}
+
+/**
+ * A stored user's public JSON, made once per record: records are frozen, so the text can never
+ * go stale, and `/users/me` answers without serialising anything.
+ */
+const publicJsonCache = new WeakMap<UserRecord, string>();
+
+export function publicUserJson(user: UserRecord): string {
+  let text = publicJsonCache.get(user);
+  if (text === undefined) {
+    text = stringifySorted(toPublicUser(user));
+    if (Object.isFrozen(user)) publicJsonCache.set(user, text);
+  }
+  return text;
 }
 
 const PUBLIC_FIELDS = new Set(["created_at", "email", "first_name", "id", "last_name", "updated_at"]);

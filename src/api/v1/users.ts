@@ -1,10 +1,10 @@
 /** The User endpoints. */
 import { SessionAuth } from "../../auth/session-auth.ts";
 import { readJson } from "../../http/body.ts";
-import { HttpError, json } from "../../http/responses.ts";
+import { HttpError, json, jsonText } from "../../http/responses.ts";
 import { formatTimestamp } from "../../models/base.ts";
 import { UniqueConstraintError } from "../../models/store.ts";
-import { newUser, toPublicUser } from "../../models/user.ts";
+import { newUser, publicUserJson, toPublicUser } from "../../models/user.ts";
 import type { ApiDeps, ApiRouter } from "./context.ts";
 
 const NOT_FOUND = "Not found";
@@ -14,13 +14,9 @@ export function registerUserRoutes(router: ApiRouter, { users, auth, config, clo
   router.add("GET", "/api/v1/users", async () => json((await users.all()).map(toPublicUser)));
 
   router.add("GET", "/api/v1/users/:id", async ({ params, currentUser }) => {
-    if (params.id === "me") {
-      if (!currentUser) throw new HttpError(404, NOT_FOUND);
-      return json(toPublicUser(currentUser));
-    }
-    const user = await users.get(params.id!);
+    const user = params.id === "me" ? currentUser : await users.get(params.id!);
     if (!user) throw new HttpError(404, NOT_FOUND);
-    return json(toPublicUser(user));
+    return jsonText(publicUserJson(user));
   });
 
   router.add("POST", "/api/v1/users", async ({ request }) => {
