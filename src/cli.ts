@@ -1,25 +1,34 @@
-/** The command line: `serve` (the default) and the `users` subcommands. Exit codes 0 ok, 1 failed, 2 usage. */
+/**
+ * The command line: `serve` (the default), `users …` and `sessions …`.
+ * Exit codes: 0 ok, 1 failed, 2 usage or configuration error.
+ */
 import pkg from "../package.json" with { type: "json" };
-import { ConfigError, type Env, loadConfig } from "./config.ts";
-import { systemClock } from "./models/base.ts";
-import { StoreLoadError, UniqueConstraintError } from "./models/store.ts";
-import { newUser, openUserStore } from "./models/user.ts";
-import { checkDataDir, startServer, stdioLogger } from "./server.ts";
+import { ConfigError, detectRuntime, type Env, loadConfig } from "./config.ts";
+import { type CliIo, CliError, usage } from "./cli/common.ts";
+import { SESSIONS_HELP, sessionsCommand } from "./cli/sessions.ts";
+import { USERS_HELP, usersCommand } from "./cli/users.ts";
+import { dotenvPath, withDotenv } from "./dotenv.ts";
+import { StoreLoadError } from "./models/store.ts";
+import { createLogger, startServer } from "./server.ts";
+
+export type { CliIo } from "./cli/common.ts";
+export { formatTable, parseFlags } from "./cli/common.ts";
 
 export const VERSION: string = pkg.version;
+
+/** How long a stop may take before in-flight requests are cut off. */
+export const SHUTDOWN_GRACE_MS = 10_000;
 
 export const USAGE = `session-auth ${VERSION}: a user-account REST API with Basic and session authentication
 
 Usage:
   session-auth [serve]                 start the server (configured by environment variables)
-  session-auth users create --email EMAIL [--password PASSWORD] [--first-name NAME] [--last-name NAME]
-                                       create a user and print its id; without --password the
-                                       password is read from standard input (or asked for)
-  session-auth users list              list the users
+  session-auth users COMMAND           create, list, show, delete, passwd (see users --help)
+  session-auth sessions COMMAND        list, revoke, purge stored sessions (see sessions --help)
   session-auth --help                  this text
   session-auth --version               the version
 
-Environment:
+Environment (a .env file next to the executable is read too; the real environment wins):
   API_HOST           address to listen on (default 0.0.0.0)
   API_PORT           port (default 5000; 0 picks a free one)
   AUTH_TYPE          unset (no authentication), auth, basic_auth, session_auth,
@@ -34,25 +43,11 @@ Environment:
   LOGIN_MAX_FAILURES_PER_CLIENT   failed logins per client address per window (default 100)
   LOGIN_MAX_FAILURES_PER_ACCOUNT  failed logins per account per window (default 10)
   LOGIN_THROTTLE_WINDOW           the window, in seconds (default 900)
+  LOG_FORMAT         text (default) or json: one JSON object per log line
   JOURNAL_COMPACT_BYTES  journal size from which it is folded into its data file (default 1048576)
+
+Exit codes: 0 ok, 1 failed, 2 usage or configuration error.
 `;
-
-export interface CliIo {
-  out(text: string): void;
-  err(text: string): void;
-  /** Reads the password when no flag gives it: stdin, or a prompt on a terminal. */
-  readSecret(prompt: string): Promise<string>;
-}
-
-/** Failures the user can act on: printed as one line. */
-class CliError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode: 1 | 2,
-  ) {
-    super(message);
-  }
-}
 
 /** Runs a command; resolves with its exit code, or null when it started the server. */
 export async function runCli(argv: readonly string[], env: Env, io: CliIo = processIo): Promise<number | null> {
@@ -76,99 +71,54 @@ export async function runCli(argv: readonly string[], env: Env, io: CliIo = proc
   }
 }
 
-async function dispatch(argv: readonly string[], env: Env, io: CliIo): Promise<number | null> {
+async function dispatch(argv: readonly string[], rawEnv: Env, io: CliIo): Promise<number | null> {
   const [command, ...rest] = argv;
   if (command === "--help" || command === "-h" || command === "help") {
-    io.out(USAGE);
+    const topic = rest[0];
+    io.out(topic === "users" ? USERS_HELP : topic === "sessions" ? SESSIONS_HELP : USAGE);
     return 0;
   }
   if (command === "--version" || command === "-v" || command === "version") {
     io.out(`session-auth ${VERSION}\n`);
     return 0;
   }
+  const env = withDotenv(rawEnv, dotenvPath(detectRuntime()));
   if (command === undefined || command === "serve") {
-    if (rest.length > 0) throw new CliError(`serve takes no arguments (configure it with environment variables; see --help)`, 2);
+    if (rest.includes("--help") || rest.includes("-h")) {
+      io.out(USAGE);
+      return 0;
+    }
+    if (rest.length > 0) throw usage("serve takes no arguments (configure it with environment variables; see --help)");
     serve(env);
     return null;
   }
-  if (command === "users") return users(rest, env, io);
-  throw new CliError(`unknown command ${JSON.stringify(command)}; see session-auth --help`, 2);
+  if (command === "users") return usersCommand(rest, env, io);
+  if (command === "sessions") return sessionsCommand(rest, env, io);
+  throw usage(`unknown command ${JSON.stringify(command)}; see session-auth --help`);
 }
 
 function serve(env: Env): void {
-  const logger = stdioLogger();
-  const running = startServer(loadConfig(env), { logger });
+  const config = loadConfig(env);
+  const logger = createLogger(config.logFormat);
+  const running = startServer(config, { logger });
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info(`session-auth stopping (${signal})`);
+    logger.info(`session-auth stopping (${signal})`, { event: "stopping", signal });
+    // In-flight requests get a grace period; then they are cut off, and the store still flushes.
+    const forced = setTimeout(() => {
+      logger.error(`session-auth: requests still running after ${SHUTDOWN_GRACE_MS} ms; closing them`);
+      void running.server.stop(true);
+    }, SHUTDOWN_GRACE_MS);
     await running.stop();
-    logger.info("session-auth stopped");
+    clearTimeout(forced);
+    logger.info("session-auth stopped", { event: "stopped" });
     logger.flush?.();
     process.exit(0);
   };
   process.on("SIGINT", () => void stop("SIGINT"));
   process.on("SIGTERM", () => void stop("SIGTERM"));
-}
-
-async function users(argv: readonly string[], env: Env, io: CliIo): Promise<number> {
-  const [subcommand, ...rest] = argv;
-  const config = loadConfig(env);
-  if (subcommand === "create") {
-    const flags = parseFlags(rest, ["email", "password", "first-name", "last-name"]);
-    const email = flags.get("email");
-    if (!email) throw new CliError("users create needs --email EMAIL", 2);
-    const password = flags.get("password") ?? (await io.readSecret("Password: "));
-    if (!password) throw new CliError("the password must not be empty", 2);
-    checkDataDir(config.dataDir);
-    const store = openUserStore(config.dataDir);
-    const user = await newUser(
-      { email, password, first_name: flags.get("first-name") ?? null, last_name: flags.get("last-name") ?? null },
-      systemClock,
-    );
-    try {
-      await store.save(user);
-    } catch (error) {
-      if (error instanceof UniqueConstraintError) throw new CliError(`a user with email ${email} already exists`, 1);
-      throw error;
-    }
-    await store.close();
-    io.out(`${user.id}\n`);
-    return 0;
-  }
-  if (subcommand === "list") {
-    if (rest.length > 0) throw new CliError("users list takes no arguments", 2);
-    const store = openUserStore(config.dataDir);
-    const rows = (await store.all()).map((u) => [u.id, u.email ?? "", u.first_name ?? "", u.last_name ?? "", u.created_at]);
-    io.out(formatTable(["ID", "EMAIL", "FIRST NAME", "LAST NAME", "CREATED AT"], rows));
-    return 0;
-  }
-  throw new CliError(`users needs a subcommand: create or list; see session-auth --help`, 2);
-}
-
-/** `--name value` and `--name=value` pairs, only from the names given. */
-export function parseFlags(argv: readonly string[], names: readonly string[]): Map<string, string> {
-  const flags = new Map<string, string>();
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (!arg.startsWith("--")) throw new CliError(`unexpected argument ${JSON.stringify(arg)}`, 2);
-    const equals = arg.indexOf("=");
-    const name = arg.slice(2, equals === -1 ? undefined : equals);
-    if (!names.includes(name)) throw new CliError(`unknown option --${name}`, 2);
-    let value: string | undefined;
-    if (equals !== -1) value = arg.slice(equals + 1);
-    else value = argv[++i];
-    if (value === undefined) throw new CliError(`--${name} needs a value`, 2);
-    flags.set(name, value);
-  }
-  return flags;
-}
-
-export function formatTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
-  const line = (cells: readonly string[]) => cells.map((cell, column) => cell.padEnd(widths[column]!)).join("  ").trimEnd();
-  return `${[header, ...rows].map(line).join("\n")}\n`;
 }
 
 const processIo: CliIo = {
@@ -191,19 +141,21 @@ function promptHidden(prompt: string): Promise<string> {
     stdin.setRawMode(true);
     stdin.resume();
     stdin.setEncoding("utf8");
+    const finish = () => {
+      stdin.setRawMode(false);
+      stdin.pause();
+      stdin.off("data", onData);
+      process.stderr.write("\n");
+    };
     const onData = (chunk: string) => {
       for (const char of chunk) {
         if (char === "\r" || char === "\n" || char === "\u0004") {
-          stdin.setRawMode(false);
-          stdin.pause();
-          stdin.off("data", onData);
-          process.stderr.write("\n");
+          finish();
           resolve(typed);
           return;
         }
         if (char === "\u0003") {
-          stdin.setRawMode(false);
-          process.stderr.write("\n");
+          finish();
           process.exit(1);
         }
         if (char === "\u007f" || char === "\b") typed = typed.slice(0, -1);

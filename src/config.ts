@@ -23,7 +23,10 @@ export interface Config {
   loginMaxFailuresPerClient: number;
   loginMaxFailuresPerAccount: number;
   loginThrottleWindowSeconds: number;
+  logFormat: LogFormat;
 }
+
+export type LogFormat = "text" | "json";
 
 export const DEFAULTS = {
   host: "0.0.0.0",
@@ -69,6 +72,7 @@ export function loadConfig(env: Env, runtime: Runtime = detectRuntime()): Config
     loginMaxFailuresPerClient: parseCount("LOGIN_MAX_FAILURES_PER_CLIENT", env.LOGIN_MAX_FAILURES_PER_CLIENT, DEFAULTS.loginMaxFailuresPerClient),
     loginMaxFailuresPerAccount: parseCount("LOGIN_MAX_FAILURES_PER_ACCOUNT", env.LOGIN_MAX_FAILURES_PER_ACCOUNT, DEFAULTS.loginMaxFailuresPerAccount),
     loginThrottleWindowSeconds: parseSize("LOGIN_THROTTLE_WINDOW", env.LOGIN_THROTTLE_WINDOW, DEFAULTS.loginThrottleWindowSeconds),
+    logFormat: parseLogFormat(env.LOG_FORMAT),
   };
 }
 
@@ -93,6 +97,12 @@ function parseSessionName(value: string | undefined): string {
   if (nonEmpty(value) === undefined) return DEFAULTS.sessionName;
   if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(value!)) throw new ConfigError(`SESSION_NAME ${JSON.stringify(value)} is not a valid cookie name`);
   return value!;
+}
+
+function parseLogFormat(value: string | undefined): LogFormat {
+  if (nonEmpty(value) === undefined) return "text";
+  if (value === "text" || value === "json") return value;
+  throw new ConfigError(`LOG_FORMAT must be text or json, not ${JSON.stringify(value)}`);
 }
 
 /** As the original: an integer, else 0; and 0 or less means sessions never expire. */

@@ -8,7 +8,7 @@ import { type Auth, BasicAuth, createAuth, EXCLUDED_PATHS } from "./auth/index.t
 import { LoginThrottle } from "./auth/throttle.ts";
 import { SessionAuth } from "./auth/session-auth.ts";
 import { SessionExpAuth } from "./auth/session-exp-auth.ts";
-import { ConfigError, type Config } from "./config.ts";
+import { ConfigError, type Config, type LogFormat } from "./config.ts";
 import { clientAddress } from "./http/client-address.ts";
 import { HttpError, html, jsonError, METHOD_NOT_ALLOWED_PAGE, tooManyAttempts } from "./http/responses.ts";
 import { Router } from "./http/router.ts";
@@ -17,45 +17,80 @@ import { StoreWriteError } from "./models/store.ts";
 import { openUserStore, type UserRecord, type UserStore } from "./models/user.ts";
 import { openUserSessionStore, type UserSessionStore } from "./models/user-session.ts";
 
+/** One line of the access log. Never a query string, a header value, a cookie or a password. */
+export interface AccessEntry {
+  client: string;
+  method: string;
+  path: string;
+  status: number;
+  durationMs: number;
+}
+
 export interface Logger {
-  info(line: string): void;
-  error(line: string): void;
+  request(entry: AccessEntry): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
   /** Writes out anything held back. */
   flush?(): void;
 }
 
+export const silentLogger: Logger = { request: () => {}, info: () => {}, error: () => {} };
+
 /**
- * Standard output and error. Info lines (the access log) are written once per turn of the event
- * loop instead of once per request: one system call for a burst of requests.
+ * The log on standard output (errors on standard error), as text or one JSON object per line.
+ * Lines are written once per turn of the event loop: one system call for a burst of requests.
  */
-export function stdioLogger(): Logger {
+export interface LogSink {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+const stdio: LogSink = { out: (text) => process.stdout.write(text), err: (text) => process.stderr.write(text) };
+
+export function createLogger(format: LogFormat = "text", sink: LogSink = stdio): Logger {
   let pending: string[] = [];
   let scheduled = false;
+  let lastMs = 0;
+  let lastTime = "";
+  const now = () => {
+    const ms = Date.now();
+    if (ms !== lastMs) {
+      lastMs = ms;
+      lastTime = new Date(ms).toISOString();
+    }
+    return lastTime;
+  };
   const flush = () => {
     scheduled = false;
     if (pending.length === 0) return;
     const text = `${pending.join("\n")}\n`;
     pending = [];
-    process.stdout.write(text);
+    sink.out(text);
   };
-  process.on("exit", flush);
+  const push = (line: string) => {
+    pending.push(line);
+    if (!scheduled) {
+      scheduled = true;
+      setImmediate(flush);
+    }
+  };
+  if (sink === stdio) process.on("exit", flush);
+  const json = format === "json";
   return {
-    info(line) {
-      pending.push(line);
-      if (!scheduled) {
-        scheduled = true;
-        setImmediate(flush);
-      }
+    request({ client, method, path, status, durationMs }) {
+      const ms = Math.round(durationMs * 10) / 10;
+      push(json ? JSON.stringify({ time: now(), level: "info", client, method, path, status, duration_ms: ms }) : `${now()} ${client} ${method} ${path} ${status} ${ms}ms`);
     },
-    error(line) {
+    info(message, fields) {
+      push(json ? JSON.stringify({ time: now(), level: "info", message, ...fields }) : message);
+    },
+    error(message, fields) {
       flush();
-      process.stderr.write(`${line}\n`);
+      sink.err(`${json ? JSON.stringify({ time: now(), level: "error", message, ...fields }) : message}\n`);
     },
     flush,
   };
 }
-
-export const silentLogger: Logger = { info: () => {}, error: () => {} };
 
 export interface AppOptions {
   clock?: Clock;
@@ -81,7 +116,7 @@ export class App {
     options: AppOptions,
   ) {
     const clock = options.clock ?? systemClock;
-    this.logger = options.logger ?? stdioLogger();
+    this.logger = options.logger ?? createLogger(config.logFormat);
     this.auth = config.authType
       ? createAuth(config.authType, {
           users,
@@ -138,17 +173,17 @@ export class App {
     // Routes that need no waiting are answered without a promise.
     if (result instanceof Promise) {
       return result.then(
-        (response) => this.finish(request, path, response, started),
-        (error) => this.finish(request, path, this.errorResponse(error), started),
+        (response) => this.finish(request, path, response, started, client),
+        (error) => this.finish(request, path, this.errorResponse(error), started, client),
       );
     }
-    return this.finish(request, path, result, started);
+    return this.finish(request, path, result, started, client);
   }
 
-  private finish(request: Request, path: string, response: Response, started: number): Response {
+  private finish(request: Request, path: string, response: Response, started: number, client: () => string): Response {
     // Responses carry the CORS header from the start; only paths outside the API drop it.
     if (!path.startsWith(API_PREFIX)) response.headers.delete("Access-Control-Allow-Origin");
-    this.logger.info(`${request.method} ${path} ${response.status} ${Math.round((performance.now() - started) * 10) / 10}ms`);
+    this.logger.request({ client: client(), method: request.method, path, status: response.status, durationMs: performance.now() - started });
     return response;
   }
 
@@ -205,10 +240,10 @@ export class App {
   private errorResponse(error: unknown): Response {
     if (error instanceof HttpError) return jsonError(error.status, error.message, error.headers);
     if (error instanceof StoreWriteError) {
-      this.logger.error(`storage error: ${error.message}`);
+      this.logger.error(`storage error: ${error.message}`, { event: "storage-error" });
       return jsonError(500, "Storage error: the change was not saved");
     }
-    this.logger.error(`internal error: ${error instanceof Error ? error.message : String(error)}`);
+    this.logger.error(`internal error: ${error instanceof Error ? error.message : String(error)}`, { event: "internal-error" });
     return jsonError(500, "Internal server error");
   }
 
@@ -256,7 +291,7 @@ export interface RunningServer {
 
 export function startServer(config: Config, options: AppOptions = {}): RunningServer {
   checkDataDir(config.dataDir);
-  const logger = options.logger ?? stdioLogger();
+  const logger = options.logger ?? createLogger(config.logFormat);
   const app = App.create(config, { ...options, logger });
   let server: ReturnType<typeof Bun.serve>;
   try {
@@ -278,7 +313,12 @@ export function startServer(config: Config, options: AppOptions = {}): RunningSe
     throw new ConfigError(`cannot listen on ${config.host}:${config.port}: ${(error as Error).message}`);
   }
   const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${server.port}`;
-  logger.info(`session-auth listening on ${url} (auth: ${config.authType ?? "none"}, data: ${config.dataDir})`);
+  logger.info(`session-auth listening on ${url} (auth: ${config.authType ?? "none"}, data: ${config.dataDir})`, {
+    event: "listening",
+    url,
+    auth: config.authType ?? "none",
+    data_dir: config.dataDir,
+  });
   return {
     app,
     server,

@@ -1,85 +1,78 @@
 import { describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { type CliIo, formatTable, parseFlags, runCli, USAGE, VERSION } from "../src/cli.ts";
+import { runCli, USAGE, VERSION } from "../src/cli.ts";
+import { captureIo } from "./cli/io.ts";
 import { tempDir } from "./helpers.ts";
-
-function io(secret = "") {
-  const captured = { out: "", err: "", prompts: 0 };
-  const cliIo: CliIo = {
-    out: (text) => void (captured.out += text),
-    err: (text) => void (captured.err += text),
-    readSecret: async () => {
-      captured.prompts += 1;
-      return secret;
-    },
-  };
-  return { captured, cliIo };
-}
 
 describe("runCli", () => {
   test("--help and --version", async () => {
-    const help = io();
-    expect(await runCli(["--help"], {}, help.cliIo)).toBe(0);
+    const help = captureIo();
+    expect(await runCli(["--help"], {}, help.io)).toBe(0);
     expect(help.captured.out).toBe(USAGE);
-    expect(USAGE).toContain("users create");
-    const version = io();
-    expect(await runCli(["--version"], {}, version.cliIo)).toBe(0);
+    for (const name of ["users COMMAND", "sessions COMMAND", "LOG_FORMAT", "Exit codes"]) expect(USAGE).toContain(name);
+    const version = captureIo();
+    expect(await runCli(["--version"], {}, version.io)).toBe(0);
     expect(version.captured.out).toBe(`session-auth ${VERSION}\n`);
     expect(VERSION).toMatch(/^\d+\.\d+\.\d+/);
   });
 
-  test("users create prints the id; users list shows the user; the password is stored hashed", async () => {
-    const dir = tempDir();
-    const create = io();
-    expect(await runCli(["users", "create", "--email", "bob@hbtn.io", "--password", "H0lbertonSchool98!", "--first-name", "Bob"], { DATA_DIR: dir }, create.cliIo)).toBe(0);
-    const id = create.captured.out.trim();
-    expect(id).toMatch(/^[0-9a-f-]{36}$/);
-    expect(create.captured.prompts).toBe(0);
-    const file = readFileSync(join(dir, ".db_User.json"), "utf8");
-    expect(file).not.toContain("H0lbertonSchool98!");
-    expect(JSON.parse(file)[id]).toMatchObject({ email: "bob@hbtn.io", first_name: "Bob", last_name: null });
-
-    const list = io();
-    expect(await runCli(["users", "list"], { DATA_DIR: dir }, list.cliIo)).toBe(0);
-    expect(list.captured.out).toContain(id);
-    expect(list.captured.out).toContain("bob@hbtn.io");
-    expect(list.captured.out).not.toContain("argon2");
-  });
-
-  test("without --password the password is read (stdin or prompt), never echoed", async () => {
-    const dir = tempDir();
-    const create = io("from stdin");
-    expect(await runCli(["users", "create", "--email=a@b.c"], { DATA_DIR: dir }, create.cliIo)).toBe(0);
-    expect(create.captured.prompts).toBe(1);
-    expect(create.captured.out + create.captured.err).not.toContain("from stdin");
-  });
-
-  test("a duplicate email fails with exit 1", async () => {
-    const dir = tempDir();
-    expect(await runCli(["users", "create", "--email", "a@b.c", "--password", "x"], { DATA_DIR: dir }, io().cliIo)).toBe(0);
-    const again = io();
-    expect(await runCli(["users", "create", "--email", "a@b.c", "--password", "y"], { DATA_DIR: dir }, again.cliIo)).toBe(1);
-    expect(again.captured.err).toContain("already exists");
-  });
-
-  const usage: string[][] = [["nope"], ["users"], ["users", "frobnicate"], ["users", "create"], ["users", "create", "--email"], ["users", "create", "--email", "a", "--colour", "red"], ["users", "create", "stray"], ["serve", "extra"], ["users", "create", "--email", "a@b.c"]];
-  for (const argv of usage) {
-    test(`usage error for ${JSON.stringify(argv)} → exit 2`, async () => {
-      const run = io("");
-      expect(await runCli(argv, { DATA_DIR: tempDir() }, run.cliIo)).toBe(2);
-      expect(run.captured.err).toStartWith("session-auth: ");
+  const helps: [string[], string][] = [
+    [["help", "users"], "session-auth users COMMAND"],
+    [["users", "--help"], "session-auth users COMMAND"],
+    [["users", "create", "--help"], "users create --email EMAIL"],
+    [["users", "list", "-h"], "users list"],
+    [["users", "show", "--help"], "users show"],
+    [["users", "delete", "--help"], "users delete"],
+    [["users", "passwd", "--help"], "users passwd"],
+    [["sessions", "--help"], "session-auth sessions COMMAND"],
+    [["sessions", "list", "--help"], "sessions list"],
+    [["sessions", "revoke", "--help"], "sessions revoke"],
+    [["sessions", "purge", "--help"], "sessions purge"],
+    [["serve", "--help"], "session-auth [serve]"],
+  ];
+  for (const [argv, expected] of helps) {
+    test(`${argv.join(" ")} prints its help, exit 0`, async () => {
+      const run = captureIo();
+      expect(await runCli(argv, { DATA_DIR: tempDir() }, run.io)).toBe(0);
+      expect(run.captured.out).toContain(expected);
     });
   }
 
-  test("a bad environment is a usage error too", async () => {
-    const run = io();
-    expect(await runCli(["users", "list"], { AUTH_TYPE: "magic", DATA_DIR: tempDir() }, run.cliIo)).toBe(2);
-    expect(run.captured.err).toContain("AUTH_TYPE");
-  });
-});
+  const usage: string[][] = [
+    ["nope"],
+    ["users"],
+    ["users", "frobnicate"],
+    ["users", "create"],
+    ["users", "create", "--email"],
+    ["users", "create", "--email", "a", "--colour", "red"],
+    ["users", "create", "stray"],
+    ["users", "create", "--email", "a@b.c"],
+    ["users", "show"],
+    ["users", "show", "--email", "a", "--id", "b"],
+    ["sessions"],
+    ["sessions", "revoke"],
+    ["sessions", "zap"],
+    ["serve", "extra"],
+  ];
+  for (const argv of usage) {
+    test(`usage error for ${JSON.stringify(argv)} → exit 2 and one line`, async () => {
+      const run = captureIo("");
+      expect(await runCli(argv, { DATA_DIR: tempDir() }, run.io)).toBe(2);
+      expect(run.captured.err).toStartWith("session-auth: ");
+      expect(run.captured.err.trimEnd().split("\n")).toHaveLength(1);
+    });
+  }
 
-test("parseFlags and formatTable", () => {
-  expect(Object.fromEntries(parseFlags(["--a", "1", "--b=2=3"], ["a", "b"]))).toEqual({ a: "1", b: "2=3" });
-  expect(formatTable(["A", "BB"], [["xyz", "1"]])).toBe("A    BB\nxyz  1\n");
+  const badEnv: [Record<string, string>, string][] = [
+    [{ AUTH_TYPE: "magic" }, "AUTH_TYPE"],
+    [{ API_PORT: "port" }, "API_PORT"],
+    [{ DATA_DIR: "/nonexistent/session-auth" }, "DATA_DIR"],
+  ];
+  for (const [env, name] of badEnv) {
+    test(`a bad ${name} is a configuration error: exit 2, one line`, async () => {
+      const run = captureIo();
+      expect(await runCli(["users", "create", "--email", "a@b.c", "--password", "x"], { DATA_DIR: tempDir(), ...env }, run.io)).toBe(2);
+      expect(run.captured.err).toContain(name);
+      expect(run.captured.err.trimEnd().split("\n")).toHaveLength(1);
+    });
+  }
 });

@@ -20,6 +20,7 @@ describe("loadConfig", () => {
       loginMaxFailuresPerClient: 100,
       loginMaxFailuresPerAccount: 10,
       loginThrottleWindowSeconds: 900,
+      logFormat: "text",
     });
   });
 
@@ -54,6 +55,7 @@ describe("loadConfig", () => {
     [{ LOGIN_MAX_FAILURES_PER_ACCOUNT: "many" }, /LOGIN_MAX_FAILURES_PER_ACCOUNT/],
     [{ LOGIN_THROTTLE_WINDOW: "0" }, /LOGIN_THROTTLE_WINDOW/],
     [{ TRUST_PROXY: "perhaps" }, /TRUST_PROXY/],
+    [{ LOG_FORMAT: "xml" }, /LOG_FORMAT/],
   ];
   for (const [env, message] of refused) {
     test(`refuses ${JSON.stringify(env)}`, () => {

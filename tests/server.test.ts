@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError } from "../src/config.ts";
 import { StoreLoadError } from "../src/models/store.ts";
-import { checkDataDir, pathnameOf, silentLogger, startServer } from "../src/server.ts";
+import { checkDataDir, createLogger, pathnameOf, silentLogger, startServer } from "../src/server.ts";
 import { SOURCE_COMMAND, spawnServer } from "../scripts/lib/spawn-server.ts";
 import { tempDir, testConfig } from "./helpers.ts";
 
@@ -27,8 +27,9 @@ describe("checkDataDir", () => {
 
 describe("through a real socket on 127.0.0.1", () => {
   test("serves, logs one line per request without secrets, and stops", async () => {
-    const lines: string[] = [];
-    const running = startServer(testConfig({ AUTH_TYPE: "session_auth" }), { logger: { info: (l) => lines.push(l), error: (l) => lines.push(l) } });
+    let text = "";
+    const logger = createLogger("text", { out: (t) => void (text += t), err: (t) => void (text += t) });
+    const running = startServer(testConfig({ AUTH_TYPE: "session_auth" }), { logger });
     try {
       expect(running.url).toStartWith("http://127.0.0.1:");
       const status = await fetch(`${running.url}/api/v1/status`);
@@ -39,11 +40,31 @@ describe("through a real socket on 127.0.0.1", () => {
     } finally {
       await running.stop();
     }
+    const lines = text.trimEnd().split("\n");
     expect(lines[0]).toMatch(/^session-auth listening on http:\/\/127\.0\.0\.1:\d+ \(auth: session_auth, data: .+\)$/);
-    expect(lines.filter((l) => /^GET \/api\/v1\/status 200 \d+(\.\d)?ms$/.test(l))).toHaveLength(1);
-    expect(lines.some((l) => /^GET \/api\/v1\/users 403 /.test(l))).toBe(true);
+    const time = "\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z";
+    expect(lines.filter((l) => new RegExp(`^${time} 127\\.0\\.0\\.1 GET /api/v1/status 200 \\d+(\\.\\d)?ms$`).test(l))).toHaveLength(1);
+    expect(lines.filter((l) => new RegExp(`^${time} 127\\.0\\.0\\.1 GET /api/v1/users 403 `).test(l))).toHaveLength(1);
     const all = lines.join("\n");
     for (const secret of ["secret-query", "secret-cookie", "c2VjcmV0", "secret-password"]) expect(all).not.toContain(secret);
+  });
+
+  test("LOG_FORMAT=json: one JSON object per line, with the same fields and no secrets", async () => {
+    let text = "";
+    const logger = createLogger("json", { out: (t) => void (text += t), err: (t) => void (text += t) });
+    const running = startServer(testConfig({ AUTH_TYPE: "basic_auth", LOG_FORMAT: "json" }), { logger });
+    try {
+      await fetch(`${running.url}/api/v1/users/me?token=secret-query`, { headers: { Authorization: "Basic c2VjcmV0OnNlY3JldA==" } });
+    } finally {
+      await running.stop();
+    }
+    const entries = text.trimEnd().split("\n").map((line) => JSON.parse(line));
+    expect(entries[0]).toMatchObject({ level: "info", event: "listening", auth: "basic_auth" });
+    expect(entries[1]).toMatchObject({ level: "info", client: "127.0.0.1", method: "GET", path: "/api/v1/users/me", status: 403 });
+    expect(typeof entries[1].duration_ms).toBe("number");
+    expect(Date.parse(entries[1].time)).toBeGreaterThan(0);
+    expect(text).not.toContain("secret");
+    expect(text).not.toContain("c2VjcmV0");
   });
 
   test("a body over the limit is refused with a JSON 413 over the wire", async () => {

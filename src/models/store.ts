@@ -21,8 +21,11 @@ export interface RecordStore<T extends BaseRecord> {
   remove(id: string): Promise<boolean>;
   /** Every record, oldest first (the order they were first stored); stop early by breaking. */
   scan(): AsyncIterable<T>;
-  /** Waits for pending writes and releases files. */
-  close(): Promise<void>;
+  /**
+   * Waits for pending writes and releases files. `compact: false` leaves the journal as it is
+   * (a short-lived command on a large store); the default folds it into the data file.
+   */
+  close(options?: { compact?: boolean }): Promise<void>;
 }
 
 /** A data file that cannot be used; start-up stops with this message rather than overwrite it. */
@@ -190,13 +193,13 @@ export class JsonFileStore<T extends BaseRecord> implements RecordStore<T> {
     });
   }
 
-  async close(): Promise<void> {
+  async close(options: { compact?: boolean } = {}): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.watcher?.close();
     if (this.poll) clearInterval(this.poll);
     await this.flushChain;
-    if (this.journalOffset === 0) return;
+    if (this.journalOffset === 0 || options.compact === false) return;
     // Leave one complete snapshot behind, so the original program sees every change.
     try {
       await this.lock.acquire();

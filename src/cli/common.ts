@@ -1,0 +1,94 @@
+/** What every command shares: output, errors with exit codes, flags, tables, the stores. */
+import { type Config, type Env, loadConfig } from "../config.ts";
+import { checkDataDir } from "../server.ts";
+import { openUserStore, type UserRecord, type UserStore } from "../models/user.ts";
+
+export interface CliIo {
+  out(text: string): void;
+  err(text: string): void;
+  /** Reads a password when no flag gives it: stdin, or a prompt on a terminal without echo. */
+  readSecret(prompt: string): Promise<string>;
+}
+
+/** A failure the user can act on, printed as one line: exit 1 (failed) or 2 (usage). */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: 1 | 2,
+  ) {
+    super(message);
+  }
+}
+
+export const usage = (message: string) => new CliError(message, 2);
+export const failure = (message: string) => new CliError(message, 1);
+
+/** `--name value` and `--name=value` pairs and bare `--flag`s, only from the names given. */
+export function parseFlags(argv: readonly string[], names: readonly string[], booleans: readonly string[] = []): Map<string, string> {
+  const flags = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (!arg.startsWith("--")) throw usage(`unexpected argument ${JSON.stringify(arg)}`);
+    const equals = arg.indexOf("=");
+    const name = arg.slice(2, equals === -1 ? undefined : equals);
+    if (booleans.includes(name) && equals === -1) {
+      flags.set(name, "true");
+      continue;
+    }
+    if (!names.includes(name)) throw usage(`unknown option --${name}`);
+    const value = equals !== -1 ? arg.slice(equals + 1) : argv[++i];
+    if (value === undefined) throw usage(`--${name} needs a value`);
+    flags.set(name, value);
+  }
+  return flags;
+}
+
+export function formatTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
+  const line = (cells: readonly string[]) => cells.map((cell, column) => cell.padEnd(widths[column]!)).join("  ").trimEnd();
+  return `${[header, ...rows].map(line).join("\n")}\n`;
+}
+
+/** 42s, 5m, 3h, 2d: how long ago, roughly. */
+export function formatAge(seconds: number): string {
+  if (!Number.isFinite(seconds)) return "?";
+  const s = Math.max(0, Math.floor(seconds));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m`;
+  if (s < 86400) return `${Math.floor(s / 3600)}h`;
+  return `${Math.floor(s / 86400)}d`;
+}
+
+/** The configuration, with the data folder checked before anything is written to it. */
+export function writableConfig(env: Env): Config {
+  const config = loadConfig(env);
+  checkDataDir(config.dataDir);
+  return config;
+}
+
+/** The user named by --email or --id (exactly one of them). */
+export async function findUser(users: UserStore, flags: Map<string, string>): Promise<UserRecord> {
+  const email = flags.get("email");
+  const id = flags.get("id");
+  if ((email === undefined) === (id === undefined)) throw usage("name the user with --email EMAIL or --id ID");
+  const user = email !== undefined ? (await users.search({ email }))[0] : await users.get(id!);
+  if (!user) throw failure(`no user with ${email !== undefined ? `email ${email}` : `id ${id}`}`);
+  return user;
+}
+
+/** Opens the user store, runs `work`, and closes the store whatever happens. */
+export async function withUsers<T>(config: Config, work: (users: UserStore) => Promise<T>): Promise<T> {
+  const users = openUserStore(config.dataDir, { compactMinBytes: config.journalCompactBytes });
+  try {
+    return await work(users);
+  } finally {
+    await users.close();
+  }
+}
+
+/** Reads a password from the flag, or stdin / a prompt; refuses an empty one. */
+export async function readPassword(flags: Map<string, string>, io: CliIo, prompt = "Password: "): Promise<string> {
+  const password = flags.get("password") ?? (await io.readSecret(prompt));
+  if (!password) throw usage("the password must not be empty");
+  return password;
+}

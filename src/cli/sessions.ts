@@ -1,0 +1,107 @@
+/** `session-auth sessions …`: list, revoke, purge; the sessions stored by session_db_auth. */
+import { SessionDBAuth } from "../auth/session-db-auth.ts";
+import type { Config, Env } from "../config.ts";
+import { loadConfig } from "../config.ts";
+import { systemClock, parseTimestamp } from "../models/base.ts";
+import { openUserSessionStore, type UserSessionStore } from "../models/user-session.ts";
+import { type CliIo, findUser, formatAge, formatTable, parseFlags, usage, withUsers, writableConfig } from "./common.ts";
+
+export const SESSIONS_HELP = `Usage: session-auth sessions COMMAND [OPTIONS]
+
+  list [--user EMAIL]   stored sessions: user, creation time, age, expiry (never the session id)
+  revoke --user EMAIL   end every stored session of a user
+  purge                 remove expired sessions (by SESSION_DURATION)
+
+These are the sessions session_db_auth keeps in .db_UserSession.json; session_auth and
+session_exp_auth keep theirs in the server's memory, where no command can reach them.
+`;
+
+const SESSIONS_COMMAND_HELP: Record<string, string> = {
+  list: "Usage: session-auth sessions list [--user EMAIL]\n\nLists stored sessions with their user, creation time, age and time left; never the session id.\n",
+  revoke: "Usage: session-auth sessions revoke --user EMAIL\n\nEnds every stored session of the user; their cookies stop working at once.\n",
+  purge: "Usage: session-auth sessions purge\n\nRemoves the stored sessions older than SESSION_DURATION seconds (none when it is unset).\n",
+};
+
+export async function sessionsCommand(argv: readonly string[], env: Env, io: CliIo): Promise<number> {
+  const [subcommand, ...rest] = argv;
+  if (subcommand === undefined) throw usage("sessions needs a command: list, revoke or purge; see session-auth sessions --help");
+  if (subcommand === "--help" || subcommand === "-h") {
+    io.out(SESSIONS_HELP);
+    return 0;
+  }
+  const help = SESSIONS_COMMAND_HELP[subcommand];
+  if (help === undefined) throw usage(`unknown sessions command ${JSON.stringify(subcommand)}; see session-auth sessions --help`);
+  if (rest.includes("--help") || rest.includes("-h")) {
+    io.out(help);
+    return 0;
+  }
+  if (subcommand === "list") return list(rest, env, io);
+  if (subcommand === "revoke") return revoke(rest, env, io);
+  return purge(rest, env, io);
+}
+
+/** Opens the UserSession store for one command; a short-lived command leaves compaction to the server. */
+async function withSessions<T>(config: Config, work: (sessions: UserSessionStore) => Promise<T>): Promise<T> {
+  const sessions = openUserSessionStore(config.dataDir, { compactMinBytes: config.journalCompactBytes });
+  try {
+    return await work(sessions);
+  } finally {
+    await sessions.close({ compact: false });
+  }
+}
+
+/** Removes every stored session of a user; returns how many. */
+export async function revokeStoredSessions(config: Config, userId: string): Promise<number> {
+  return withSessions(config, async (sessions) => {
+    const records = await sessions.search({ user_id: userId });
+    await Promise.all(records.map((record) => sessions.remove(record.id)));
+    return records.length;
+  });
+}
+
+async function list(argv: readonly string[], env: Env, io: CliIo): Promise<number> {
+  const flags = parseFlags(argv, ["user"]);
+  const config = loadConfig(env);
+  const { emails, only } = await withUsers(config, async (users) => {
+    const only = flags.has("user") ? await findUser(users, new Map([["email", flags.get("user")!]])) : null;
+    return { emails: new Map((await users.all()).map((u) => [u.id, u.email ?? ""])), only };
+  });
+  const now = systemClock();
+  const rows: string[][] = [];
+  await withSessions(config, async (sessions) => {
+    const records = only ? await sessions.search({ user_id: only.id }) : await sessions.all();
+    for (const record of records) {
+      const created = parseTimestamp(record.created_at);
+      const left = config.sessionDuration > 0 ? config.sessionDuration - (now - created) / 1000 : Number.POSITIVE_INFINITY;
+      rows.push([emails.get(record.user_id) ?? `(deleted user ${record.user_id})`, record.created_at, formatAge((now - created) / 1000), left === Number.POSITIVE_INFINITY ? "never" : left <= 0 ? "expired" : formatAge(left)]);
+    }
+  });
+  io.out(formatTable(["USER", "CREATED AT", "AGE", "EXPIRES IN"], rows));
+  return 0;
+}
+
+async function revoke(argv: readonly string[], env: Env, io: CliIo): Promise<number> {
+  const flags = parseFlags(argv, ["user"]);
+  if (!flags.has("user")) throw usage("sessions revoke needs --user EMAIL");
+  const config = writableConfig(env);
+  const user = await withUsers(config, (users) => findUser(users, new Map([["email", flags.get("user")!]])));
+  const revoked = await revokeStoredSessions(config, user.id);
+  io.out(`ended ${revoked} stored session${revoked === 1 ? "" : "s"} of ${user.email}\n`);
+  return 0;
+}
+
+async function purge(argv: readonly string[], env: Env, io: CliIo): Promise<number> {
+  parseFlags(argv, []);
+  const config = writableConfig(env);
+  if (config.sessionDuration <= 0) {
+    io.out("SESSION_DURATION is not set: sessions never expire, none purged\n");
+    return 0;
+  }
+  const purged = await withUsers(config, (users) =>
+    withSessions(config, (userSessions) =>
+      new SessionDBAuth({ users, userSessions, sessionName: config.sessionName, sessionDuration: config.sessionDuration, clock: systemClock }).purgeExpired(),
+    ),
+  );
+  io.out(`purged ${purged} expired session${purged === 1 ? "" : "s"}\n`);
+  return 0;
+}

@@ -1,0 +1,127 @@
+/** `session-auth users …`: create, list, show, delete, passwd. */
+import type { Env } from "../config.ts";
+import { loadConfig } from "../config.ts";
+import { formatTimestamp, systemClock } from "../models/base.ts";
+import { hashPassword } from "../models/password.ts";
+import { UniqueConstraintError } from "../models/store.ts";
+import { newUser, toPublicUser } from "../models/user.ts";
+import { type CliIo, failure, findUser, formatTable, parseFlags, readPassword, usage, withUsers, writableConfig } from "./common.ts";
+import { revokeStoredSessions } from "./sessions.ts";
+
+export const USERS_HELP = `Usage: session-auth users COMMAND [OPTIONS]
+
+  create --email EMAIL [--password PASSWORD] [--first-name NAME] [--last-name NAME]
+                      create a user and print its id
+  list [--json]       list the users
+  show (--email EMAIL | --id ID) [--json]
+                      show one user
+  delete (--email EMAIL | --id ID)
+                      delete a user and all of their stored sessions
+  passwd (--email EMAIL | --id ID) [--password PASSWORD]
+                      set a new password and end the user's stored sessions
+
+Without --password, the password is read from standard input, or asked for without echo on a
+terminal, so that it stays out of the shell history. Passwords are never printed.
+`;
+
+export const USERS_COMMAND_HELP: Record<string, string> = {
+  create: "Usage: session-auth users create --email EMAIL [--password PASSWORD] [--first-name NAME] [--last-name NAME]\n\nCreates a user and prints its id. Without --password the password is read from standard input or asked for.\n",
+  list: "Usage: session-auth users list [--json]\n\nLists every user: id, email, names, creation time.\n",
+  show: "Usage: session-auth users show (--email EMAIL | --id ID) [--json]\n\nShows one user's public fields.\n",
+  delete: "Usage: session-auth users delete (--email EMAIL | --id ID)\n\nDeletes the user and all of their stored (session_db_auth) sessions.\n",
+  passwd: "Usage: session-auth users passwd (--email EMAIL | --id ID) [--password PASSWORD]\n\nSets a new password (argon2id) and ends the user's stored sessions. Without --password it is read from standard input or asked for.\n",
+};
+
+export async function usersCommand(argv: readonly string[], env: Env, io: CliIo): Promise<number> {
+  const [subcommand, ...rest] = argv;
+  if (subcommand === undefined) throw usage("users needs a command: create, list, show, delete or passwd; see session-auth users --help");
+  if (subcommand === "--help" || subcommand === "-h") {
+    io.out(USERS_HELP);
+    return 0;
+  }
+  const help = USERS_COMMAND_HELP[subcommand];
+  if (help === undefined) throw usage(`unknown users command ${JSON.stringify(subcommand)}; see session-auth users --help`);
+  if (rest.includes("--help") || rest.includes("-h")) {
+    io.out(help);
+    return 0;
+  }
+  switch (subcommand) {
+    case "create":
+      return create(rest, env, io);
+    case "list":
+      return list(rest, env, io);
+    case "show":
+      return show(rest, env, io);
+    case "delete":
+      return remove(rest, env, io);
+    default:
+      return passwd(rest, env, io);
+  }
+}
+
+async function create(argv: readonly string[], env: Env, io: CliIo): Promise<number> {
+  const flags = parseFlags(argv, ["email", "password", "first-name", "last-name"]);
+  const email = flags.get("email");
+  if (!email) throw usage("users create needs --email EMAIL");
+  const password = await readPassword(flags, io);
+  const config = writableConfig(env);
+  const user = await newUser({ email, password, first_name: flags.get("first-name") ?? null, last_name: flags.get("last-name") ?? null }, systemClock);
+  await withUsers(config, async (users) => {
+    try {
+      await users.save(user);
+    } catch (error) {
+      if (error instanceof UniqueConstraintError) throw failure(`a user with email ${email} already exists`);
+      throw error;
+    }
+  });
+  io.out(`${user.id}\n`);
+  return 0;
+}
+
+async function list(argv: readonly string[], env: Env, io: CliIo): Promise<number> {
+  const flags = parseFlags(argv, [], ["json"]);
+  const all = await withUsers(loadConfig(env), (users) => users.all());
+  if (flags.has("json")) {
+    io.out(`${JSON.stringify(all.map(toPublicUser), null, 2)}\n`);
+    return 0;
+  }
+  const rows = all.map((u) => [u.id, u.email ?? "", u.first_name ?? "", u.last_name ?? "", u.created_at]);
+  io.out(formatTable(["ID", "EMAIL", "FIRST NAME", "LAST NAME", "CREATED AT"], rows));
+  return 0;
+}
+
+async function show(argv: readonly string[], env: Env, io: CliIo): Promise<number> {
+  const flags = parseFlags(argv, ["email", "id"], ["json"]);
+  const user = toPublicUser(await withUsers(loadConfig(env), (users) => findUser(users, flags)));
+  if (flags.has("json")) io.out(`${JSON.stringify(user, null, 2)}\n`);
+  else io.out(formatTable(["FIELD", "VALUE"], Object.entries(user).map(([key, value]) => [key, value === null ? "" : String(value)])));
+  return 0;
+}
+
+async function remove(argv: readonly string[], env: Env, io: CliIo): Promise<number> {
+  const flags = parseFlags(argv, ["email", "id"]);
+  const config = writableConfig(env);
+  const user = await withUsers(config, async (users) => {
+    const found = await findUser(users, flags);
+    await users.remove(found.id);
+    return found;
+  });
+  const revoked = await revokeStoredSessions(config, user.id);
+  io.out(`deleted user ${user.id} (${user.email}) and ${revoked} stored session${revoked === 1 ? "" : "s"}\n`);
+  return 0;
+}
+
+async function passwd(argv: readonly string[], env: Env, io: CliIo): Promise<number> {
+  const flags = parseFlags(argv, ["email", "id", "password"]);
+  const config = writableConfig(env);
+  const password = await readPassword(flags, io, "New password: ");
+  const user = await withUsers(config, async (users) => {
+    const found = await findUser(users, flags);
+    await users.save({ ...found, _password: await hashPassword(password), updated_at: formatTimestamp(Date.now()) });
+    return found;
+  });
+  // A new password ends the sessions the old one opened (OWASP Session Management).
+  const revoked = await revokeStoredSessions(config, user.id);
+  io.out(`password changed for ${user.email}; ${revoked} stored session${revoked === 1 ? "" : "s"} ended\n`);
+  return 0;
+}

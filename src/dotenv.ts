@@ -1,0 +1,57 @@
+/** `.env` files: KEY=VALUE lines, read next to the executable; the real environment wins. */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { ConfigError, type Env, type Runtime } from "./config.ts";
+import { dirname } from "node:path";
+
+const LINE = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/;
+
+/**
+ * Parses a .env text: `KEY=value`, `export KEY=value`, `# comments`, blank lines, values in
+ * single quotes (literal) or double quotes (with \n, \t, \" and \\ escapes). A line that is none
+ * of these is an error naming its line number.
+ */
+export function parseDotenv(text: string, source = ".env"): Map<string, string> {
+  const values = new Map<string, string>();
+  text.split(/\r?\n/).forEach((raw, index) => {
+    if (/^\s*(#.*)?$/.test(raw)) return;
+    const match = LINE.exec(raw);
+    if (!match) throw new ConfigError(`${source}:${index + 1}: expected KEY=value`);
+    values.set(match[1]!, unquote(match[2]!, `${source}:${index + 1}`));
+  });
+  return values;
+}
+
+function unquote(value: string, where: string): string {
+  const quote = value[0];
+  if (quote === "'" || quote === '"') {
+    const end = value.lastIndexOf(quote);
+    if (end === 0) throw new ConfigError(`${where}: unterminated ${quote} quote`);
+    if (!/^\s*(#.*)?$/.test(value.slice(end + 1))) throw new ConfigError(`${where}: text after the closing quote`);
+    const inner = value.slice(1, end);
+    if (quote === "'") return inner;
+    return inner.replace(/\\([nrt"\\])/g, (_, c: string) => ({ n: "\n", r: "\r", t: "\t", '"': '"', "\\": "\\" })[c]!);
+  }
+  const comment = value.search(/\s#/);
+  return (comment === -1 ? value : value.slice(0, comment)).trim();
+}
+
+/** Where the .env file is looked for: beside the executable, or the current folder from source. */
+export function dotenvPath(runtime: Runtime): string {
+  return join(runtime.compiled ? dirname(runtime.execPath) : runtime.cwd, ".env");
+}
+
+/** The environment with the .env file's values under it: what is set for real wins. */
+export function withDotenv(env: Env, path: string): Env {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return env;
+    throw new ConfigError(`${path}: cannot be read (${(error as Error).message})`);
+  }
+  const merged: Env = {};
+  for (const [key, value] of parseDotenv(text, path)) merged[key] = value;
+  for (const [key, value] of Object.entries(env)) if (value !== undefined) merged[key] = value;
+  return merged;
+}

@@ -1,0 +1,65 @@
+import { describe, expect, test } from "bun:test";
+import { runCli } from "../../src/cli.ts";
+import { sessionKey } from "../../src/auth/session-auth.ts";
+import { formatTimestamp } from "../../src/models/base.ts";
+import { openUserSessionStore } from "../../src/models/user-session.ts";
+import { readOnDisk, tempDir } from "../helpers.ts";
+import { captureIo } from "./io.ts";
+
+async function cli(dir: string, argv: string[], env: Record<string, string> = {}) {
+  const run = captureIo();
+  const code = await runCli(argv, { DATA_DIR: dir, ...env }, run.io);
+  return { code, ...run.captured };
+}
+
+/** A user and stored sessions of given ages (seconds). */
+async function setUp(ages: number[]) {
+  const dir = tempDir();
+  const created = captureIo();
+  await runCli(["users", "create", "--email", "bob@hbtn.io", "--password", "pw"], { DATA_DIR: dir }, created.io);
+  const userId = created.captured.out.trim();
+  const store = openUserSessionStore(dir);
+  const cookies: string[] = [];
+  for (const age of ages) {
+    const cookie = crypto.randomUUID();
+    cookies.push(cookie);
+    const at = formatTimestamp(Date.now() - age * 1000);
+    await store.save({ id: crypto.randomUUID(), created_at: at, updated_at: at, user_id: userId, session_id: sessionKey(cookie) });
+  }
+  await store.close();
+  return { dir, userId, cookies };
+}
+
+describe("sessions", () => {
+  test("list shows user, age and expiry, never the session id or its hash", async () => {
+    const { dir, cookies } = await setUp([7200, 30]);
+    const run = await cli(dir, ["sessions", "list"], { SESSION_DURATION: "3600" });
+    expect(run.code).toBe(0);
+    const lines = run.out.trimEnd().split("\n");
+    expect(lines[0]).toMatch(/^USER\s+CREATED AT\s+AGE\s+EXPIRES IN$/);
+    expect(lines[1]).toMatch(/^bob@hbtn\.io\s+\S+\s+2h\s+expired$/);
+    expect(lines[2]).toMatch(/^bob@hbtn\.io\s+\S+\s+30s\s+59m$/);
+    for (const cookie of cookies) {
+      expect(run.out).not.toContain(cookie);
+      expect(run.out).not.toContain(sessionKey(cookie));
+    }
+    expect((await cli(dir, ["sessions", "list", "--user", "bob@hbtn.io"])).out).toContain("never");
+  });
+
+  test("revoke ends every stored session of the user", async () => {
+    const { dir } = await setUp([10, 20, 30]);
+    const run = await cli(dir, ["sessions", "revoke", "--user", "bob@hbtn.io"]);
+    expect(run).toMatchObject({ code: 0, out: "ended 3 stored sessions of bob@hbtn.io\n" });
+    expect(readOnDisk(dir, "UserSession")).toEqual({});
+    expect((await cli(dir, ["sessions", "revoke", "--user", "nobody@hbtn.io"])).code).toBe(1);
+  });
+
+  test("purge removes the expired sessions by SESSION_DURATION", async () => {
+    const { dir } = await setUp([7200, 5000, 30]);
+    expect((await cli(dir, ["sessions", "purge"])).out).toContain("never expire");
+    expect(Object.keys(readOnDisk(dir, "UserSession"))).toHaveLength(3);
+    const run = await cli(dir, ["sessions", "purge"], { SESSION_DURATION: "3600" });
+    expect(run).toMatchObject({ code: 0, out: "purged 2 expired sessions\n" });
+    expect(Object.keys(readOnDisk(dir, "UserSession"))).toHaveLength(1);
+  });
+});

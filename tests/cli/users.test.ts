@@ -1,0 +1,121 @@
+import { describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { runCli } from "../../src/cli.ts";
+import { SessionDBAuth } from "../../src/auth/session-db-auth.ts";
+import { verifyPassword } from "../../src/models/password.ts";
+import { openUserStore } from "../../src/models/user.ts";
+import { openUserSessionStore } from "../../src/models/user-session.ts";
+import { readOnDisk, tempDir } from "../helpers.ts";
+import { captureIo } from "./io.ts";
+
+async function cli(dir: string, argv: string[], secret = "") {
+  const run = captureIo(secret);
+  const code = await runCli(argv, { DATA_DIR: dir }, run.io);
+  return { code, ...run.captured };
+}
+
+async function withUser(dir: string, email = "bob@hbtn.io", password = "H0lbertonSchool98!") {
+  const created = await cli(dir, ["users", "create", "--email", email, "--password", password, "--first-name", "Bob"]);
+  expect(created.code).toBe(0);
+  return created.out.trim();
+}
+
+/** Two stored sessions for the user, as session_db_auth would have made them. */
+async function sessionsFor(dir: string, userId: string) {
+  const users = openUserStore(dir);
+  const userSessions = openUserSessionStore(dir);
+  const auth = new SessionDBAuth({ users, userSessions, sessionName: "s", sessionDuration: 0, clock: Date.now });
+  const ids = [await auth.createSession(userId), await auth.createSession(userId), await auth.createSession("someone-else")];
+  await Promise.all([users.close(), userSessions.close()]);
+  return ids;
+}
+
+describe("users create", () => {
+  test("prints the id; the password is stored as argon2id and never printed", async () => {
+    const dir = tempDir();
+    const id = await withUser(dir);
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    const file = readFileSync(join(dir, ".db_User.json"), "utf8");
+    expect(file).not.toContain("H0lbertonSchool98!");
+    expect(JSON.parse(file)[id]).toMatchObject({ email: "bob@hbtn.io", first_name: "Bob", last_name: null });
+  });
+
+  test("without --password it reads one (stdin or prompt) and does not echo it", async () => {
+    const dir = tempDir();
+    const run = await cli(dir, ["users", "create", "--email=a@b.c"], "from stdin");
+    expect(run.code).toBe(0);
+    expect(run.out + run.err).not.toContain("from stdin");
+    const [user] = Object.values(readOnDisk(dir, "User"));
+    expect((await verifyPassword("from stdin", user._password)).valid).toBe(true);
+  });
+
+  test("a duplicate email fails with exit 1", async () => {
+    const dir = tempDir();
+    await withUser(dir);
+    const again = await cli(dir, ["users", "create", "--email", "bob@hbtn.io", "--password", "y"]);
+    expect(again.code).toBe(1);
+    expect(again.err).toContain("already exists");
+  });
+});
+
+describe("users list and show", () => {
+  test("a table or JSON, never a password or hash", async () => {
+    const dir = tempDir();
+    const id = await withUser(dir);
+    const table = await cli(dir, ["users", "list"]);
+    expect(table.code).toBe(0);
+    expect(table.out).toContain(id);
+    expect(table.out).toContain("bob@hbtn.io");
+    const json = await cli(dir, ["users", "list", "--json"]);
+    expect(JSON.parse(json.out)).toEqual([expect.objectContaining({ id, email: "bob@hbtn.io", first_name: "Bob" })]);
+    for (const argv of [["users", "show", "--email", "bob@hbtn.io"], ["users", "show", "--id", id, "--json"]]) {
+      const shown = await cli(dir, argv);
+      expect(shown.code).toBe(0);
+      expect(shown.out).toContain("bob@hbtn.io");
+      for (const output of [shown.out, table.out, json.out]) {
+        expect(output).not.toContain("argon2");
+        expect(output).not.toContain("_password");
+      }
+    }
+  });
+
+  test("an unknown user is a failure, exit 1", async () => {
+    const run = await cli(tempDir(), ["users", "show", "--email", "nobody@hbtn.io"]);
+    expect(run.code).toBe(1);
+    expect(run.err).toContain("no user with email nobody@hbtn.io");
+  });
+});
+
+describe("users delete and passwd", () => {
+  test("delete removes the user and their stored sessions only", async () => {
+    const dir = tempDir();
+    const id = await withUser(dir);
+    await sessionsFor(dir, id);
+    const run = await cli(dir, ["users", "delete", "--email", "bob@hbtn.io"]);
+    expect(run.code).toBe(0);
+    expect(run.out).toContain("2 stored sessions");
+    expect(readOnDisk(dir, "User")).toEqual({});
+    expect(Object.values(readOnDisk(dir, "UserSession")).map((s) => s.user_id)).toEqual(["someone-else"]);
+    expect((await cli(dir, ["users", "delete", "--id", id])).code).toBe(1);
+  });
+
+  test("passwd sets a new argon2id password and ends the user's stored sessions", async () => {
+    const dir = tempDir();
+    const id = await withUser(dir);
+    await sessionsFor(dir, id);
+    const run = await cli(dir, ["users", "passwd", "--id", id], "n3w-password");
+    expect(run.code).toBe(0);
+    expect(run.out + run.err).not.toContain("n3w-password");
+    const stored = readOnDisk(dir, "User")[id];
+    expect((await verifyPassword("n3w-password", stored._password)).valid).toBe(true);
+    expect((await verifyPassword("H0lbertonSchool98!", stored._password)).valid).toBe(false);
+    expect(Object.values(readOnDisk(dir, "UserSession")).map((s) => s.user_id)).toEqual(["someone-else"]);
+  });
+
+  test("passwd refuses an empty password", async () => {
+    const dir = tempDir();
+    await withUser(dir);
+    expect((await cli(dir, ["users", "passwd", "--email", "bob@hbtn.io"], "")).code).toBe(2);
+  });
+});
