@@ -13,6 +13,7 @@ import { clientAddress } from "./http/client-address.ts";
 import { HttpError, html, jsonError, METHOD_NOT_ALLOWED_PAGE, tooManyAttempts } from "./http/responses.ts";
 import { Router } from "./http/router.ts";
 import { type Clock, systemClock } from "./models/base.ts";
+import { loginPage, PAGE_SECURITY_HEADERS } from "./web/login-page.ts";
 import { StoreWriteError } from "./models/store.ts";
 import { openUserStore, type UserRecord, type UserStore } from "./models/user.ts";
 import { openUserSessionStore, type UserSessionStore } from "./models/user-session.ts";
@@ -135,6 +136,8 @@ export class App {
     registerIndexRoutes(this.router, deps);
     registerUserRoutes(this.router, deps);
     if (this.auth instanceof SessionAuth) registerSessionRoutes(this.router, this.auth, deps);
+    const page = loginPage(config.authType);
+    this.router.add("GET", "/", () => html(page, 200, PAGE_SECURITY_HEADERS));
     if (this.auth instanceof SessionExpAuth && config.sessionDuration > 0) this.sweepExpiredSessions(this.auth, config.sessionDuration);
   }
 

@@ -126,6 +126,31 @@ describe("the process", () => {
     expect(result.stderr.toString()).toContain(join(dir, ".db_User.json"));
   });
 
+  test("SIGTERM lets in-flight requests finish, flushes their writes, exits 0", async () => {
+    const dir = tempDir();
+    expect(run({ DATA_DIR: dir }, ["users", "create", "--email", "a@b.c", "--password", "pw"]).exitCode).toBe(0);
+    const env = { DATA_DIR: dir, AUTH_TYPE: "session_db_auth", LOG_FORMAT: "json" };
+    const server = await spawnServer(SOURCE_COMMAND, env);
+    const logins = Array.from({ length: 8 }, () =>
+      fetch(`${server.base}/api/v1/auth_session/login`, { method: "POST", body: new URLSearchParams({ email: "a@b.c", password: "pw" }) }),
+    );
+    await Bun.sleep(5);
+    const stopping = performance.now();
+    server.process.kill("SIGTERM");
+    const responses = await Promise.all(logins);
+    expect(responses.map((r) => r.status)).toEqual(Array(8).fill(200));
+    expect(await server.process.exited).toBe(0);
+    expect(performance.now() - stopping).toBeLessThan(10_000);
+    const cookies = responses.map((r) => /_my_session_id=([^;]+)/.exec(r.headers.get("set-cookie") ?? "")![1]);
+    const restarted = await spawnServer(SOURCE_COMMAND, env);
+    try {
+      for (const cookie of cookies) expect((await fetch(`${restarted.base}/api/v1/users/me`, { headers: { cookie: `_my_session_id=${cookie}` } })).status).toBe(200);
+    } finally {
+      restarted.process.kill("SIGTERM");
+      await restarted.process.exited;
+    }
+  });
+
   test("SIGTERM stops the server cleanly with exit 0", async () => {
     const server = await spawnServer(SOURCE_COMMAND, { DATA_DIR: tempDir() });
     expect((await fetch(`${server.base}/api/v1/status`)).status).toBe(200);

@@ -12,8 +12,9 @@ export function isAuthType(value: string): value is AuthType {
   return (AUTH_TYPES as readonly string[]).includes(value);
 }
 
-/** Paths the request guard never asks credentials for (MISSION section 4). */
+/** Paths the request guard never asks credentials for (MISSION section 4), and the login page. */
 export const EXCLUDED_PATHS: readonly string[] = Object.freeze([
+  "/",
   "/api/v1/status/",
   "/api/v1/unauthorized/",
   "/api/v1/forbidden/",

@@ -48,6 +48,20 @@ describe("index routes, no authentication", () => {
     expect((await call(app, "/api/v1/status", { method: "HEAD" })).status).toBe(200);
   });
 
+  test("GET / is the login page: no credentials needed, strict CSP, the auth type shown", async () => {
+    for (const [env, sessions] of [[{ AUTH_TYPE: "session_db_auth" }, "yes"], [{ AUTH_TYPE: "basic_auth" }, "no"], [{}, "no"]] as const) {
+      const page = await call(testApp(env), "/");
+      expect(page.status).toBe(200);
+      expect(page.headers.get("content-type")).toBe("text/html; charset=utf-8");
+      expect(page.headers.get("access-control-allow-origin")).toBeNull();
+      expect(page.headers.get("content-security-policy")).toContain("default-src 'none'");
+      expect(page.headers.get("content-security-policy")).toContain("frame-ancestors 'none'");
+      expect(page.text).toContain(`data-sessions="${sessions}"`);
+      expect(page.text).not.toMatch(/<(script|link|img)[^>]+(src|href)=/);
+    }
+    expect((await call(testApp({ AUTH_TYPE: "session_auth" }), "/", { method: "POST" })).status).toBe(405);
+  });
+
   test("OPTIONS is a CORS preflight answer, before any authentication", async () => {
     const guarded = testApp({ AUTH_TYPE: "session_auth" });
     const response = await call(guarded, "/api/v1/users/me", { method: "OPTIONS" });

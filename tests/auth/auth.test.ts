@@ -30,10 +30,10 @@ describe("Auth.requireAuth", () => {
   }
 
   test("the guard's list frees exactly the public routes", () => {
-    for (const path of ["/api/v1/status", "/api/v1/unauthorized/", "/api/v1/forbidden", "/api/v1/auth_session/login"]) {
+    for (const path of ["/", "/api/v1/status", "/api/v1/unauthorized/", "/api/v1/forbidden", "/api/v1/auth_session/login"]) {
       expect(auth.requireAuth(path, EXCLUDED_PATHS)).toBe(false);
     }
-    for (const path of ["/api/v1/users", "/api/v1/users/me", "/api/v1/stats", "/api/v1/auth_session/logout", "/"]) {
+    for (const path of ["/api/v1/users", "/api/v1/users/me", "/api/v1/stats", "/api/v1/auth_session/logout", "/index.html"]) {
       expect(auth.requireAuth(path, EXCLUDED_PATHS)).toBe(true);
     }
   });

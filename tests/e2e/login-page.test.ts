@@ -1,0 +1,117 @@
+/**
+ * The page at `/` in a real headless Chromium (Debian's /usr/bin/chromium, driven by
+ * playwright-core): wrong password, right password, reload, HttpOnly cookie, logout, and the
+ * old cookie refused afterwards. Screenshots of each step go to tests/e2e/screenshots/.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { SOURCE_COMMAND, type ServerProcess, spawnServer } from "../../scripts/lib/spawn-server.ts";
+import { legacyUser, seedUsers, tempDir } from "../helpers.ts";
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const SCREENSHOTS = join(import.meta.dir, "screenshots");
+const haveChromium = existsSync(CHROMIUM);
+if (!haveChromium) console.warn(`skipping the browser tests: no Chromium at ${CHROMIUM} (apt-get install chromium)`);
+
+let browser: Browser;
+
+beforeAll(async () => {
+  if (!haveChromium) return;
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+async function serve(authType: string | null): Promise<ServerProcess> {
+  const dir = tempDir();
+  await seedUsers(dir, [{ ...legacyUser("bob@hbtn.io", "fake pwd"), first_name: "Bob", last_name: "Dylan" }]);
+  return spawnServer(SOURCE_COMMAND, authType ? { DATA_DIR: dir, AUTH_TYPE: authType } : { DATA_DIR: dir });
+}
+
+async function shot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
+}
+
+describe.skipIf(!haveChromium)("the login page in Chromium", () => {
+  for (const authType of ["session_auth", "session_exp_auth", "session_db_auth"]) {
+    test(`log in, reload, log out under ${authType}`, async () => {
+      const server = await serve(authType);
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      const errors: string[] = [];
+      page.on("pageerror", (error) => errors.push(error.message));
+      page.on("console", (message) => {
+        if (message.type() === "error" && !/status of 40[134]/.test(message.text())) errors.push(message.text());
+      });
+      try {
+        await page.goto(server.base);
+        await page.waitForSelector("#login-form", { state: "visible" });
+        await shot(page, `${authType}-1-form`);
+
+        await page.fill("#email", "bob@hbtn.io");
+        await page.fill("#password", "not it");
+        await page.click("#login-button");
+        await page.waitForFunction('document.getElementById("login-error").textContent !== ""');
+        expect(await page.textContent("#login-error")).toBe("wrong password");
+        await shot(page, `${authType}-2-wrong-password`);
+
+        await page.fill("#password", "fake pwd");
+        await page.click("#login-button");
+        await page.waitForSelector("#me", { state: "visible" });
+        expect(await page.textContent("#me-email")).toBe("bob@hbtn.io");
+        expect(await page.textContent("#me-name")).toBe("Bob Dylan");
+        await shot(page, `${authType}-3-logged-in`);
+
+        const [cookie] = await context.cookies();
+        expect(cookie).toMatchObject({ name: "_my_session_id", httpOnly: true, sameSite: "Lax", path: "/" });
+        expect(await page.evaluate("document.cookie")).toBe("");
+
+        await page.reload();
+        await page.waitForSelector("#me", { state: "visible" });
+        expect(await page.textContent("#me-email")).toBe("bob@hbtn.io");
+        await shot(page, `${authType}-4-after-reload`);
+
+        await page.click("#logout-button");
+        await page.waitForSelector("#login-form", { state: "visible" });
+        await shot(page, `${authType}-5-logged-out`);
+        expect(await context.cookies()).toEqual([]);
+
+        const reused = await fetch(`${server.base}/api/v1/users/me`, { headers: { Cookie: `_my_session_id=${cookie!.value}` } });
+        expect(reused.status).toBe(403);
+        await page.reload();
+        await page.waitForSelector("#login-form", { state: "visible" });
+        expect(errors).toEqual([]);
+      } finally {
+        await context.close();
+        server.process.kill("SIGTERM");
+        await server.process.exited;
+      }
+    }, 60_000);
+  }
+
+  for (const authType of ["basic_auth", null]) {
+    test(`says plainly that logging in needs session auth (${authType ?? "AUTH_TYPE unset"})`, async () => {
+      const server = await serve(authType);
+      const page = await browser.newPage();
+      try {
+        await page.goto(server.base);
+        await page.waitForSelector("#off", { state: "visible" });
+        expect(await page.textContent("#off")).toContain(authType ? `AUTH_TYPE=${authType}` : "authentication off");
+        expect(await page.isVisible("#login-form")).toBe(false);
+        await shot(page, `${authType ?? "no-auth"}-notice`);
+      } finally {
+        await page.close();
+        server.process.kill("SIGTERM");
+        await server.process.exited;
+      }
+    }, 60_000);
+  }
+});
