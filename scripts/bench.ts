@@ -9,7 +9,6 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { sessionKey } from "../src/auth/session-auth.ts";
 import { hashPassword } from "../src/models/password.ts";
 import { writeSessions, writeUsers } from "./lib/seed-data.ts";
 import { ROOT, type ServerProcess, spawnServer } from "./lib/spawn-server.ts";
@@ -140,10 +139,7 @@ async function main(): Promise<void> {
   try {
     const [plain, withSessions] = dirs as [string, string];
     const user = await writeUsers(plain, 1000);
-    await writeUsers(withSessions, 1000).then(async (dbUser) => {
-      writeFileSync(join(withSessions, "user.json"), JSON.stringify(dbUser));
-    });
-    const dbUser = JSON.parse(readFileSync(join(withSessions, "user.json"), "utf8")) as typeof user;
+    const dbUser = await writeUsers(withSessions, 1000);
     const [dbCookie] = writeSessions(withSessions, 100_000, () => dbUser.id, 1);
 
     const noLimits = { LOGIN_MAX_FAILURES_PER_CLIENT: "0", LOGIN_MAX_FAILURES_PER_ACCOUNT: "0" };
@@ -176,7 +172,6 @@ async function main(): Promise<void> {
         target_ratio: 0.95,
       },
     ];
-    void sessionKey;
 
     const results = new Map<string, { ours: Run[]; ceiling: Run[] }>();
     for (let round = 0; round < ROUNDS; round++) {

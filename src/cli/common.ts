@@ -23,6 +23,32 @@ export class CliError extends Error {
 export const usage = (message: string) => new CliError(message, 2);
 export const failure = (message: string) => new CliError(message, 1);
 
+export interface Subcommand {
+  help: string;
+  run(argv: readonly string[], env: Env, io: CliIo): Promise<number>;
+}
+
+/**
+ * `session-auth GROUP COMMAND …`: the group's help for `--help`, a command's own help for
+ * `COMMAND --help`, a usage error for anything else it does not know.
+ */
+export async function runGroup(group: string, groupHelp: string, commands: Record<string, Subcommand>, argv: readonly string[], env: Env, io: CliIo): Promise<number> {
+  const [name, ...rest] = argv;
+  const names = Object.keys(commands).join(", ");
+  if (name === undefined) throw usage(`${group} needs a command: ${names}; see session-auth ${group} --help`);
+  if (name === "--help" || name === "-h") {
+    io.out(groupHelp);
+    return 0;
+  }
+  const command = commands[name];
+  if (command === undefined) throw usage(`unknown ${group} command ${JSON.stringify(name)}; see session-auth ${group} --help`);
+  if (rest.includes("--help") || rest.includes("-h")) {
+    io.out(command.help);
+    return 0;
+  }
+  return command.run(rest, env, io);
+}
+
 /** `--name value` and `--name=value` pairs and bare `--flag`s, only from the names given. */
 export function parseFlags(argv: readonly string[], names: readonly string[], booleans: readonly string[] = []): Map<string, string> {
   const flags = new Map<string, string>();

@@ -4,7 +4,7 @@ import type { Config, Env } from "../config.ts";
 import { loadConfig } from "../config.ts";
 import { systemClock, parseTimestamp } from "../models/base.ts";
 import { openUserSessionStore, type UserSessionStore } from "../models/user-session.ts";
-import { type CliIo, findUser, formatAge, formatTable, parseFlags, usage, withUsers, writableConfig } from "./common.ts";
+import { type CliIo, findUser, formatAge, formatTable, parseFlags, runGroup, type Subcommand, usage, withUsers, writableConfig } from "./common.ts";
 
 export const SESSIONS_HELP = `Usage: session-auth sessions COMMAND [OPTIONS]
 
@@ -16,28 +16,14 @@ These are the sessions session_db_auth keeps in .db_UserSession.json; session_au
 session_exp_auth keep theirs in the server's memory, where no command can reach them.
 `;
 
-const SESSIONS_COMMAND_HELP: Record<string, string> = {
-  list: "Usage: session-auth sessions list [--user EMAIL]\n\nLists stored sessions with their user, creation time, age and time left; never the session id.\n",
-  revoke: "Usage: session-auth sessions revoke --user EMAIL\n\nEnds every stored session of the user; their cookies stop working at once.\n",
-  purge: "Usage: session-auth sessions purge\n\nRemoves the stored sessions older than SESSION_DURATION seconds (none when it is unset).\n",
+const SESSIONS_COMMANDS: Record<string, Subcommand> = {
+  list: { help: "Usage: session-auth sessions list [--user EMAIL]\n\nLists stored sessions with their user, creation time, age and time left; never the session id.\n", run: list },
+  revoke: { help: "Usage: session-auth sessions revoke --user EMAIL\n\nEnds every stored session of the user; their cookies stop working at once.\n", run: revoke },
+  purge: { help: "Usage: session-auth sessions purge\n\nRemoves the stored sessions older than SESSION_DURATION seconds (none when it is unset).\n", run: purge },
 };
 
-export async function sessionsCommand(argv: readonly string[], env: Env, io: CliIo): Promise<number> {
-  const [subcommand, ...rest] = argv;
-  if (subcommand === undefined) throw usage("sessions needs a command: list, revoke or purge; see session-auth sessions --help");
-  if (subcommand === "--help" || subcommand === "-h") {
-    io.out(SESSIONS_HELP);
-    return 0;
-  }
-  const help = SESSIONS_COMMAND_HELP[subcommand];
-  if (help === undefined) throw usage(`unknown sessions command ${JSON.stringify(subcommand)}; see session-auth sessions --help`);
-  if (rest.includes("--help") || rest.includes("-h")) {
-    io.out(help);
-    return 0;
-  }
-  if (subcommand === "list") return list(rest, env, io);
-  if (subcommand === "revoke") return revoke(rest, env, io);
-  return purge(rest, env, io);
+export function sessionsCommand(argv: readonly string[], env: Env, io: CliIo): Promise<number> {
+  return runGroup("sessions", SESSIONS_HELP, SESSIONS_COMMANDS, argv, env, io);
 }
 
 /** Opens the UserSession store for one command; a short-lived command leaves compaction to the server. */

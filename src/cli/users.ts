@@ -5,7 +5,7 @@ import { formatTimestamp, systemClock } from "../models/base.ts";
 import { hashPassword } from "../models/password.ts";
 import { UniqueConstraintError } from "../models/store.ts";
 import { newUser, toPublicUser } from "../models/user.ts";
-import { type CliIo, failure, findUser, formatTable, parseFlags, readPassword, usage, withUsers, writableConfig } from "./common.ts";
+import { type CliIo, failure, findUser, formatTable, parseFlags, readPassword, runGroup, type Subcommand, usage, withUsers, writableConfig } from "./common.ts";
 import { revokeStoredSessions } from "./sessions.ts";
 
 export const USERS_HELP = `Usage: session-auth users COMMAND [OPTIONS]
@@ -24,39 +24,25 @@ Without --password, the password is read from standard input, or asked for witho
 terminal, so that it stays out of the shell history. Passwords are never printed.
 `;
 
-export const USERS_COMMAND_HELP: Record<string, string> = {
-  create: "Usage: session-auth users create --email EMAIL [--password PASSWORD] [--first-name NAME] [--last-name NAME]\n\nCreates a user and prints its id. Without --password the password is read from standard input or asked for.\n",
-  list: "Usage: session-auth users list [--json]\n\nLists every user: id, email, names, creation time.\n",
-  show: "Usage: session-auth users show (--email EMAIL | --id ID) [--json]\n\nShows one user's public fields.\n",
-  delete: "Usage: session-auth users delete (--email EMAIL | --id ID)\n\nDeletes the user and all of their stored (session_db_auth) sessions.\n",
-  passwd: "Usage: session-auth users passwd (--email EMAIL | --id ID) [--password PASSWORD]\n\nSets a new password (argon2id) and ends the user's stored sessions. Without --password it is read from standard input or asked for.\n",
+const USERS_COMMANDS: Record<string, Subcommand> = {
+  create: {
+    help: "Usage: session-auth users create --email EMAIL [--password PASSWORD] [--first-name NAME] [--last-name NAME]\n\nCreates a user and prints its id. Without --password the password is read from standard input or asked for.\n",
+    run: create,
+  },
+  list: { help: "Usage: session-auth users list [--json]\n\nLists every user: id, email, names, creation time.\n", run: list },
+  show: { help: "Usage: session-auth users show (--email EMAIL | --id ID) [--json]\n\nShows one user's public fields.\n", run: show },
+  delete: {
+    help: "Usage: session-auth users delete (--email EMAIL | --id ID)\n\nDeletes the user and all of their stored (session_db_auth) sessions.\n",
+    run: remove,
+  },
+  passwd: {
+    help: "Usage: session-auth users passwd (--email EMAIL | --id ID) [--password PASSWORD]\n\nSets a new password (argon2id) and ends the user's stored sessions. Without --password it is read from standard input or asked for.\n",
+    run: passwd,
+  },
 };
 
-export async function usersCommand(argv: readonly string[], env: Env, io: CliIo): Promise<number> {
-  const [subcommand, ...rest] = argv;
-  if (subcommand === undefined) throw usage("users needs a command: create, list, show, delete or passwd; see session-auth users --help");
-  if (subcommand === "--help" || subcommand === "-h") {
-    io.out(USERS_HELP);
-    return 0;
-  }
-  const help = USERS_COMMAND_HELP[subcommand];
-  if (help === undefined) throw usage(`unknown users command ${JSON.stringify(subcommand)}; see session-auth users --help`);
-  if (rest.includes("--help") || rest.includes("-h")) {
-    io.out(help);
-    return 0;
-  }
-  switch (subcommand) {
-    case "create":
-      return create(rest, env, io);
-    case "list":
-      return list(rest, env, io);
-    case "show":
-      return show(rest, env, io);
-    case "delete":
-      return remove(rest, env, io);
-    default:
-      return passwd(rest, env, io);
-  }
+export function usersCommand(argv: readonly string[], env: Env, io: CliIo): Promise<number> {
+  return runGroup("users", USERS_HELP, USERS_COMMANDS, argv, env, io);
 }
 
 async function create(argv: readonly string[], env: Env, io: CliIo): Promise<number> {
