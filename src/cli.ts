@@ -5,6 +5,7 @@
 import pkg from "../package.json" with { type: "json" };
 import { ConfigError, detectRuntime, type Env, loadConfig } from "./config.ts";
 import { type CliIo, CliError, usage } from "./cli/common.ts";
+import { migrateCommand } from "./cli/migrate.ts";
 import { SESSIONS_HELP, sessionsCommand } from "./cli/sessions.ts";
 import { USERS_HELP, usersCommand } from "./cli/users.ts";
 import { dotenvPath, withDotenv } from "./dotenv.ts";
@@ -25,6 +26,8 @@ Usage:
   session-auth [serve]                 start the server (configured by environment variables)
   session-auth users COMMAND           create, list, show, delete, passwd (see users --help)
   session-auth sessions COMMAND        list, revoke, purge stored sessions (see sessions --help)
+  session-auth migrate --to postgres://…
+                                       copy the JSON files' users and sessions into PostgreSQL
   session-auth --help                  this text
   session-auth --version               the version
 
@@ -44,6 +47,10 @@ Environment (a .env file next to the executable is read too; the real environmen
   LOGIN_MAX_FAILURES_PER_ACCOUNT  failed logins per account per window (default 10)
   LOGIN_THROTTLE_WINDOW           the window, in seconds (default 900)
   LOG_FORMAT         text (default) or json: one JSON object per log line
+  DATABASE_URL       postgres://…: users (and sessions) in PostgreSQL instead of the JSON files
+  DATABASE_SCHEMA    the PostgreSQL schema to use (default public)
+  REDIS_URL          redis://…: session_db_auth sessions in Redis
+  REDIS_PREFIX       prefix of the Redis keys (default session-auth:)
   JOURNAL_COMPACT_BYTES  journal size from which it is folded into its data file (default 1048576)
 
 Exit codes: 0 ok, 1 failed, 2 usage or configuration error.
@@ -94,6 +101,7 @@ async function dispatch(argv: readonly string[], rawEnv: Env, io: CliIo): Promis
   }
   if (command === "users") return usersCommand(rest, env, io);
   if (command === "sessions") return sessionsCommand(rest, env, io);
+  if (command === "migrate") return migrateCommand(rest, env, io);
   throw usage(`unknown command ${JSON.stringify(command)}; see session-auth --help`);
 }
 

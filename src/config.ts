@@ -24,6 +24,13 @@ export interface Config {
   loginMaxFailuresPerAccount: number;
   loginThrottleWindowSeconds: number;
   logFormat: LogFormat;
+  /** postgres://…: users (and sessions, without Redis) in PostgreSQL instead of the JSON files. */
+  databaseUrl: string | null;
+  /** The PostgreSQL schema to use; lets several deployments share one database. */
+  databaseSchema: string;
+  /** redis://…: session_db_auth sessions in Redis. */
+  redisUrl: string | null;
+  redisPrefix: string;
 }
 
 export type LogFormat = "text" | "json";
@@ -73,6 +80,10 @@ export function loadConfig(env: Env, runtime: Runtime = detectRuntime()): Config
     loginMaxFailuresPerAccount: parseCount("LOGIN_MAX_FAILURES_PER_ACCOUNT", env.LOGIN_MAX_FAILURES_PER_ACCOUNT, DEFAULTS.loginMaxFailuresPerAccount),
     loginThrottleWindowSeconds: parseSize("LOGIN_THROTTLE_WINDOW", env.LOGIN_THROTTLE_WINDOW, DEFAULTS.loginThrottleWindowSeconds),
     logFormat: parseLogFormat(env.LOG_FORMAT),
+    databaseUrl: parseUrl("DATABASE_URL", env.DATABASE_URL, ["postgres:", "postgresql:"]),
+    databaseSchema: parseSchema(env.DATABASE_SCHEMA),
+    redisUrl: parseUrl("REDIS_URL", env.REDIS_URL, ["redis:", "rediss:"]),
+    redisPrefix: nonEmpty(env.REDIS_PREFIX) ?? "session-auth:",
   };
 }
 
@@ -96,6 +107,25 @@ function parseAuthType(value: string | undefined): AuthType | null {
 function parseSessionName(value: string | undefined): string {
   if (nonEmpty(value) === undefined) return DEFAULTS.sessionName;
   if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(value!)) throw new ConfigError(`SESSION_NAME ${JSON.stringify(value)} is not a valid cookie name`);
+  return value!;
+}
+
+function parseUrl(name: string, value: string | undefined, protocols: readonly string[]): string | null {
+  if (nonEmpty(value) === undefined) return null;
+  let url: URL;
+  try {
+    url = new URL(value!);
+  } catch {
+    throw new ConfigError(`${name} is not a URL`);
+  }
+  // The message names the scheme only: a URL may hold a password.
+  if (!protocols.includes(url.protocol)) throw new ConfigError(`${name} must start with ${protocols.map((p) => `${p}//`).join(" or ")}, not ${url.protocol}//`);
+  return value!;
+}
+
+function parseSchema(value: string | undefined): string {
+  if (nonEmpty(value) === undefined) return "public";
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(value!)) throw new ConfigError(`DATABASE_SCHEMA must be a lowercase SQL name (letters, digits, _), not ${JSON.stringify(value)}`);
   return value!;
 }
 

@@ -14,9 +14,9 @@ import { HttpError, html, jsonError, METHOD_NOT_ALLOWED_PAGE, tooManyAttempts } 
 import { Router } from "./http/router.ts";
 import { type Clock, systemClock } from "./models/base.ts";
 import { loginPage, PAGE_SECURITY_HEADERS } from "./web/login-page.ts";
-import { StoreWriteError } from "./models/store.ts";
-import { openUserStore, type UserRecord, type UserStore } from "./models/user.ts";
-import { openUserSessionStore, type UserSessionStore } from "./models/user-session.ts";
+import { StoreUnavailableError, StoreWriteError } from "./models/store.ts";
+import { openStores, type Stores, usesDataDir } from "./models/stores.ts";
+import type { UserRecord, UserStore } from "./models/user.ts";
 
 /** One line of the access log. Never a query string, a header value, a cookie or a password. */
 export interface AccessEntry {
@@ -110,12 +110,15 @@ export class App {
   private readonly logger: Logger;
   private sweep: ReturnType<typeof setInterval> | null = null;
 
+  readonly users: UserStore;
+
   private constructor(
     readonly config: Config,
-    readonly users: UserStore,
-    private readonly userSessions: UserSessionStore | null,
+    private readonly stores: Stores,
     options: AppOptions,
   ) {
+    const { users, userSessions } = stores;
+    this.users = users;
     const clock = options.clock ?? systemClock;
     this.logger = options.logger ?? createLogger(config.logFormat);
     this.auth = config.authType
@@ -152,10 +155,12 @@ export class App {
 
   /** Opens the data files (StoreLoadError if one is unusable) and builds the routes. */
   static create(config: Config, options: AppOptions = {}): App {
-    const tuning = { compactMinBytes: config.journalCompactBytes };
-    const users = openUserStore(config.dataDir, tuning);
-    const userSessions = config.authType === "session_db_auth" ? openUserSessionStore(config.dataDir, tuning) : null;
-    return new App(config, users, userSessions, options);
+    return new App(config, openStores(config, config.authType === "session_db_auth"), options);
+  }
+
+  /** Where users and sessions live. */
+  get storage(): string {
+    return this.stores.description;
   }
 
   /**
@@ -242,6 +247,10 @@ export class App {
 
   private errorResponse(error: unknown): Response {
     if (error instanceof HttpError) return jsonError(error.status, error.message, error.headers);
+    if (error instanceof StoreUnavailableError) {
+      this.logger.error(`store unavailable: ${error.message}`, { event: "store-unavailable" });
+      return jsonError(503, "Service unavailable: the data store cannot be reached", { "Retry-After": "5" });
+    }
     if (error instanceof StoreWriteError) {
       this.logger.error(`storage error: ${error.message}`, { event: "storage-error" });
       return jsonError(500, "Storage error: the change was not saved");
@@ -254,7 +263,7 @@ export class App {
   async close(): Promise<void> {
     if (this.sweep) clearInterval(this.sweep);
     this.logger.flush?.();
-    await Promise.all([this.users.close(), this.userSessions?.close()]);
+    await this.stores.close();
   }
 }
 
@@ -293,7 +302,7 @@ export interface RunningServer {
 }
 
 export function startServer(config: Config, options: AppOptions = {}): RunningServer {
-  checkDataDir(config.dataDir);
+  if (usesDataDir(config, config.authType === "session_db_auth")) checkDataDir(config.dataDir);
   const logger = options.logger ?? createLogger(config.logFormat);
   const app = App.create(config, { ...options, logger });
   let server: ReturnType<typeof Bun.serve>;
@@ -316,11 +325,13 @@ export function startServer(config: Config, options: AppOptions = {}): RunningSe
     throw new ConfigError(`cannot listen on ${config.host}:${config.port}: ${(error as Error).message}`);
   }
   const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${server.port}`;
-  logger.info(`session-auth listening on ${url} (auth: ${config.authType ?? "none"}, data: ${config.dataDir})`, {
+  const data = usesDataDir(config, config.authType === "session_db_auth") ? `data: ${config.dataDir}` : app.storage;
+  logger.info(`session-auth listening on ${url} (auth: ${config.authType ?? "none"}, ${data})`, {
     event: "listening",
     url,
     auth: config.authType ?? "none",
     data_dir: config.dataDir,
+    storage: app.storage,
   });
   return {
     app,

@@ -21,6 +21,10 @@ describe("loadConfig", () => {
       loginMaxFailuresPerAccount: 10,
       loginThrottleWindowSeconds: 900,
       logFormat: "text",
+      databaseUrl: null,
+      databaseSchema: "public",
+      redisUrl: null,
+      redisPrefix: "session-auth:",
     });
   });
 
@@ -56,11 +60,16 @@ describe("loadConfig", () => {
     [{ LOGIN_THROTTLE_WINDOW: "0" }, /LOGIN_THROTTLE_WINDOW/],
     [{ TRUST_PROXY: "perhaps" }, /TRUST_PROXY/],
     [{ LOG_FORMAT: "xml" }, /LOG_FORMAT/],
+    [{ DATABASE_URL: "mysql://u:secret@h/db" }, /DATABASE_URL must start with postgres:/],
+    [{ DATABASE_URL: "not a url" }, /DATABASE_URL is not a URL/],
+    [{ REDIS_URL: "http://h" }, /REDIS_URL/],
+    [{ DATABASE_SCHEMA: "Robert'); DROP" }, /DATABASE_SCHEMA/],
   ];
   for (const [env, message] of refused) {
     test(`refuses ${JSON.stringify(env)}`, () => {
       expect(() => loadConfig(env, source)).toThrow(ConfigError);
       expect(() => loadConfig(env, source)).toThrow(message);
+      expect(() => loadConfig(env, source)).not.toThrow(/secret/);
     });
   }
 });

@@ -6,6 +6,7 @@ import { afterAll } from "bun:test";
 import { type Config, loadConfig } from "../src/config.ts";
 import { legacySha256 } from "../src/models/password.ts";
 import { openUserStore, type UserRecord } from "../src/models/user.ts";
+import { openStores } from "../src/models/stores.ts";
 import { App, silentLogger } from "../src/server.ts";
 
 const created: string[] = [];
@@ -121,4 +122,72 @@ export function readOnDisk(dataDir: string, model: string): Record<string, any> 
     }
   }
   return records;
+}
+
+/** The backends the API tests run against: JSON files always; PostgreSQL and Redis when given. */
+export type Backend = "json" | "postgres" | "postgres+redis";
+
+const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL;
+const TEST_REDIS_URL = process.env.TEST_REDIS_URL;
+
+export const BACKENDS: Backend[] = [
+  "json",
+  ...(TEST_DATABASE_URL ? (["postgres"] as const) : []),
+  ...(TEST_DATABASE_URL && TEST_REDIS_URL ? (["postgres+redis"] as const) : []),
+];
+
+/**
+ * The variables that put a test's data in a backend. Each data folder gets its own PostgreSQL
+ * schema and Redis key prefix, so tests never see each other's data, while two apps on one
+ * folder (a restart) share theirs.
+ */
+export function backendEnv(backend: Backend, dataDir: string): Record<string, string> {
+  if (backend === "json") return {};
+  const namespace = `t_${Bun.SHA256.hash(dataDir, "hex").slice(0, 16)}`;
+  const env: Record<string, string> = { DATABASE_URL: TEST_DATABASE_URL!, DATABASE_SCHEMA: namespace };
+  if (backend === "postgres+redis") Object.assign(env, { REDIS_URL: TEST_REDIS_URL!, REDIS_PREFIX: `${namespace}:` });
+  return env;
+}
+
+/**
+ * testApp, seedUsers and storedUser bound to one backend; `closeApps` (run it after each test)
+ * closes the apps made since, so that connection pools do not pile up.
+ */
+export function on(backend: Backend) {
+  const apps: App[] = [];
+  return {
+    backend,
+    testApp(env: Record<string, string> = {}, options: { dataDir?: string; clock?: FakeClock } = {}): App {
+      const dataDir = options.dataDir ?? tempDir();
+      const app = testApp({ ...backendEnv(backend, dataDir), ...env }, { ...options, dataDir });
+      apps.push(app);
+      return app;
+    },
+    async closeApps(): Promise<void> {
+      await Promise.all(apps.splice(0).map((app) => app.close()));
+    },
+    async seedUsers(dataDir: string, users: UserRecord[]): Promise<void> {
+      const stores = openStores(testConfig(backendEnv(backend, dataDir), dataDir), false);
+      for (const user of users) await stores.users.save(user);
+      await stores.close();
+    },
+    /** A user as stored: read from disk for the JSON files, through a fresh store otherwise. */
+    async storedUser(dataDir: string, id: string): Promise<UserRecord | null> {
+      if (backend === "json") return readOnDisk(dataDir, "User")[id] ?? null;
+      const stores = openStores(testConfig(backendEnv(backend, dataDir), dataDir), false);
+      try {
+        return await stores.users.get(id);
+      } finally {
+        await stores.close();
+      }
+    },
+  };
+}
+
+/** A port nothing listens on right now. */
+export function freePortSync(): number {
+  const probe = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response() });
+  const port = probe.port!;
+  probe.stop(true);
+  return port;
 }

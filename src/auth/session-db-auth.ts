@@ -49,7 +49,7 @@ export class SessionDBAuth extends SessionExpAuth {
    * and the sweep stops at the first live one: its cost is what it removes, not what is stored.
    */
   override async purgeExpired(): Promise<number> {
-    if (this.sessionDuration <= 0) return 0;
+    if (this.sessionDuration <= 0 || this.userSessions.selfExpiring) return 0;
     const expired: string[] = [];
     for await (const record of this.userSessions.scan()) {
       if (!this.isExpired(parseTimestamp(record.created_at))) break;

@@ -1,7 +1,9 @@
 /** What every command shares: output, errors with exit codes, flags, tables, the stores. */
 import { type Config, type Env, loadConfig } from "../config.ts";
 import { checkDataDir } from "../server.ts";
-import { openUserStore, type UserRecord, type UserStore } from "../models/user.ts";
+import { openStores, usesDataDir } from "../models/stores.ts";
+import type { UserRecord, UserStore } from "../models/user.ts";
+import type { UserSessionStore } from "../models/user-session.ts";
 
 export interface CliIo {
   out(text: string): void;
@@ -86,9 +88,9 @@ export function formatAge(seconds: number): string {
 }
 
 /** The configuration, with the data folder checked before anything is written to it. */
-export function writableConfig(env: Env): Config {
+export function writableConfig(env: Env, withSessions = false): Config {
   const config = loadConfig(env);
-  checkDataDir(config.dataDir);
+  if (usesDataDir(config, withSessions)) checkDataDir(config.dataDir);
   return config;
 }
 
@@ -102,13 +104,23 @@ export async function findUser(users: UserStore, flags: Map<string, string>): Pr
   return user;
 }
 
-/** Opens the user store, runs `work`, and closes the store whatever happens. */
+/** Opens the user store (JSON files or PostgreSQL), runs `work`, and closes it whatever happens. */
 export async function withUsers<T>(config: Config, work: (users: UserStore) => Promise<T>): Promise<T> {
-  const users = openUserStore(config.dataDir, { compactMinBytes: config.journalCompactBytes });
+  const stores = openStores(config, false);
   try {
-    return await work(users);
+    return await work(stores.users);
   } finally {
-    await users.close();
+    await stores.close();
+  }
+}
+
+/** The same for the UserSession store; a short-lived command leaves compaction to the server. */
+export async function withSessions<T>(config: Config, work: (sessions: UserSessionStore) => Promise<T>): Promise<T> {
+  const stores = openStores(config, true);
+  try {
+    return await work(stores.userSessions!);
+  } finally {
+    await stores.close({ compact: false });
   }
 }
 

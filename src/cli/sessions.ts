@@ -3,8 +3,7 @@ import { SessionDBAuth } from "../auth/session-db-auth.ts";
 import type { Config, Env } from "../config.ts";
 import { loadConfig } from "../config.ts";
 import { systemClock, parseTimestamp } from "../models/base.ts";
-import { openUserSessionStore, type UserSessionStore } from "../models/user-session.ts";
-import { type CliIo, findUser, formatAge, formatTable, parseFlags, runGroup, type Subcommand, usage, withUsers, writableConfig } from "./common.ts";
+import { type CliIo, findUser, formatAge, formatTable, parseFlags, runGroup, type Subcommand, usage, withSessions, withUsers, writableConfig } from "./common.ts";
 
 export const SESSIONS_HELP = `Usage: session-auth sessions COMMAND [OPTIONS]
 
@@ -24,16 +23,6 @@ const SESSIONS_COMMANDS: Record<string, Subcommand> = {
 
 export function sessionsCommand(argv: readonly string[], env: Env, io: CliIo): Promise<number> {
   return runGroup("sessions", SESSIONS_HELP, SESSIONS_COMMANDS, argv, env, io);
-}
-
-/** Opens the UserSession store for one command; a short-lived command leaves compaction to the server. */
-async function withSessions<T>(config: Config, work: (sessions: UserSessionStore) => Promise<T>): Promise<T> {
-  const sessions = openUserSessionStore(config.dataDir, { compactMinBytes: config.journalCompactBytes });
-  try {
-    return await work(sessions);
-  } finally {
-    await sessions.close({ compact: false });
-  }
 }
 
 /** Removes every stored session of a user; returns how many. */
@@ -69,7 +58,7 @@ async function list(argv: readonly string[], env: Env, io: CliIo): Promise<numbe
 async function revoke(argv: readonly string[], env: Env, io: CliIo): Promise<number> {
   const flags = parseFlags(argv, ["user"]);
   if (!flags.has("user")) throw usage("sessions revoke needs --user EMAIL");
-  const config = writableConfig(env);
+  const config = writableConfig(env, true);
   const user = await withUsers(config, (users) => findUser(users, new Map([["email", flags.get("user")!]])));
   const revoked = await revokeStoredSessions(config, user.id);
   io.out(`ended ${revoked} stored session${revoked === 1 ? "" : "s"} of ${user.email}\n`);
@@ -78,9 +67,13 @@ async function revoke(argv: readonly string[], env: Env, io: CliIo): Promise<num
 
 async function purge(argv: readonly string[], env: Env, io: CliIo): Promise<number> {
   parseFlags(argv, []);
-  const config = writableConfig(env);
+  const config = writableConfig(env, true);
   if (config.sessionDuration <= 0) {
     io.out("SESSION_DURATION is not set: sessions never expire, none purged\n");
+    return 0;
+  }
+  if (config.redisUrl) {
+    io.out("sessions are in Redis, which drops expired ones itself; none purged\n");
     return 0;
   }
   const purged = await withUsers(config, (users) =>

@@ -86,7 +86,7 @@ async function show(argv: readonly string[], env: Env, io: CliIo): Promise<numbe
 
 async function remove(argv: readonly string[], env: Env, io: CliIo): Promise<number> {
   const flags = parseFlags(argv, ["email", "id"]);
-  const config = writableConfig(env);
+  const config = writableConfig(env, true);
   const user = await withUsers(config, async (users) => {
     const found = await findUser(users, flags);
     await users.remove(found.id);
@@ -99,7 +99,7 @@ async function remove(argv: readonly string[], env: Env, io: CliIo): Promise<num
 
 async function passwd(argv: readonly string[], env: Env, io: CliIo): Promise<number> {
   const flags = parseFlags(argv, ["email", "id", "password"]);
-  const config = writableConfig(env);
+  const config = writableConfig(env, true);
   const password = await readPassword(flags, io, "New password: ");
   const user = await withUsers(config, async (users) => {
     const found = await findUser(users, flags);

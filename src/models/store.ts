@@ -26,6 +26,8 @@ export interface RecordStore<T extends BaseRecord> {
    * (a short-lived command on a large store); the default folds it into the data file.
    */
   close(options?: { compact?: boolean }): Promise<void>;
+  /** True when the backend drops expired records by itself (Redis key TTLs), so no sweep is needed. */
+  readonly selfExpiring?: boolean;
 }
 
 /** A data file that cannot be used; start-up stops with this message rather than overwrite it. */
@@ -39,6 +41,11 @@ export class UniqueConstraintError extends Error {
   constructor(readonly field: string) {
     super(`${field} already exists`);
   }
+}
+
+/** The data store (PostgreSQL, Redis) cannot be reached; the request gets a 503 and may be retried. */
+export class StoreUnavailableError extends Error {
+  override name = "StoreUnavailableError";
 }
 
 /** A write that did not reach the disk; the request that made it gets a 500 and nothing changed. */

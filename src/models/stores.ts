@@ -1,0 +1,46 @@
+/**
+ * Which store holds what: users in PostgreSQL when DATABASE_URL is set, else in the JSON files;
+ * sessions in Redis when REDIS_URL is set, else with the users. Every strategy, route and
+ * command works on whichever it gets, through the RecordStore interface.
+ */
+import type { Config } from "../config.ts";
+import { PgDatabase, PgStore, USER_SESSIONS_TABLE, USERS_TABLE } from "./pg-store.ts";
+import { RedisSessionStore } from "./redis-session-store.ts";
+import { openUserStore, type UserStore } from "./user.ts";
+import { openUserSessionStore, type UserSessionStore } from "./user-session.ts";
+
+export interface Stores {
+  users: UserStore;
+  /** Only when asked for (session_db_auth, the sessions commands). */
+  userSessions: UserSessionStore | null;
+  /** Where each lives, for the start-up line. */
+  description: string;
+  close(options?: { compact?: boolean }): Promise<void>;
+}
+
+/** True when some data lives in the JSON files, so that DATA_DIR must be usable. */
+export function usesDataDir(config: Config, withSessions: boolean): boolean {
+  return config.databaseUrl === null || (withSessions && config.redisUrl === null && config.databaseUrl === null);
+}
+
+export function openStores(config: Config, withSessions: boolean): Stores {
+  const tuning = { compactMinBytes: config.journalCompactBytes };
+  const db = config.databaseUrl ? new PgDatabase(config.databaseUrl, config.databaseSchema) : null;
+  const users: UserStore = db ? new PgStore(db, USERS_TABLE) : openUserStore(config.dataDir, tuning);
+  let userSessions: UserSessionStore | null = null;
+  if (withSessions) {
+    if (config.redisUrl) userSessions = new RedisSessionStore({ url: config.redisUrl, ttlSeconds: config.sessionDuration, prefix: config.redisPrefix });
+    else if (db) userSessions = new PgStore(db, USER_SESSIONS_TABLE);
+    else userSessions = openUserSessionStore(config.dataDir, tuning);
+  }
+  const where = (store: object | null) => (store instanceof PgStore ? "postgresql" : store instanceof RedisSessionStore ? "redis" : "json files");
+  return {
+    users,
+    userSessions,
+    description: userSessions ? `users: ${where(users)}, sessions: ${where(userSessions)}` : `users: ${where(users)}`,
+    async close(options) {
+      await Promise.all([users.close(options), userSessions?.close(options)]);
+      await db?.close();
+    },
+  };
+}

@@ -1,0 +1,62 @@
+/** An unreachable store is a JSON 503 and a log line; the server recovers when the store is back. */
+import { expect, test } from "bun:test";
+import { existsSync } from "node:fs";
+import { createLogger } from "../../src/server.ts";
+import { App } from "../../src/server.ts";
+import { call, freePortSync, legacyUser, tempDir, testConfig } from "../helpers.ts";
+
+test("PostgreSQL unreachable: 503 JSON with Retry-After, and a log line without the URL's password", async () => {
+  let log = "";
+  const logger = createLogger("text", { out: (t) => void (log += t), err: (t) => void (log += t) });
+  const port = freePortSync();
+  const app = App.create(testConfig({ AUTH_TYPE: "basic_auth", DATABASE_URL: `postgres://u:s3cret@127.0.0.1:${port}/db` }), { logger });
+  const response = await call(app, "/api/v1/users/me", { headers: { Authorization: "Basic YTpi" } });
+  expect(response).toMatchObject({ status: 503, json: { error: "Service unavailable: the data store cannot be reached" } });
+  expect(response.headers.get("retry-after")).toBe("5");
+  expect((await call(app, "/api/v1/status")).status).toBe(200);
+  logger.flush?.();
+  expect(log).toContain("store unavailable");
+  expect(log).not.toContain("s3cret");
+  await app.close().catch(() => {});
+}, 30_000);
+
+const redisServer = ["/usr/bin/redis-server", "/usr/local/bin/redis-server"].find((path) => existsSync(path));
+
+test.skipIf(!redisServer)("Redis going away and coming back: 503 meanwhile, then sessions work again", async () => {
+  const port = freePortSync();
+  const startRedis = () => Bun.spawn([redisServer!, "--bind", "127.0.0.1", "--port", String(port), "--save", "", "--appendonly", "no"], { stdout: "ignore", stderr: "ignore" });
+  const waitForRedis = async () => {
+    for (let i = 0; i < 100; i++) {
+      if (Bun.spawnSync(["redis-cli", "-p", String(port), "ping"]).stdout.toString().includes("PONG")) return;
+      await Bun.sleep(50);
+    }
+    throw new Error("redis did not start");
+  };
+  let redis = startRedis();
+  await waitForRedis();
+  const dir = tempDir();
+  const app = App.create(testConfig({ AUTH_TYPE: "session_db_auth", REDIS_URL: `redis://127.0.0.1:${port}` }, dir), { logger: createLogger("text", { out: () => {}, err: () => {} }) });
+  try {
+    await app.users.save(legacyUser("bob@hbtn.io", "pw"));
+    const login = await call(app, "/api/v1/auth_session/login", { form: { email: "bob@hbtn.io", password: "pw" } });
+    expect(login.status).toBe(200);
+    const cookie = { headers: { cookie: login.headers.get("set-cookie")!.split(";")[0]! } };
+    expect((await call(app, "/api/v1/users/me", cookie)).status).toBe(200);
+
+    redis.kill("SIGKILL");
+    await redis.exited;
+    expect(await call(app, "/api/v1/users/me", cookie)).toMatchObject({ status: 503 });
+
+    redis = startRedis();
+    await waitForRedis();
+    // The session lived in the Redis that was killed (no persistence): back means 403, not 503.
+    expect((await call(app, "/api/v1/users/me", cookie)).status).toBe(403);
+    const again = await call(app, "/api/v1/auth_session/login", { form: { email: "bob@hbtn.io", password: "pw" } });
+    expect(again.status).toBe(200);
+    expect((await call(app, "/api/v1/users/me", { headers: { cookie: again.headers.get("set-cookie")!.split(";")[0]! } })).status).toBe(200);
+  } finally {
+    await app.close().catch(() => {});
+    redis.kill("SIGKILL");
+    await redis.exited;
+  }
+}, 60_000);

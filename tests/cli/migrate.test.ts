@@ -1,0 +1,44 @@
+import { describe, expect, test } from "bun:test";
+import { runCli } from "../../src/cli.ts";
+import { SessionDBAuth } from "../../src/auth/session-db-auth.ts";
+import { openUserStore } from "../../src/models/user.ts";
+import { openUserSessionStore } from "../../src/models/user-session.ts";
+import { backendEnv, call, legacyUser, seedUsers, tempDir, testApp } from "../helpers.ts";
+import { captureIo } from "./io.ts";
+
+const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL;
+
+test("migrate needs --to, and a User file to copy", async () => {
+  const noTarget = captureIo();
+  expect(await runCli(["migrate"], { DATA_DIR: tempDir() }, noTarget.io)).toBe(2);
+  const noData = captureIo();
+  expect(await runCli(["migrate", "--to", "postgres://u@127.0.0.1:1/db"], { DATA_DIR: tempDir() }, noData.io)).toBe(1);
+  expect(noData.captured.err).toContain(".db_User.json");
+});
+
+describe.skipIf(!TEST_DATABASE_URL)("migrate into PostgreSQL", () => {
+  test("users keep their passwords (SHA-256 ones too) and sessions keep working; running it again is harmless", async () => {
+    const dir = tempDir();
+    const bob = legacyUser("bob@hbtn.io", "fake pwd");
+    await seedUsers(dir, [bob]);
+    const users = openUserStore(dir);
+    const userSessions = openUserSessionStore(dir);
+    const sessionId = (await new SessionDBAuth({ users, userSessions, sessionName: "_my_session_id", sessionDuration: 0, clock: Date.now }).createSession(bob.id))!;
+    await Promise.all([users.close(), userSessions.close()]);
+
+    const { DATABASE_SCHEMA: schema } = backendEnv("postgres", tempDir());
+    for (let run = 0; run < 2; run++) {
+      const migrated = captureIo();
+      expect(await runCli(["migrate", "--to", TEST_DATABASE_URL!, "--schema", schema!], { DATA_DIR: dir }, migrated.io)).toBe(0);
+      expect(migrated.captured.out).toBe(`copied 1 user and 1 session to PostgreSQL (schema ${schema})\n`);
+    }
+
+    const app = testApp({ AUTH_TYPE: "session_db_auth", DATABASE_URL: TEST_DATABASE_URL!, DATABASE_SCHEMA: schema! }, { dataDir: tempDir() });
+    try {
+      expect((await call(app, "/api/v1/users/me", { headers: { cookie: `_my_session_id=${sessionId}` } })).json.email).toBe("bob@hbtn.io");
+      expect((await call(app, "/api/v1/auth_session/login", { form: { email: "bob@hbtn.io", password: "fake pwd" } })).status).toBe(200);
+    } finally {
+      await app.close();
+    }
+  });
+});
