@@ -7,6 +7,7 @@ import { registerUserRoutes } from "./api/v1/users.ts";
 import { type Auth, BasicAuth, createAuth, EXCLUDED_PATHS } from "./auth/index.ts";
 import { LoginThrottle } from "./auth/throttle.ts";
 import { SessionAuth } from "./auth/session-auth.ts";
+import { SessionDBAuth } from "./auth/session-db-auth.ts";
 import { SessionExpAuth } from "./auth/session-exp-auth.ts";
 import { ConfigError, type Config, type LogFormat } from "./config.ts";
 import { clientAddress } from "./http/client-address.ts";
@@ -135,7 +136,14 @@ export class App {
       perAccount: { maxFailures: config.loginMaxFailuresPerAccount, windowSeconds: config.loginThrottleWindowSeconds },
       clock,
     });
-    const deps: ApiDeps = { config, users, auth: this.auth, throttle: this.throttle, clock };
+    const auth = this.auth;
+    const deleteUser = async (userId: string) => {
+      const { removed } = await stores.removeUser(userId);
+      // Sessions kept in this process's memory end here; stored ones went with the user.
+      if (removed && auth instanceof SessionAuth && !(auth instanceof SessionDBAuth)) await auth.destroyUserSessions(userId);
+      return removed;
+    };
+    const deps: ApiDeps = { config, users, auth, throttle: this.throttle, clock, deleteUser };
     registerIndexRoutes(this.router, deps);
     registerUserRoutes(this.router, deps);
     if (this.auth instanceof SessionAuth) registerSessionRoutes(this.router, this.auth, deps);

@@ -4,7 +4,8 @@ import { loadConfig } from "../config.ts";
 import { formatTimestamp, systemClock } from "../models/base.ts";
 import { hashPassword } from "../models/password.ts";
 import { UniqueConstraintError } from "../models/store.ts";
-import { newUser, toPublicUser } from "../models/user.ts";
+import { openStores } from "../models/stores.ts";
+import { newUser, toPublicUser, type UserRecord } from "../models/user.ts";
 import { type CliIo, failure, findUser, formatTable, parseFlags, readPassword, runGroup, type Subcommand, usage, withUsers, writableConfig } from "./common.ts";
 import { revokeStoredSessions } from "./sessions.ts";
 
@@ -87,12 +88,15 @@ async function show(argv: readonly string[], env: Env, io: CliIo): Promise<numbe
 async function remove(argv: readonly string[], env: Env, io: CliIo): Promise<number> {
   const flags = parseFlags(argv, ["email", "id"]);
   const config = writableConfig(env, true);
-  const user = await withUsers(config, async (users) => {
-    const found = await findUser(users, flags);
-    await users.remove(found.id);
-    return found;
-  });
-  const revoked = await revokeStoredSessions(config, user.id);
+  const stores = openStores(config, true);
+  let user: UserRecord;
+  let revoked: number;
+  try {
+    user = await findUser(stores.users, flags);
+    revoked = (await stores.removeUser(user.id)).sessions;
+  } finally {
+    await stores.close({ compact: false });
+  }
   io.out(`deleted user ${user.id} (${user.email}) and ${revoked} stored session${revoked === 1 ? "" : "s"}\n`);
   return 0;
 }

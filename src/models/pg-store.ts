@@ -70,6 +70,20 @@ export class PgDatabase {
     });
   }
 
+  /** Deletes a user and every session of theirs in one transaction: both go, or neither. */
+  async removeUserWithSessions(userId: string): Promise<{ removed: boolean; sessions: number }> {
+    await this.ready();
+    try {
+      return await this.sql.begin(async (tx) => {
+        const sessions = await tx.unsafe(`DELETE FROM ${this.schema}.user_sessions WHERE user_id = $1 RETURNING id`, [userId]);
+        const users = await tx.unsafe(`DELETE FROM ${this.schema}.users WHERE id = $1 RETURNING id`, [userId]);
+        return { removed: users.length > 0, sessions: sessions.length };
+      });
+    } catch (error) {
+      throw unavailable(error);
+    }
+  }
+
   async close(): Promise<void> {
     await this.sql.close();
   }

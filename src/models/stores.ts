@@ -15,6 +15,11 @@ export interface Stores {
   userSessions: UserSessionStore | null;
   /** Where each lives, for the start-up line. */
   description: string;
+  /**
+   * Deletes a user and their stored sessions: in one transaction when both live in PostgreSQL,
+   * else the user first (a session whose user is gone opens nothing) and then the sessions.
+   */
+  removeUser(userId: string): Promise<{ removed: boolean; sessions: number }>;
   close(options?: { compact?: boolean }): Promise<void>;
 }
 
@@ -38,6 +43,14 @@ export function openStores(config: Config, withSessions: boolean): Stores {
     users,
     userSessions,
     description: userSessions ? `users: ${where(users)}, sessions: ${where(userSessions)}` : `users: ${where(users)}`,
+    async removeUser(userId) {
+      if (db && (userSessions === null || userSessions instanceof PgStore)) return db.removeUserWithSessions(userId);
+      const removed = await users.remove(userId);
+      if (!userSessions) return { removed, sessions: 0 };
+      const records = await userSessions.search({ user_id: userId });
+      await Promise.all(records.map((record) => userSessions!.remove(record.id)));
+      return { removed, sessions: records.length };
+    },
     async close(options) {
       await Promise.all([users.close(options), userSessions?.close(options)]);
       await db?.close();

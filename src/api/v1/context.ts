@@ -25,4 +25,6 @@ export interface ApiDeps {
   auth: Auth | null;
   throttle: LoginThrottle;
   clock: Clock;
+  /** Deletes a user and ends every session of theirs; false if there was no such user. */
+  deleteUser(userId: string): Promise<boolean>;
 }

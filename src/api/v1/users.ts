@@ -1,5 +1,4 @@
 /** The User endpoints. */
-import { SessionAuth } from "../../auth/session-auth.ts";
 import { readJson } from "../../http/body.ts";
 import { HttpError, json, jsonText } from "../../http/responses.ts";
 import { formatTimestamp } from "../../models/base.ts";
@@ -10,7 +9,7 @@ import type { ApiDeps, ApiRouter } from "./context.ts";
 const NOT_FOUND = "Not found";
 const WRONG_FORMAT = "Wrong format";
 
-export function registerUserRoutes(router: ApiRouter, { users, auth, config, clock }: ApiDeps): void {
+export function registerUserRoutes(router: ApiRouter, { users, config, clock, deleteUser }: ApiDeps): void {
   router.add("GET", "/api/v1/users", async () => json((await users.all()).map(toPublicUser)));
 
   router.add("GET", "/api/v1/users/:id", async ({ params, currentUser }) => {
@@ -55,9 +54,7 @@ export function registerUserRoutes(router: ApiRouter, { users, auth, config, clo
   });
 
   router.add("DELETE", "/api/v1/users/:id", async ({ params }) => {
-    const id = params.id!;
-    if (!(await users.remove(id))) throw new HttpError(404, NOT_FOUND);
-    if (auth instanceof SessionAuth) await auth.destroyUserSessions(id);
+    if (!(await deleteUser(params.id!))) throw new HttpError(404, NOT_FOUND);
     return json({});
   });
 }
