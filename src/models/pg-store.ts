@@ -114,6 +114,7 @@ export const USER_SESSIONS_TABLE: PgTable<import("./user-session.ts").UserSessio
 };
 
 const SCAN_BATCH = 1000;
+const CONNECTION_ATTEMPTS = 3;
 
 export class PgStore<T extends BaseRecord> implements RecordStore<T> {
   readonly model: string;
@@ -197,10 +198,15 @@ export class PgStore<T extends BaseRecord> implements RecordStore<T> {
 
   private async query(text: string, values: unknown[] = []): Promise<Record<string, unknown>[]> {
     await this.db.ready();
-    try {
-      return (await this.db.sql.unsafe(text, values)) as Record<string, unknown>[];
-    } catch (error) {
-      throw unavailable(error);
+    // After PostgreSQL restarts, the pool still holds dead connections and each fails at once;
+    // a few more tries reach a fresh one, so the first request after the store is back is served.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return (await this.db.sql.unsafe(text, values)) as Record<string, unknown>[];
+      } catch (error) {
+        const mapped = unavailable(error);
+        if (!(mapped instanceof StoreUnavailableError) || attempt >= CONNECTION_ATTEMPTS) throw mapped;
+      }
     }
   }
 

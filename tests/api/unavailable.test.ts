@@ -1,9 +1,9 @@
 /** An unreachable store is a JSON 503 and a log line; the server recovers when the store is back. */
 import { expect, test } from "bun:test";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { createLogger } from "../../src/server.ts";
 import { App } from "../../src/server.ts";
-import { call, freePortSync, legacyUser, tempDir, testConfig } from "../helpers.ts";
+import { basicHeader, call, freePortSync, legacyUser, tempDir, testConfig } from "../helpers.ts";
 
 test("PostgreSQL unreachable: 503 JSON with Retry-After, and a log line without the URL's password", async () => {
   let log = "";
@@ -58,5 +58,47 @@ test.skipIf(!redisServer)("Redis going away and coming back: 503 meanwhile, then
     await app.close().catch(() => {});
     redis.kill("SIGKILL");
     await redis.exited;
+  }
+}, 60_000);
+
+const pgBin = (() => {
+  try {
+    return readdirSync("/usr/lib/postgresql").map((version) => `/usr/lib/postgresql/${version}/bin`).find((bin) => existsSync(`${bin}/pg_ctl`));
+  } catch {
+    return undefined;
+  }
+})();
+
+test.skipIf(!pgBin)("PostgreSQL going away and coming back: 503 meanwhile, then served again without a restart", async () => {
+  const dir = tempDir();
+  const port = freePortSync();
+  // PostgreSQL will not run as root; the Debian package made a postgres user for that.
+  const asPg = (args: string[]) => (process.getuid?.() === 0 ? ["runuser", "-u", "postgres", "--", ...args] : args);
+  if (process.getuid?.() === 0) Bun.spawnSync(["chown", "postgres", dir]);
+  const pgData = `${dir}/pg`;
+  expect(Bun.spawnSync(asPg([`${pgBin}/initdb`, "-D", pgData, "-U", "t", "--auth=trust"]), { stdout: "ignore", stderr: "ignore" }).exitCode).toBe(0);
+  const pgCtl = (action: string) =>
+    Bun.spawnSync(asPg([`${pgBin}/pg_ctl`, "-D", pgData, "-l", `${dir}/pg.log`, "-w", "-m", "fast", "-o", `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir}`, action]), { stdout: "ignore", stderr: "ignore" }).exitCode;
+  expect(pgCtl("start")).toBe(0);
+  const app = App.create(testConfig({ AUTH_TYPE: "basic_auth", DATABASE_URL: `postgres://t@127.0.0.1:${port}/postgres` }, tempDir()), { logger: createLogger("text", { out: () => {}, err: () => {} }) });
+  try {
+    await app.users.save(legacyUser("bob@hbtn.io", "pw"));
+    const me = () => call(app, "/api/v1/users/me", { headers: { Authorization: basicHeader("bob@hbtn.io", "pw") } });
+    expect((await me()).status).toBe(200);
+    expect(pgCtl("stop")).toBe(0);
+    expect((await me()).status).toBe(503);
+    expect(pgCtl("start")).toBe(0);
+    // Served again within moments of PostgreSQL's return, answering 503 (never 500) until then.
+    const statuses: number[] = [];
+    const back = performance.now();
+    while (statuses.at(-1) !== 200 && performance.now() - back < 2000) {
+      statuses.push((await me()).status);
+      if (statuses.at(-1) !== 200) await Bun.sleep(50);
+    }
+    expect(statuses.at(-1)).toBe(200);
+    expect(statuses.slice(0, -1).every((status) => status === 503)).toBe(true);
+  } finally {
+    await app.close().catch(() => {});
+    pgCtl("stop");
   }
 }, 60_000);
