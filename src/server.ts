@@ -173,7 +173,7 @@ export class App {
 
   /**
    * Answers one request; never throws. `peer` is the socket's IP address, or a function that
-   * looks it up (only requests that need it, such as logins, pay for the look-up).
+   * looks it up once, when the throttle or the access log first asks for it.
    */
   handle(request: Request, peer?: string | (() => string | undefined)): Response | Promise<Response> {
     const started = performance.now();
