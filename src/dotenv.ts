@@ -1,8 +1,7 @@
 /** `.env` files: KEY=VALUE lines, read next to the executable; the real environment wins. */
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { ConfigError, type Env, type Runtime } from "./config.ts";
-import { dirname } from "node:path";
 
 const LINE = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/;
 
