@@ -143,7 +143,13 @@ export class JsonFileStore<T extends BaseRecord> implements RecordStore<T> {
   static open<T extends BaseRecord>(options: JsonFileStoreOptions<T>): JsonFileStore<T> {
     const store = new JsonFileStore<T>(options);
     store.reload();
-    store.follow();
+    // Watching costs a few ms of set-up that start-up need not wait for; every write catches
+    // up under the lock anyway, and the watcher's first look covers the gap.
+    setImmediate(() => {
+      if (store.closed) return;
+      store.follow();
+      store.refresh();
+    });
     return store;
   }
 
@@ -493,17 +499,20 @@ export class JsonFileStore<T extends BaseRecord> implements RecordStore<T> {
     }
   }
 
+  /** Reads what other processes wrote, if anything; never throws. */
+  private refresh(): void {
+    if (this.closed) return;
+    try {
+      this.catchUp();
+    } catch {
+      // A file mid-replacement or damaged; the next event, poll or write tries again.
+    }
+  }
+
   /** Notices other processes' writes without a system call on every read. */
   private follow(): void {
     const prefix = dataFileName(this.model);
-    const refresh = () => {
-      if (this.closed) return;
-      try {
-        this.catchUp();
-      } catch {
-        // A file mid-replacement or damaged; the next event, poll or write tries again.
-      }
-    };
+    const refresh = () => this.refresh();
     try {
       this.watcher = watch(this.dataDir, { persistent: false }, (_event, filename) => {
         if (filename === null || String(filename).startsWith(prefix)) refresh();
