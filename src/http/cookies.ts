@@ -22,16 +22,27 @@ export function parseCookies(header: string | null | undefined): Map<string, str
   return cookies;
 }
 
-/** The value of the first cookie called `name`, or null; the hot path, so no Map is built. */
+/**
+ * The value of the first cookie called `name`, or null. It runs on every request, so it is the
+ * same scan as parseCookies written out flat: no Map, no callback.
+ */
 export function getCookie(header: string | null | undefined, name: string): string | null {
   if (!header) return null;
-  let found: string | null = null;
-  forEachPair(header, (pairName, rawValue) => {
-    if (pairName !== name) return true;
-    found = decodeValue(rawValue);
-    return false;
-  });
-  return found;
+  const length = header.length;
+  let index = 0;
+  for (let pairs = 0; index < length && pairs < MAX_COOKIE_PAIRS; pairs++) {
+    const equals = header.indexOf("=", index);
+    if (equals === -1) return null;
+    let end = header.indexOf(";", index);
+    if (end === -1) end = length;
+    if (end < equals) {
+      index = end + 1;
+      continue;
+    }
+    if (header.slice(index, equals).trim() === name) return decodeValue(header.slice(equals + 1, end));
+    index = end + 1;
+  }
+  return null;
 }
 
 /** Calls `visit` with each trimmed name and raw value until it returns false. */

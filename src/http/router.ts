@@ -14,10 +14,16 @@ interface PatternRoute<H> {
 }
 
 const NOT_FOUND = { kind: "not-found" } as const;
+const NO_PARAMS: Record<string, string> = Object.freeze(Object.create(null));
+
+/** How many distinct parameterised paths keep their match; the rest are matched afresh. */
+const MATCH_CACHE_SIZE = 1024;
 
 export class Router<H> {
   private readonly staticRoutes = new Map<string, Map<string, H>>();
   private readonly patternRoutes: PatternRoute<H>[] = [];
+  /** normalized path → its route and frozen params, for paths like /users/me asked for again and again. */
+  private readonly patternMatches = new Map<string, { handlers: Map<string, H>; params: Record<string, string> } | null>();
 
   add(method: string, pattern: string, handler: H): this {
     const normalized = normalizePath(pattern);
@@ -25,20 +31,31 @@ export class Router<H> {
     const upper = method.toUpperCase();
     if (handlers.has(upper)) throw new Error(`duplicate route ${upper} ${pattern}`);
     handlers.set(upper, handler);
+    this.patternMatches.clear();
     return this;
   }
 
   match(method: string, path: string): RouteMatch<H> {
     const normalized = normalizePath(path);
     const exact = this.staticRoutes.get(normalized);
-    if (exact) return pick(exact, method, {});
+    if (exact) return pick(exact, method, NO_PARAMS);
     if (this.patternRoutes.length === 0) return NOT_FOUND;
-    const segments = normalized.split("/");
+    let found = this.patternMatches.get(normalized);
+    if (found === undefined) {
+      found = this.matchPattern(normalized);
+      if (this.patternMatches.size >= MATCH_CACHE_SIZE) this.patternMatches.delete(this.patternMatches.keys().next().value!);
+      this.patternMatches.set(normalized, found);
+    }
+    return found ? pick(found.handlers, method, found.params) : NOT_FOUND;
+  }
+
+  private matchPattern(path: string): { handlers: Map<string, H>; params: Record<string, string> } | null {
+    const segments = path.split("/");
     for (const route of this.patternRoutes) {
       const params = matchSegments(route.segments, segments);
-      if (params) return pick(route.handlers, method, params);
+      if (params) return { handlers: route.handlers, params: Object.freeze(params) };
     }
-    return NOT_FOUND;
+    return null;
   }
 
   private staticHandlers(path: string): Map<string, H> {
