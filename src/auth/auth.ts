@@ -23,6 +23,7 @@ interface PreparedExclusions {
 
 export class Auth {
   private readonly prepared = new WeakMap<readonly string[], PreparedExclusions>();
+  private lastCookie: { request: Request | null; value: string | null } = { request: null, value: null };
 
   constructor(protected readonly options: AuthOptions) {}
 
@@ -59,7 +60,11 @@ export class Auth {
   /** The value of the `SESSION_NAME` cookie, or null. */
   sessionCookie(request: Request | null | undefined): string | null {
     if (!request) return null;
-    return getCookie(request.headers.get("cookie"), this.options.sessionName);
+    // The guard and the strategy ask for the same request's cookie one after the other.
+    if (request === this.lastCookie.request) return this.lastCookie.value;
+    const value = getCookie(request.headers.get("cookie"), this.options.sessionName);
+    this.lastCookie = { request, value };
+    return value;
   }
 
   async currentUser(_request: Request | null | undefined): Promise<UserRecord | null> {
