@@ -1,9 +1,12 @@
 /** The basic endpoints: status, stats, and the two error probes. */
-import { HttpError, json } from "../../http/responses.ts";
+import { HttpError, json, jsonText, stringifySorted } from "../../http/responses.ts";
 import type { ApiDeps, ApiRouter } from "./context.ts";
 
+/** The health check's answer never changes; it is serialised once. */
+const STATUS_OK = stringifySorted({ status: "OK" });
+
 export function registerIndexRoutes(router: ApiRouter, { users }: ApiDeps): void {
-  router.add("GET", "/api/v1/status", () => json({ status: "OK" }));
+  router.add("GET", "/api/v1/status", () => jsonText(STATUS_OK));
   router.add("GET", "/api/v1/stats", async () => json({ users: await users.count() }));
   router.add("GET", "/api/v1/unauthorized", () => {
     throw new HttpError(401, "Unauthorized");
