@@ -10,7 +10,24 @@ test("timestamps are UTC YYYY-MM-DDTHH:MM:SS both ways", () => {
 });
 
 test("malformed timestamps parse as NaN", () => {
-  for (const bad of ["", "yesterday", "2017-10-16", null, 42, undefined]) expect(parseTimestamp(bad)).toBeNaN();
+  for (const bad of ["", "yesterday", "2017-10-16", null, 42, undefined, "2017-10-16X04:23:04", "2017/10/16T04:23:04", "2017-10-16T04:23:0a", "2017-10-16T04:23:04.", "2017-10-16T04:23:04.5x", "2017-10-16T04:23:04Z", "20x7-10-16T04:23:04"]) {
+    expect([bad, parseTimestamp(bad)]).toEqual([bad, Number.NaN]);
+  }
+});
+
+test("parseTimestamp agrees with the regular-expression definition on generated inputs", () => {
+  const reference = (text: string) => {
+    const match = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.\d+)?$/.exec(text);
+    if (!match) return Number.NaN;
+    const [, y, mo, d, h, mi, s] = match.map(Number) as number[];
+    return Date.UTC(y!, mo! - 1, d!, h!, mi!, s!);
+  };
+  const chars = "0123456789-T :.xZ";
+  for (let i = 0; i < 20000; i++) {
+    const base = formatTimestamp(Date.UTC(1970 + (i % 100), i % 12, 1 + (i % 28), i % 24, i % 60, (i * 7) % 60));
+    const mutated = i % 3 === 0 ? base : i % 3 === 1 ? `${base}.${"123456".slice(0, i % 7)}` : base.slice(0, i % 19) + chars[i % chars.length] + base.slice((i % 19) + 1);
+    expect([mutated, parseTimestamp(mutated)]).toEqual([mutated, reference(mutated)]);
+  }
 });
 
 test("a new record has a UUID v4 id and equal timestamps", () => {
