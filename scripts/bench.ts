@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { hashPassword } from "../src/models/password.ts";
 import { writeSessions, writeUsers } from "./lib/seed-data.ts";
-import { ROOT, type ServerProcess, spawnServer } from "./lib/spawn-server.ts";
+import { freePort, ROOT, type ServerProcess, spawnServer } from "./lib/spawn-server.ts";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
@@ -100,18 +100,11 @@ async function rssMb(pid: number): Promise<number> {
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1]) / 1024;
 }
 
-async function freePort(): Promise<number> {
-  const probe = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response() });
-  const port = probe.port!;
-  await probe.stop(true);
-  return port;
-}
-
 /** Milliseconds from spawning `command` to its first answer on /api/v1/status (median of runs). */
 async function startUp(command: string[], env: Record<string, string>, runs = 15): Promise<number> {
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {
-    const port = await freePort();
+    const port = freePort();
     const started = performance.now();
     const child = Bun.spawn(command, { env: { ...env, API_HOST: "127.0.0.1", API_PORT: String(port) }, stdout: "ignore", stderr: "ignore" });
     for (;;) {
@@ -250,18 +243,13 @@ async function main(): Promise<void> {
   }
 }
 
-async function spawnCeiling(response: { status: number; headers: Record<string, string>; body: string }, verify?: { password: string; hash: string }): Promise<ServerProcess> {
+function spawnCeiling(response: { status: number; headers: Record<string, string>; body: string }, verify?: { password: string; hash: string }): Promise<ServerProcess> {
   const env: Record<string, string> = { CEILING_RESPONSE: JSON.stringify(response) };
   if (verify) {
     env.CEILING_VERIFY_HASH = verify.hash;
     env.CEILING_VERIFY_PASSWORD = verify.password;
   }
-  const child = Bun.spawn([CEILING], { env, stdout: "pipe", stderr: "inherit" });
-  const reader = (child.stdout as ReadableStream<Uint8Array>).getReader();
-  let out = "";
-  while (!/:\d+/.test(out)) out += new TextDecoder().decode((await reader.read()).value);
-  reader.releaseLock();
-  return { process: child, base: `http://127.0.0.1:${/127\.0\.0\.1:(\d+)/.exec(out)![1]}` };
+  return spawnServer([CEILING], env);
 }
 
 const fmt = (n: number, digits = 0) => n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });

@@ -1,6 +1,7 @@
 /** Environment → one typed, validated Config. Every default lives here. */
 import { dirname } from "node:path";
 import { AUTH_TYPES, type AuthType, isAuthType } from "./auth/index.ts";
+import { isCookieName } from "./http/cookies.ts";
 
 export interface Config {
   host: string;
@@ -73,12 +74,12 @@ export function loadConfig(env: Env, runtime: Runtime = detectRuntime()): Config
     sessionDuration: parseSessionDuration(env.SESSION_DURATION),
     dataDir: nonEmpty(env.DATA_DIR) ?? (runtime.compiled ? dirname(runtime.execPath) : runtime.cwd),
     cookieSecure: parseFlag("COOKIE_SECURE", env.COOKIE_SECURE),
-    maxBodyBytes: parseSize("MAX_BODY_BYTES", env.MAX_BODY_BYTES, DEFAULTS.maxBodyBytes),
-    journalCompactBytes: parseSize("JOURNAL_COMPACT_BYTES", env.JOURNAL_COMPACT_BYTES, DEFAULTS.journalCompactBytes),
+    maxBodyBytes: parseWhole("MAX_BODY_BYTES", env.MAX_BODY_BYTES, DEFAULTS.maxBodyBytes, 1, "bytes"),
+    journalCompactBytes: parseWhole("JOURNAL_COMPACT_BYTES", env.JOURNAL_COMPACT_BYTES, DEFAULTS.journalCompactBytes, 1, "bytes"),
     trustProxy: parseFlag("TRUST_PROXY", env.TRUST_PROXY),
-    loginMaxFailuresPerClient: parseCount("LOGIN_MAX_FAILURES_PER_CLIENT", env.LOGIN_MAX_FAILURES_PER_CLIENT, DEFAULTS.loginMaxFailuresPerClient),
-    loginMaxFailuresPerAccount: parseCount("LOGIN_MAX_FAILURES_PER_ACCOUNT", env.LOGIN_MAX_FAILURES_PER_ACCOUNT, DEFAULTS.loginMaxFailuresPerAccount),
-    loginThrottleWindowSeconds: parseSize("LOGIN_THROTTLE_WINDOW", env.LOGIN_THROTTLE_WINDOW, DEFAULTS.loginThrottleWindowSeconds),
+    loginMaxFailuresPerClient: parseWhole("LOGIN_MAX_FAILURES_PER_CLIENT", env.LOGIN_MAX_FAILURES_PER_CLIENT, DEFAULTS.loginMaxFailuresPerClient, 0, "failures"),
+    loginMaxFailuresPerAccount: parseWhole("LOGIN_MAX_FAILURES_PER_ACCOUNT", env.LOGIN_MAX_FAILURES_PER_ACCOUNT, DEFAULTS.loginMaxFailuresPerAccount, 0, "failures"),
+    loginThrottleWindowSeconds: parseWhole("LOGIN_THROTTLE_WINDOW", env.LOGIN_THROTTLE_WINDOW, DEFAULTS.loginThrottleWindowSeconds, 1, "seconds"),
     logFormat: parseLogFormat(env.LOG_FORMAT),
     databaseUrl: parseUrl("DATABASE_URL", env.DATABASE_URL, ["postgres:", "postgresql:"]),
     databaseSchema: parseSchema(env.DATABASE_SCHEMA),
@@ -106,7 +107,7 @@ function parseAuthType(value: string | undefined): AuthType | null {
 
 function parseSessionName(value: string | undefined): string {
   if (nonEmpty(value) === undefined) return DEFAULTS.sessionName;
-  if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(value!)) throw new ConfigError(`SESSION_NAME ${JSON.stringify(value)} is not a valid cookie name`);
+  if (!isCookieName(value!)) throw new ConfigError(`SESSION_NAME ${JSON.stringify(value)} is not a valid cookie name`);
   return value!;
 }
 
@@ -150,17 +151,13 @@ function parseFlag(name: string, value: string | undefined): boolean {
   throw new ConfigError(`${name} must be 1 or 0 (true or false), not ${JSON.stringify(value)}`);
 }
 
-/** A whole number, 0 allowed. */
-function parseCount(name: string, value: string | undefined, fallback: number): number {
+/** A whole number of at least `min`, in `unit`s; the message says which. */
+function parseWhole(name: string, value: string | undefined, fallback: number, min: number, unit: string): number {
   if (nonEmpty(value) === undefined) return fallback;
-  const count = /^\d+$/.test(value!) ? Number(value) : Number.NaN;
-  if (!Number.isSafeInteger(count)) throw new ConfigError(`${name} must be a whole number (0 for no limit), not ${JSON.stringify(value)}`);
-  return count;
-}
-
-function parseSize(name: string, value: string | undefined, fallback: number): number {
-  if (nonEmpty(value) === undefined) return fallback;
-  const size = /^\d+$/.test(value!) ? Number(value) : Number.NaN;
-  if (!(size > 0 && Number.isSafeInteger(size))) throw new ConfigError(`${name} must be a positive number of bytes, not ${JSON.stringify(value)}`);
-  return size;
+  const number = /^\d+$/.test(value!) ? Number(value) : Number.NaN;
+  if (!(number >= min && Number.isSafeInteger(number))) {
+    const expected = min > 0 ? `a whole number of ${unit}, at least ${min}` : `a whole number of ${unit} (0 for no limit)`;
+    throw new ConfigError(`${name} must be ${expected}, not ${JSON.stringify(value)}`);
+  }
+  return number;
 }

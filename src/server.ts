@@ -16,7 +16,7 @@ import { Router } from "./http/router.ts";
 import { type Clock, systemClock } from "./models/base.ts";
 import { loginPage, PAGE_SECURITY_HEADERS } from "./web/login-page.ts";
 import { StoreUnavailableError, StoreWriteError } from "./models/store.ts";
-import { openStores, type Stores, usesDataDir } from "./models/stores.ts";
+import { openStores, type Stores, storesSessions, usesDataDir } from "./models/stores.ts";
 import type { UserRecord, UserStore } from "./models/user.ts";
 
 /** One line of the access log. Never a query string, a header value, a cookie or a password. */
@@ -163,7 +163,7 @@ export class App {
 
   /** Opens the data files (StoreLoadError if one is unusable) and builds the routes. */
   static create(config: Config, options: AppOptions = {}): App {
-    return new App(config, openStores(config, config.authType === "session_db_auth"), options);
+    return new App(config, openStores(config, storesSessions(config)), options);
   }
 
   /** Where users and sessions live. */
@@ -311,7 +311,7 @@ export interface RunningServer {
 }
 
 export function startServer(config: Config, options: AppOptions = {}): RunningServer {
-  if (usesDataDir(config, config.authType === "session_db_auth")) checkDataDir(config.dataDir);
+  if (usesDataDir(config)) checkDataDir(config.dataDir);
   const logger = options.logger ?? createLogger(config.logFormat);
   const app = App.create(config, { ...options, logger });
   let server: ReturnType<typeof Bun.serve>;
@@ -334,7 +334,7 @@ export function startServer(config: Config, options: AppOptions = {}): RunningSe
     throw new ConfigError(`cannot listen on ${config.host}:${config.port}: ${(error as Error).message}`);
   }
   const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${server.port}`;
-  const data = usesDataDir(config, config.authType === "session_db_auth") ? `data: ${config.dataDir}` : app.storage;
+  const data = usesDataDir(config) ? `data: ${config.dataDir}` : app.storage;
   logger.info(`session-auth listening on ${url} (auth: ${config.authType ?? "none"}, ${data})`, {
     event: "listening",
     url,

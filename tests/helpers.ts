@@ -183,11 +183,3 @@ export function on(backend: Backend) {
     },
   };
 }
-
-/** A port nothing listens on right now. */
-export function freePortSync(): number {
-  const probe = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response() });
-  const port = probe.port!;
-  probe.stop(true);
-  return port;
-}

@@ -6,6 +6,14 @@ export const ROOT = join(import.meta.dir, "..", "..");
 /** The server from this checkout's source, run by the current Bun. */
 export const SOURCE_COMMAND = [process.execPath, join(ROOT, "src", "main.ts")];
 
+/** A port nothing listens on right now. */
+export function freePort(): number {
+  const probe = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response() });
+  const port = probe.port!;
+  probe.stop(true);
+  return port;
+}
+
 export interface ServerProcess {
   process: ReturnType<typeof Bun.spawn>;
   /** `http://127.0.0.1:PORT` */

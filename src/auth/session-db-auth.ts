@@ -1,6 +1,6 @@
 /** `SessionDBAuth`: sessions as UserSession records on disk, so they survive a restart. */
 import { newBaseRecord, parseTimestamp } from "../models/base.ts";
-import type { UserSessionStore } from "../models/user-session.ts";
+import { removeUserSessions, type UserSessionRecord, type UserSessionStore } from "../models/user-session.ts";
 import type { AuthOptions } from "./auth.ts";
 import { sessionKey } from "./session-auth.ts";
 import { SessionExpAuth } from "./session-exp-auth.ts";
@@ -23,25 +23,26 @@ export class SessionDBAuth extends SessionExpAuth {
   }
 
   override async userIdForSessionId(sessionId: unknown = null): Promise<string | null> {
-    if (typeof sessionId !== "string") return null;
-    const [record] = await this.userSessions.search({ session_id: sessionKey(sessionId) });
-    if (!record) return null;
-    if (this.isExpired(parseTimestamp(record.created_at))) {
-      // Purge on sight; if the write fails the record is still refused.
-      await this.userSessions.remove(record.id).catch(() => {});
-      return null;
-    }
-    return record.user_id;
+    return (await this.liveRecord(sessionId))?.user_id ?? null;
   }
 
   override async destroySession(request: Request | null | undefined = null): Promise<boolean> {
     if (!request) return false;
-    const sessionId = this.sessionCookie(request);
-    if (sessionId === null) return false;
-    if ((await this.userIdForSessionId(sessionId)) === null) return false;
-    const records = await this.userSessions.search({ session_id: sessionKey(sessionId) });
-    const removed = await Promise.all(records.map((record) => this.userSessions.remove(record.id)));
-    return removed.some(Boolean);
+    const record = await this.liveRecord(this.sessionCookie(request));
+    return record !== null && (await this.userSessions.remove(record.id));
+  }
+
+  /** The unexpired UserSession a session id names, or null; an expired one is purged on sight. */
+  private async liveRecord(sessionId: unknown): Promise<UserSessionRecord | null> {
+    if (typeof sessionId !== "string") return null;
+    const [record] = await this.userSessions.search({ session_id: sessionKey(sessionId) });
+    if (!record) return null;
+    if (this.isExpired(parseTimestamp(record.created_at))) {
+      // If the write fails the record is still refused.
+      await this.userSessions.remove(record.id).catch(() => {});
+      return null;
+    }
+    return record;
   }
 
   /**
@@ -59,9 +60,7 @@ export class SessionDBAuth extends SessionExpAuth {
     return expired.length;
   }
 
-  override async destroyUserSessions(userId: string): Promise<number> {
-    const records = await this.userSessions.search({ user_id: userId });
-    await Promise.all(records.map((record) => this.userSessions.remove(record.id)));
-    return records.length;
+  override destroyUserSessions(userId: string): Promise<number> {
+    return removeUserSessions(this.userSessions, userId);
   }
 }

@@ -1,7 +1,7 @@
 /** What every command shares: output, errors with exit codes, flags, tables, the stores. */
 import { type Config, type Env, loadConfig } from "../config.ts";
 import { checkDataDir } from "../server.ts";
-import { openStores, usesDataDir } from "../models/stores.ts";
+import { openStores, type Stores, usesDataDir } from "../models/stores.ts";
 import type { UserRecord, UserStore } from "../models/user.ts";
 import type { UserSessionStore } from "../models/user-session.ts";
 
@@ -88,10 +88,15 @@ export function formatAge(seconds: number): string {
 }
 
 /** The configuration, with the data folder checked before anything is written to it. */
-export function writableConfig(env: Env, withSessions = false): Config {
+export function writableConfig(env: Env): Config {
   const config = loadConfig(env);
-  if (usesDataDir(config, withSessions)) checkDataDir(config.dataDir);
+  if (usesDataDir(config)) checkDataDir(config.dataDir);
   return config;
+}
+
+/** "1 session", "3 sessions". */
+export function plural(count: number, word: string): string {
+  return `${count} ${word}${count === 1 ? "" : "s"}`;
 }
 
 /** The user named by --email or --id (exactly one of them). */
@@ -104,24 +109,25 @@ export async function findUser(users: UserStore, flags: Map<string, string>): Pr
   return user;
 }
 
-/** Opens the user store (JSON files or PostgreSQL), runs `work`, and closes it whatever happens. */
-export async function withUsers<T>(config: Config, work: (users: UserStore) => Promise<T>): Promise<T> {
-  const stores = openStores(config, false);
+/**
+ * Opens the stores (JSON files, PostgreSQL, Redis), runs `work`, and closes them whatever
+ * happens. With sessions, a short-lived command leaves compaction of that large file to the server.
+ */
+export async function withStores<T>(config: Config, withSessions: boolean, work: (stores: Stores) => Promise<T>): Promise<T> {
+  const stores = openStores(config, withSessions);
   try {
-    return await work(stores.users);
+    return await work(stores);
   } finally {
-    await stores.close();
+    await stores.close(withSessions ? { compact: false } : {});
   }
 }
 
-/** The same for the UserSession store; a short-lived command leaves compaction to the server. */
-export async function withSessions<T>(config: Config, work: (sessions: UserSessionStore) => Promise<T>): Promise<T> {
-  const stores = openStores(config, true);
-  try {
-    return await work(stores.userSessions!);
-  } finally {
-    await stores.close({ compact: false });
-  }
+export function withUsers<T>(config: Config, work: (users: UserStore) => Promise<T>): Promise<T> {
+  return withStores(config, false, (stores) => work(stores.users));
+}
+
+export function withSessions<T>(config: Config, work: (sessions: UserSessionStore) => Promise<T>): Promise<T> {
+  return withStores(config, true, (stores) => work(stores.userSessions!));
 }
 
 /** Reads a password from the flag, or stdin / a prompt; refuses an empty one. */

@@ -7,7 +7,7 @@ import { dataFileName, type RecordStore, UniqueConstraintError } from "../models
 import { openUserStore } from "../models/user.ts";
 import { openUserSessionStore } from "../models/user-session.ts";
 import type { BaseRecord } from "../models/base.ts";
-import { type CliIo, failure, parseFlags, usage } from "./common.ts";
+import { type CliIo, failure, parseFlags, plural, usage } from "./common.ts";
 
 export const MIGRATE_HELP = `Usage: session-auth migrate --to postgres://USER@HOST/DB [--schema NAME]
 
@@ -33,7 +33,7 @@ export async function migrateCommand(argv: readonly string[], env: Env, io: CliI
     const sessions = existsSync(join(config.dataDir, dataFileName("UserSession")))
       ? await copy(openUserSessionStore(config.dataDir), new PgStore(db, USER_SESSIONS_TABLE))
       : 0;
-    io.out(`copied ${users} user${users === 1 ? "" : "s"} and ${sessions} session${sessions === 1 ? "" : "s"} to PostgreSQL (schema ${config.databaseSchema})\n`);
+    io.out(`copied ${plural(users, "user")} and ${plural(sessions, "session")} to PostgreSQL (schema ${config.databaseSchema})\n`);
     return 0;
   } finally {
     await db.close();

@@ -3,7 +3,8 @@ import { SessionDBAuth } from "../auth/session-db-auth.ts";
 import type { Config, Env } from "../config.ts";
 import { loadConfig } from "../config.ts";
 import { systemClock, parseTimestamp } from "../models/base.ts";
-import { type CliIo, findUser, formatAge, formatTable, parseFlags, runGroup, type Subcommand, usage, withSessions, withUsers, writableConfig } from "./common.ts";
+import { type CliIo, findUser, formatAge, formatTable, parseFlags, plural, runGroup, type Subcommand, usage, withSessions, withUsers, writableConfig } from "./common.ts";
+import { removeUserSessions } from "../models/user-session.ts";
 
 export const SESSIONS_HELP = `Usage: session-auth sessions COMMAND [OPTIONS]
 
@@ -26,12 +27,8 @@ export function sessionsCommand(argv: readonly string[], env: Env, io: CliIo): P
 }
 
 /** Removes every stored session of a user; returns how many. */
-export async function revokeStoredSessions(config: Config, userId: string): Promise<number> {
-  return withSessions(config, async (sessions) => {
-    const records = await sessions.search({ user_id: userId });
-    await Promise.all(records.map((record) => sessions.remove(record.id)));
-    return records.length;
-  });
+export function revokeStoredSessions(config: Config, userId: string): Promise<number> {
+  return withSessions(config, (sessions) => removeUserSessions(sessions, userId));
 }
 
 async function list(argv: readonly string[], env: Env, io: CliIo): Promise<number> {
@@ -58,16 +55,16 @@ async function list(argv: readonly string[], env: Env, io: CliIo): Promise<numbe
 async function revoke(argv: readonly string[], env: Env, io: CliIo): Promise<number> {
   const flags = parseFlags(argv, ["user"]);
   if (!flags.has("user")) throw usage("sessions revoke needs --user EMAIL");
-  const config = writableConfig(env, true);
+  const config = writableConfig(env);
   const user = await withUsers(config, (users) => findUser(users, new Map([["email", flags.get("user")!]])));
   const revoked = await revokeStoredSessions(config, user.id);
-  io.out(`ended ${revoked} stored session${revoked === 1 ? "" : "s"} of ${user.email}\n`);
+  io.out(`ended ${plural(revoked, "stored session")} of ${user.email}\n`);
   return 0;
 }
 
 async function purge(argv: readonly string[], env: Env, io: CliIo): Promise<number> {
   parseFlags(argv, []);
-  const config = writableConfig(env, true);
+  const config = writableConfig(env);
   if (config.sessionDuration <= 0) {
     io.out("SESSION_DURATION is not set: sessions never expire, none purged\n");
     return 0;
@@ -81,6 +78,6 @@ async function purge(argv: readonly string[], env: Env, io: CliIo): Promise<numb
       new SessionDBAuth({ users, userSessions, sessionName: config.sessionName, sessionDuration: config.sessionDuration, clock: systemClock }).purgeExpired(),
     ),
   );
-  io.out(`purged ${purged} expired session${purged === 1 ? "" : "s"}\n`);
+  io.out(`purged ${plural(purged, "expired session")}\n`);
   return 0;
 }

@@ -4,9 +4,8 @@ import { loadConfig } from "../config.ts";
 import { formatTimestamp, systemClock } from "../models/base.ts";
 import { hashPassword } from "../models/password.ts";
 import { UniqueConstraintError } from "../models/store.ts";
-import { openStores } from "../models/stores.ts";
-import { newUser, toPublicUser, type UserRecord } from "../models/user.ts";
-import { type CliIo, failure, findUser, formatTable, parseFlags, readPassword, runGroup, type Subcommand, usage, withUsers, writableConfig } from "./common.ts";
+import { newUser, toPublicUser } from "../models/user.ts";
+import { type CliIo, failure, findUser, formatTable, parseFlags, plural, readPassword, runGroup, type Subcommand, usage, withStores, withUsers, writableConfig } from "./common.ts";
 import { revokeStoredSessions } from "./sessions.ts";
 
 export const USERS_HELP = `Usage: session-auth users COMMAND [OPTIONS]
@@ -87,23 +86,17 @@ async function show(argv: readonly string[], env: Env, io: CliIo): Promise<numbe
 
 async function remove(argv: readonly string[], env: Env, io: CliIo): Promise<number> {
   const flags = parseFlags(argv, ["email", "id"]);
-  const config = writableConfig(env, true);
-  const stores = openStores(config, true);
-  let user: UserRecord;
-  let revoked: number;
-  try {
-    user = await findUser(stores.users, flags);
-    revoked = (await stores.removeUser(user.id)).sessions;
-  } finally {
-    await stores.close({ compact: false });
-  }
-  io.out(`deleted user ${user.id} (${user.email}) and ${revoked} stored session${revoked === 1 ? "" : "s"}\n`);
+  const { user, revoked } = await withStores(writableConfig(env), true, async (stores) => {
+    const found = await findUser(stores.users, flags);
+    return { user: found, revoked: (await stores.removeUser(found.id)).sessions };
+  });
+  io.out(`deleted user ${user.id} (${user.email}) and ${plural(revoked, "stored session")}\n`);
   return 0;
 }
 
 async function passwd(argv: readonly string[], env: Env, io: CliIo): Promise<number> {
   const flags = parseFlags(argv, ["email", "id", "password"]);
-  const config = writableConfig(env, true);
+  const config = writableConfig(env);
   const password = await readPassword(flags, io, "New password: ");
   const user = await withUsers(config, async (users) => {
     const found = await findUser(users, flags);
@@ -112,6 +105,6 @@ async function passwd(argv: readonly string[], env: Env, io: CliIo): Promise<num
   });
   // A new password ends the sessions the old one opened (OWASP Session Management).
   const revoked = await revokeStoredSessions(config, user.id);
-  io.out(`password changed for ${user.email}; ${revoked} stored session${revoked === 1 ? "" : "s"} ended\n`);
+  io.out(`password changed for ${user.email}; ${plural(revoked, "stored session")} ended\n`);
   return 0;
 }

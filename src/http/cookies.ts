@@ -8,6 +8,11 @@ const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const COOKIE_VALUE = /^[\x21\x23-\x2B\x2D-\x3A\x3C-\x5B\x5D-\x7E]*$/;
 const PATH_VALUE = /^[\x20-\x3A\x3C-\x7E]*$/;
 
+/** True for a name a Set-Cookie header can carry (an RFC 7230 token). */
+export function isCookieName(name: string): boolean {
+  return COOKIE_NAME.test(name);
+}
+
 /**
  * Parses a Cookie header into name → value. Never throws: pairs without `=` are skipped,
  * the first occurrence of a name wins, `%XX` is decoded only where it decodes cleanly.
@@ -93,7 +98,7 @@ export interface CookieOptions {
  * throws at once instead of producing a header a browser would misread.
  */
 export function serializeCookie(name: string, value: string, options: CookieOptions = {}): string {
-  if (!COOKIE_NAME.test(name)) throw new TypeError("invalid cookie name");
+  if (!isCookieName(name)) throw new TypeError("invalid cookie name");
   if (!COOKIE_VALUE.test(value)) throw new TypeError("invalid cookie value");
   let cookie = `${name}=${value}`;
   if (options.maxAge !== undefined) {

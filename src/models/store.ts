@@ -167,27 +167,13 @@ export class JsonFileStore<T extends BaseRecord> implements RecordStore<T> {
 
   async search(attributes: Partial<T>): Promise<T[]> {
     const entries = Object.entries(attributes) as [keyof T & string, unknown][];
-    if (entries.length === 1) {
-      // The common lookup (by email, by session id): straight from the index.
-      const [field, value] = entries[0]!;
-      const ids = this.indexes.get(field)?.get(value);
-      if (ids !== undefined) return typeof ids === "string" ? [this.records.get(ids)!] : [...ids].map((id) => this.records.get(id)!);
-      if (this.indexes.has(field)) return [];
-    }
     const indexed = entries.find(([field]) => this.indexes.has(field));
-    let candidates: Iterable<T>;
-    if (indexed) {
-      const ids = this.indexes.get(indexed[0])!.get(indexed[1]);
-      if (ids === undefined) return [];
-      candidates = typeof ids === "string" ? [this.records.get(ids)!] : [...ids].map((id) => this.records.get(id)!);
-    } else {
-      candidates = this.records.values();
-    }
-    const found: T[] = [];
-    for (const record of candidates) {
-      if (entries.every(([field, value]) => record[field] === value)) found.push(record);
-    }
-    return found;
+    if (!indexed) return matching(this.records.values(), entries);
+    const ids = this.indexes.get(indexed[0])!.get(indexed[1]);
+    if (ids === undefined) return [];
+    const candidates = typeof ids === "string" ? [this.records.get(ids)!] : [...ids].map((id) => this.records.get(id)!);
+    // The usual lookup (by email, by session id) is the index's answer as it stands.
+    return entries.length === 1 ? candidates : matching(candidates, entries);
   }
 
   async *scan(): AsyncIterable<T> {
@@ -583,6 +569,15 @@ function readJournalId(fd: number): string | null {
   } catch {
     return null;
   }
+}
+
+/** The records whose attributes all equal the given ones. */
+function matching<T>(records: Iterable<T>, entries: [keyof T & string, unknown][]): T[] {
+  const found: T[] = [];
+  for (const record of records) {
+    if (entries.every(([field, value]) => record[field] === value)) found.push(record);
+  }
+  return found;
 }
 
 function parseSnapshot<T extends BaseRecord>(path: string, text: string): T[] {

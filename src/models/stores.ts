@@ -7,7 +7,7 @@ import type { Config } from "../config.ts";
 import { PgDatabase, PgStore, USER_SESSIONS_TABLE, USERS_TABLE } from "./pg-store.ts";
 import { RedisSessionStore } from "./redis-session-store.ts";
 import { openUserStore, type UserStore } from "./user.ts";
-import { openUserSessionStore, type UserSessionStore } from "./user-session.ts";
+import { openUserSessionStore, removeUserSessions, type UserSessionStore } from "./user-session.ts";
 
 export interface Stores {
   users: UserStore;
@@ -23,9 +23,14 @@ export interface Stores {
   close(options?: { compact?: boolean }): Promise<void>;
 }
 
-/** True when some data lives in the JSON files, so that DATA_DIR must be usable. */
-export function usesDataDir(config: Config, withSessions: boolean): boolean {
-  return config.databaseUrl === null || (withSessions && config.redisUrl === null && config.databaseUrl === null);
+/** True when data lives in the JSON files (users always do without PostgreSQL), so that DATA_DIR must be usable. */
+export function usesDataDir(config: Config): boolean {
+  return config.databaseUrl === null;
+}
+
+/** session_db_auth is the strategy that keeps its sessions in a store. */
+export function storesSessions(config: Config): boolean {
+  return config.authType === "session_db_auth";
 }
 
 export function openStores(config: Config, withSessions: boolean): Stores {
@@ -46,10 +51,7 @@ export function openStores(config: Config, withSessions: boolean): Stores {
     async removeUser(userId) {
       if (db && (userSessions === null || userSessions instanceof PgStore)) return db.removeUserWithSessions(userId);
       const removed = await users.remove(userId);
-      if (!userSessions) return { removed, sessions: 0 };
-      const records = await userSessions.search({ user_id: userId });
-      await Promise.all(records.map((record) => userSessions!.remove(record.id)));
-      return { removed, sessions: records.length };
+      return { removed, sessions: userSessions ? await removeUserSessions(userSessions, userId) : 0 };
     },
     async close(options) {
       await Promise.all([users.close(options), userSessions?.close(options)]);

@@ -10,6 +10,13 @@ export interface UserSessionRecord extends BaseRecord {
 
 export type UserSessionStore = RecordStore<UserSessionRecord>;
 
+/** Removes every stored session of a user; resolves with how many there were. */
+export async function removeUserSessions(sessions: UserSessionStore, userId: string): Promise<number> {
+  const records = await sessions.search({ user_id: userId });
+  await Promise.all(records.map((record) => sessions.remove(record.id)));
+  return records.length;
+}
+
 export function openUserSessionStore(dataDir: string, options: StoreTuning = {}): JsonFileStore<UserSessionRecord> {
   return JsonFileStore.open<UserSessionRecord>({ ...options, model: "UserSession", dataDir, indexes: ["session_id", "user_id"] });
 }

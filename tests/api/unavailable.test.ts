@@ -3,12 +3,13 @@ import { expect, test } from "bun:test";
 import { existsSync, readdirSync } from "node:fs";
 import { createLogger } from "../../src/server.ts";
 import { App } from "../../src/server.ts";
-import { basicHeader, call, freePortSync, legacyUser, tempDir, testConfig } from "../helpers.ts";
+import { freePort } from "../../scripts/lib/spawn-server.ts";
+import { basicHeader, call, legacyUser, tempDir, testConfig } from "../helpers.ts";
 
 test("PostgreSQL unreachable: 503 JSON with Retry-After, and a log line without the URL's password", async () => {
   let log = "";
   const logger = createLogger("text", { out: (t) => void (log += t), err: (t) => void (log += t) });
-  const port = freePortSync();
+  const port = freePort();
   const app = App.create(testConfig({ AUTH_TYPE: "basic_auth", DATABASE_URL: `postgres://u:s3cret@127.0.0.1:${port}/db` }), { logger });
   const response = await call(app, "/api/v1/users/me", { headers: { Authorization: "Basic YTpi" } });
   expect(response).toMatchObject({ status: 503, json: { error: "Service unavailable: the data store cannot be reached" } });
@@ -23,7 +24,7 @@ test("PostgreSQL unreachable: 503 JSON with Retry-After, and a log line without 
 const redisServer = ["/usr/bin/redis-server", "/usr/local/bin/redis-server"].find((path) => existsSync(path));
 
 test.skipIf(!redisServer)("Redis going away and coming back: 503 meanwhile, then sessions work again", async () => {
-  const port = freePortSync();
+  const port = freePort();
   const startRedis = () => Bun.spawn([redisServer!, "--bind", "127.0.0.1", "--port", String(port), "--save", "", "--appendonly", "no"], { stdout: "ignore", stderr: "ignore" });
   const waitForRedis = async () => {
     for (let i = 0; i < 100; i++) {
@@ -71,7 +72,7 @@ const pgBin = (() => {
 
 test.skipIf(!pgBin)("PostgreSQL going away and coming back: 503 meanwhile, then served again without a restart", async () => {
   const dir = tempDir();
-  const port = freePortSync();
+  const port = freePort();
   // PostgreSQL will not run as root; the Debian package made a postgres user for that.
   const asPg = (args: string[]) => (process.getuid?.() === 0 ? ["runuser", "-u", "postgres", "--", ...args] : args);
   if (process.getuid?.() === 0) Bun.spawnSync(["chown", "postgres", dir]);
