@@ -171,15 +171,11 @@ export class App {
     return this.stores.description;
   }
 
-  /**
-   * Answers one request; never throws. `peer` is the socket's IP address, or a function that
-   * looks it up once, when the throttle or the access log first asks for it.
-   */
-  handle(request: Request, peer?: string | (() => string | undefined)): Response | Promise<Response> {
+  /** Answers one request; never throws. `peer` is the socket's IP address. */
+  handle(request: Request, peer?: string): Response | Promise<Response> {
     const started = performance.now();
     const path = pathnameOf(request.url);
-    let address: string | undefined;
-    const client = () => (address ??= clientAddress(request, typeof peer === "function" ? peer() : peer, this.config.trustProxy));
+    const client = clientAddress(request, peer, this.config.trustProxy);
     let result: Response | Promise<Response>;
     try {
       result = this.dispatch(request, path, client);
@@ -196,14 +192,14 @@ export class App {
     return this.finish(request, path, result, started, client);
   }
 
-  private finish(request: Request, path: string, response: Response, started: number, client: () => string): Response {
+  private finish(request: Request, path: string, response: Response, started: number, client: string): Response {
     // Responses carry the CORS header from the start; only paths outside the API drop it.
     if (!path.startsWith(API_PREFIX)) response.headers.delete("Access-Control-Allow-Origin");
-    this.logger.request({ client: client(), method: request.method, path, status: response.status, durationMs: performance.now() - started });
+    this.logger.request({ client, method: request.method, path, status: response.status, durationMs: performance.now() - started });
     return response;
   }
 
-  private dispatch(request: Request, path: string, client: () => string): Response | Promise<Response> {
+  private dispatch(request: Request, path: string, client: string): Response | Promise<Response> {
     // A CORS preflight carries no credentials, so it is answered before the guard.
     if (request.method === "OPTIONS") return this.options(path);
     const auth = this.auth;
@@ -213,35 +209,46 @@ export class App {
 
   /**
    * The request guard: 401 without credentials, 403 when they name nobody. Those are the most
-   * frequent refusals, so they are answered directly rather than thrown.
+   * frequent refusals, so they are answered directly rather than thrown. Stores held in memory
+   * answer at once, and then no promise is made.
    */
-  private async guarded(auth: Auth, request: Request, path: string, client: () => string): Promise<Response> {
+  private guarded(auth: Auth, request: Request, path: string, client: string): Response | Promise<Response> {
     const authorization = auth.authorizationHeader(request);
     if (authorization === null && auth.sessionCookie(request) === null) return jsonError(401, "Unauthorized");
-    const currentUser = auth instanceof BasicAuth && authorization !== null ? await this.basicUser(auth, request, client) : await auth.currentUser(request);
-    if (!currentUser) return jsonError(403, "Forbidden");
-    return this.route(request, path, currentUser, client);
+    if (auth instanceof BasicAuth && authorization !== null) return this.basicGuarded(auth, request, path, client);
+    const known = auth.currentUserNow(request);
+    if (known !== undefined) return this.admit(request, path, known, client);
+    return auth.currentUser(request).then((user) => this.admit(request, path, user, client));
   }
 
-  private route(request: Request, path: string, currentUser: UserRecord | null, client: () => string): Response | Promise<Response> {
+  private admit(request: Request, path: string, currentUser: UserRecord | null, client: string): Response | Promise<Response> {
+    return currentUser ? this.route(request, path, currentUser, client) : jsonError(403, "Forbidden");
+  }
+
+  /** Basic credentials are a password check on every request, so they are throttled like logins. */
+  private basicGuarded(auth: BasicAuth, request: Request, path: string, client: string): Response | Promise<Response> {
+    const [email] = auth.credentials(request);
+    const wait = this.throttle.retryAfter(client, email);
+    if (wait > 0) throw tooManyAttempts(wait);
+    const known = auth.currentUserNow(request);
+    if (known !== undefined) return this.admit(request, path, this.counted(known, client, email), client);
+    return auth.currentUser(request).then((user) => this.admit(request, path, this.counted(user, client, email), client));
+  }
+
+  /** Tells the throttle how a Basic attempt went; returns the user. */
+  private counted(user: UserRecord | null, client: string, email: string | null): UserRecord | null {
+    if (user && email !== null) this.throttle.succeeded(email);
+    else this.throttle.failed(client, email);
+    return user;
+  }
+
+  private route(request: Request, path: string, currentUser: UserRecord | null, client: string): Response | Promise<Response> {
     const match = this.router.match(request.method, path);
     if (match.kind === "not-found") throw new HttpError(404, "Not found");
     if (match.kind === "method-not-allowed") {
       return html(METHOD_NOT_ALLOWED_PAGE, 405, { Allow: match.allow.join(", ") });
     }
     return match.handler({ request, params: match.params, currentUser, clientAddress: client });
-  }
-
-  /** Basic credentials are a password check on every request, so they are throttled like logins. */
-  private async basicUser(auth: BasicAuth, request: Request, clientOf: () => string): Promise<UserRecord | null> {
-    const [email] = auth.credentials(request);
-    const client = clientOf();
-    const wait = this.throttle.retryAfter(client, email);
-    if (wait > 0) throw tooManyAttempts(wait);
-    const user = await auth.currentUser(request);
-    if (user && email !== null) this.throttle.succeeded(email);
-    else this.throttle.failed(client, email);
-    return user;
   }
 
   private options(path: string): Response {
@@ -325,7 +332,8 @@ export function startServer(config: Config, options: AppOptions = {}): RunningSe
       reusePort: false,
       // Our reader answers 413 JSON at maxBodyBytes; this is only the backstop for huge bodies.
       maxRequestBodySize: Math.max(config.maxBodyBytes * 4, 1024 * 1024),
-      fetch: (request, server) => app.handle(request, () => server.requestIP(request)?.address),
+      // Every log line needs it; looked up before any await, while it is cheapest.
+      fetch: (request, server) => app.handle(request, server.requestIP(request)?.address),
       // Idle connections are closed after this many seconds; headers must arrive within ~10 s.
       idleTimeout: IDLE_TIMEOUT_SECONDS,
       error: () => jsonError(500, "Internal server error"),

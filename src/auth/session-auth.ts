@@ -33,6 +33,11 @@ export class SessionAuth extends Auth {
 
   /** The user id for a session id, or null unless it is a known string. */
   async userIdForSessionId(sessionId: unknown = null): Promise<string | null> {
+    return this.userIdNow(sessionId) ?? null;
+  }
+
+  /** userIdForSessionId without waiting, or undefined when only a store that must be waited for can tell. */
+  protected userIdNow(sessionId: unknown): string | null | undefined {
     if (typeof sessionId !== "string") return null;
     return this.userIdBySessionId.get(sessionKey(sessionId))?.userId ?? null;
   }
@@ -41,6 +46,13 @@ export class SessionAuth extends Auth {
     const userId = await this.userIdForSessionId(this.sessionCookie(request));
     if (userId === null) return null;
     return this.options.users.get(userId);
+  }
+
+  override currentUserNow(request: Request): UserRecord | null | undefined {
+    const { users } = this.options;
+    if (!users.getNow) return undefined;
+    const userId = this.userIdNow(this.sessionCookie(request));
+    return typeof userId === "string" ? users.getNow(userId) : userId;
   }
 
   /** Logout: false without a request, a cookie or a known session; else ends it and returns true. */

@@ -32,6 +32,15 @@ export class SessionDBAuth extends SessionExpAuth {
     return record !== null && (await this.userSessions.remove(record.id));
   }
 
+  /** Without waiting when the store holds its records in memory; an expired session is left to liveRecord, which purges it. */
+  protected override userIdNow(sessionId: unknown): string | null | undefined {
+    if (typeof sessionId !== "string") return null;
+    if (!this.userSessions.searchNow) return undefined;
+    const [record] = this.userSessions.searchNow({ session_id: sessionKey(sessionId) });
+    if (!record) return null;
+    return this.isExpired(parseTimestamp(record.created_at)) ? undefined : record.user_id;
+  }
+
   /** The unexpired UserSession a session id names, or null; an expired one is purged on sight. */
   private async liveRecord(sessionId: unknown): Promise<UserSessionRecord | null> {
     if (typeof sessionId !== "string") return null;

@@ -6,7 +6,7 @@ export class SessionExpAuth extends SessionAuth {
     return this.options.sessionDuration;
   }
 
-  override async userIdForSessionId(sessionId: unknown = null): Promise<string | null> {
+  protected override userIdNow(sessionId: unknown): string | null | undefined {
     if (typeof sessionId !== "string") return null;
     const key = sessionKey(sessionId);
     const session = this.userIdBySessionId.get(key);

@@ -28,6 +28,12 @@ export interface RecordStore<T extends BaseRecord> {
   close(options?: { compact?: boolean }): Promise<void>;
   /** True when the backend drops expired records by itself (Redis key TTLs), so no sweep is needed. */
   readonly selfExpiring?: boolean;
+  /**
+   * `get` and `search` answered at once, for stores that hold every record in memory: a request
+   * that needs no waiting is served without a promise, which costs more than the lookup.
+   */
+  getNow?(id: string): T | null;
+  searchNow?(attributes: Partial<T>): T[];
 }
 
 /** A data file that cannot be used; start-up stops with this message rather than overwrite it. */
@@ -154,6 +160,10 @@ export class JsonFileStore<T extends BaseRecord> implements RecordStore<T> {
   }
 
   async get(id: string): Promise<T | null> {
+    return this.getNow(id);
+  }
+
+  getNow(id: string): T | null {
     return this.records.get(id) ?? null;
   }
 
@@ -166,14 +176,24 @@ export class JsonFileStore<T extends BaseRecord> implements RecordStore<T> {
   }
 
   async search(attributes: Partial<T>): Promise<T[]> {
-    const entries = Object.entries(attributes) as [keyof T & string, unknown][];
-    const indexed = entries.find(([field]) => this.indexes.has(field));
-    if (!indexed) return matching(this.records.values(), entries);
-    const ids = this.indexes.get(indexed[0])!.get(indexed[1]);
+    return this.searchNow(attributes);
+  }
+
+  searchNow(attributes: Partial<T>): T[] {
+    // The usual search (by email, by session id: once per request) names one indexed field;
+    // it is found without building a list of the attributes.
+    let fields = 0;
+    let index: Map<unknown, string | Set<string>> | undefined;
+    let value: unknown;
+    for (const field in attributes) {
+      fields += 1;
+      if (index === undefined && (index = this.indexes.get(field)) !== undefined) value = attributes[field];
+    }
+    if (index === undefined) return matching(this.records.values(), attributes);
+    const ids = index.get(value);
     if (ids === undefined) return [];
     const candidates = typeof ids === "string" ? [this.records.get(ids)!] : [...ids].map((id) => this.records.get(id)!);
-    // The usual lookup (by email, by session id) is the index's answer as it stands.
-    return entries.length === 1 ? candidates : matching(candidates, entries);
+    return fields === 1 ? candidates : matching(candidates, attributes);
   }
 
   async *scan(): AsyncIterable<T> {
@@ -572,7 +592,8 @@ function readJournalId(fd: number): string | null {
 }
 
 /** The records whose attributes all equal the given ones. */
-function matching<T>(records: Iterable<T>, entries: [keyof T & string, unknown][]): T[] {
+function matching<T>(records: Iterable<T>, attributes: Partial<T>): T[] {
+  const entries = Object.entries(attributes) as [keyof T & string, unknown][];
   const found: T[] = [];
   for (const record of records) {
     if (entries.every(([field, value]) => record[field] === value)) found.push(record);

@@ -105,4 +105,25 @@ describe("BasicAuth: verified credentials are remembered safely", () => {
     }
     expect(checks).toBe(0);
   });
+
+  test("currentUserNow answers only a header verified lately; anything else is left to currentUser", async () => {
+    const clock = new FakeClock();
+    const store = openUserStore(tempDir());
+    const user = legacyUser("now@hbtn.io", "first");
+    await store.save(user);
+    const auth = new BasicAuth({ users: store, sessionName: "s", sessionDuration: 0, clock: clock.read });
+    expect(auth.currentUserNow(new Request("http://127.0.0.1/"))).toBeNull();
+    expect(auth.currentUserNow(request("now@hbtn.io", "first"))).toBeUndefined();
+    await auth.currentUser(request("now@hbtn.io", "first"));
+    expect(auth.currentUserNow(request("now@hbtn.io", "first"))?.id).toBe(user.id);
+    expect(auth.currentUserNow(request("now@hbtn.io", "wrong"))).toBeUndefined();
+
+    const current = (await store.get(user.id))!;
+    await store.save({ ...current, _password: await hashPassword("second") });
+    expect(auth.currentUserNow(request("now@hbtn.io", "first"))).toBeUndefined();
+    await auth.currentUser(request("now@hbtn.io", "second"));
+    expect(auth.currentUserNow(request("now@hbtn.io", "second"))?.id).toBe(user.id);
+    clock.advance(VERIFIED_CACHE_TTL_MS / 1000 + 1);
+    expect(auth.currentUserNow(request("now@hbtn.io", "second"))).toBeUndefined();
+  });
 });

@@ -94,6 +94,38 @@ export function sessionSuite(name: string, Strategy: SessionStrategy): void {
       expect(await auth.destroyUserSessions("a")).toBe(0);
     });
 
+    test("currentUserNow gives currentUser's answer without waiting, with stores in memory", async () => {
+      const options = sessionOptions();
+      const user = legacyUser("now@hbtn.io", "fake pwd");
+      await options.users.save(user);
+      const auth = new Strategy(options);
+      const sessionId = (await auth.createSession(user.id))!;
+      const orphan = (await auth.createSession("no-such-user"))!;
+      const requests = [new Request("http://127.0.0.1/"), withCookie("Holberton"), withCookie(sessionId), withCookie(orphan)];
+      const now = requests.map((request) => auth.currentUserNow(request));
+      expect(now.map((found) => found?.id ?? found)).toEqual([null, null, user.id, null]);
+      const waited = await Promise.all(requests.map((request) => auth.currentUser(request)));
+      expect(now).toEqual(waited);
+    });
+
+    test("currentUserNow leaves to currentUser what a store must be waited for", async () => {
+      const options = sessionOptions();
+      const user = legacyUser("later@hbtn.io", "fake pwd");
+      await options.users.save(user);
+      // The same records behind the plain interface (as PostgreSQL or Redis): nothing at once.
+      const slowUsers = new Proxy(options.users, {
+        get(store, key) {
+          if (key === "getNow" || key === "searchNow") return undefined;
+          const value = Reflect.get(store, key, store);
+          return typeof value === "function" ? value.bind(store) : value;
+        },
+      });
+      const auth = new Strategy({ ...options, users: slowUsers });
+      const sessionId = (await auth.createSession(user.id))!;
+      expect(auth.currentUserNow(withCookie(sessionId))).toBeUndefined();
+      expect((await auth.currentUser(withCookie(sessionId)))?.id).toBe(user.id);
+    });
+
     test("the session id itself is not what is kept", async () => {
       const auth = new Strategy(sessionOptions());
       const sessionId = (await auth.createSession("abcde"))!;

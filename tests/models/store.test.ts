@@ -32,6 +32,19 @@ describe("JsonFileStore", () => {
     expect((await store.search({ colour: "red" })).map((t) => t.id)).toEqual(["3"]);
   });
 
+  test("getNow and searchNow answer as get and search, without waiting", async () => {
+    const store = open(tempDir());
+    await store.save(thing("1", "a"));
+    await store.save(thing("2", "b", "blue"));
+    await store.save(thing("3", "c"));
+    expect(store.getNow("2")).toEqual((await store.get("2"))!);
+    expect(store.getNow("nope")).toBeNull();
+    const searches: Partial<Thing>[] = [{ colour: "red" }, { name: "c" }, { name: "c", colour: "red" }, { colour: "red", name: "c" }, { name: "c", colour: "blue" }, { colour: "green" }, { id: "3", created_at: "2020-01-01T00:00:00" }, {}];
+    for (const attributes of searches) expect(store.searchNow(attributes)).toEqual(await store.search(attributes));
+    expect(store.searchNow({ name: "c", colour: "red" }).map((t) => t.id)).toEqual(["3"]);
+    expect(store.searchNow({ name: "c", colour: "blue" })).toEqual([]);
+  });
+
   test("an update moves the record in its indexes", async () => {
     const store = open(tempDir());
     await store.save(thing("1", "a"));

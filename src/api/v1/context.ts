@@ -11,8 +11,8 @@ export interface RequestContext {
   params: Record<string, string>;
   /** The authenticated user, set by the request guard; null when there is none. */
   currentUser: UserRecord | null;
-  /** The client's address, for throttling; worked out only when asked for. */
-  clientAddress: () => string;
+  /** The client's address (per TRUST_PROXY), for throttling. */
+  clientAddress: string;
 }
 
 export type Handler = (context: RequestContext) => Response | Promise<Response>;

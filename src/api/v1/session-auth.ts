@@ -21,7 +21,7 @@ export function registerSessionRoutes(router: ApiRouter, auth: SessionAuth, { us
     if (!email) throw new HttpError(400, "email missing");
     const password = form.get("password");
     if (!password) throw new HttpError(400, "password missing");
-    const client = clientAddress();
+    const client = clientAddress;
     const wait = throttle.retryAfter(client, email);
     if (wait > 0) throw tooManyAttempts(wait);
     const candidates = await users.search({ email });

@@ -3,7 +3,7 @@ import { readJson } from "../../http/body.ts";
 import { HttpError, json, jsonText } from "../../http/responses.ts";
 import { formatTimestamp } from "../../models/base.ts";
 import { UniqueConstraintError } from "../../models/store.ts";
-import { newUser, publicUserJson, toPublicUser } from "../../models/user.ts";
+import { newUser, publicUserJson, toPublicUser, type UserRecord } from "../../models/user.ts";
 import type { ApiDeps, ApiRouter } from "./context.ts";
 
 const NOT_FOUND = "Not found";
@@ -12,11 +12,8 @@ const WRONG_FORMAT = "Wrong format";
 export function registerUserRoutes(router: ApiRouter, { users, config, clock, deleteUser }: ApiDeps): void {
   router.add("GET", "/api/v1/users", async () => json((await users.all()).map(toPublicUser)));
 
-  router.add("GET", "/api/v1/users/:id", async ({ params, currentUser }) => {
-    const user = params.id === "me" ? currentUser : await users.get(params.id!);
-    if (!user) throw new HttpError(404, NOT_FOUND);
-    return jsonText(publicUserJson(user));
-  });
+  // `me` is the guard's user: answered without waiting.
+  router.add("GET", "/api/v1/users/:id", ({ params, currentUser }) => (params.id === "me" ? userResponse(currentUser) : users.get(params.id!).then(userResponse)));
 
   router.add("POST", "/api/v1/users", async ({ request }) => {
     const body = await readJson(request, config.maxBodyBytes);
@@ -57,6 +54,11 @@ export function registerUserRoutes(router: ApiRouter, { users, config, clock, de
     if (!(await deleteUser(params.id!))) throw new HttpError(404, NOT_FOUND);
     return json({});
   });
+}
+
+function userResponse(user: UserRecord | null): Response {
+  if (!user) throw new HttpError(404, NOT_FOUND);
+  return jsonText(publicUserJson(user));
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
