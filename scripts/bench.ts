@@ -1,10 +1,15 @@
 /**
  * HTTP benchmark: session-auth (the compiled binary) against a ceiling measured in the same run,
  * bare Bun.serve answering the same bytes (scripts/lib/ceiling-server.ts). Each workload is
- * interleaved with its ceiling for several rounds under wrk; the table gives medians. Also
- * prints start-up time to a first answer and RSS idle, with 100k and with 1M sessions.
+ * interleaved with its ceiling for several rounds under wrk; the table gives medians, and the
+ * ratio is the median of each round's ratio, so that drift of a shared machine between rounds
+ * falls on both sides. With two or more cores, servers run on the first and wrk on the second,
+ * so that neither steals the other's core. A floor row (scripts/lib/floor-server.ts) shows what
+ * the work any implementation must do for /users/me costs by itself. Also prints start-up time
+ * to a first answer and RSS idle, with 100k and with 1M sessions.
  *
- *   npm run bench            (BENCH_ROUNDS=3, BENCH_SECONDS=3, BENCH_CONNECTIONS=32)
+ *   npm run bench            (BENCH_ROUNDS=5, BENCH_SECONDS=2, BENCH_CONNECTIONS=32;
+ *                             BENCH_ONLY=text runs only the workloads whose name holds it)
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -13,11 +18,13 @@ import { hashPassword } from "../src/models/password.ts";
 import { writeSessions, writeUsers } from "./lib/seed-data.ts";
 import { freePort, ROOT, type ServerProcess, spawnServer } from "./lib/spawn-server.ts";
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const BINARY = join(ROOT, "dist", "session-auth");
 const CEILING = join(ROOT, "dist", "bench-ceiling");
+const FLOOR = join(ROOT, "dist", "bench-floor");
+const PIN = cpuPinning();
 
 interface Workload {
   name: string;
@@ -37,7 +44,33 @@ interface Run {
   rps: number;
   p50: number;
   p99: number;
+  /** Server CPU time (user + system) per request, in µs. */
+  cpuUs: number;
 }
+
+/**
+ * Servers on the first core and wrk on the second, when there are two and taskset can place
+ * them. A server is started on its core rather than moved there, because Bun sizes its garbage
+ * collector's helper threads by the cores it may use at start. Logins are measured on every
+ * core, server and ceiling alike: they hash on Bun's thread pool, and their measure is the
+ * hashing the machine can do.
+ */
+function cpuPinning(): { server: string[]; load: string[] } {
+  const placeable = (cpu: number) => Bun.which("taskset") !== null && Bun.spawnSync(["taskset", "-c", String(cpu), "true"]).exitCode === 0;
+  if (navigator.hardwareConcurrency < 2 || !placeable(0) || !placeable(1)) return { server: [], load: [] };
+  return { server: ["taskset", "-c", "0"], load: ["taskset", "-c", "1"] };
+}
+
+/** CPU time a process has used so far, in µs (from /proc; NaN where there is none). */
+function cpuTimeUs(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS;
+  } catch {
+    return Number.NaN;
+  }
+}
+const CLOCK_TICKS = Number(Bun.spawnSync(["getconf", "CLK_TCK"]).stdout.toString().trim()) || 100;
 
 function requireWrk(): void {
   if (Bun.which("wrk")) return;
@@ -49,6 +82,7 @@ function build(): void {
   for (const [entry, out, extra] of [
     ["src/main.ts", BINARY, ["--minify", "--bytecode", "--no-compile-autoload-dotenv"]],
     ["scripts/lib/ceiling-server.ts", CEILING, ["--minify"]],
+    ["scripts/lib/floor-server.ts", FLOOR, ["--minify"]],
   ] as const) {
     const result = Bun.spawnSync([process.execPath, "build", entry, "--compile", ...extra, "--outfile", out], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
     if (result.exitCode !== 0) throw new Error(`build of ${entry} failed: ${result.stderr}`);
@@ -59,20 +93,23 @@ function build(): void {
  * Runs wrk once and reads req/s and the 50th and 99th percentile latencies (ms). Asynchronous,
  * so that this process keeps draining the servers' access logs meanwhile.
  */
-async function wrk(base: string, workload: Workload, seconds: number): Promise<Run> {
+async function wrk(server: ServerProcess, workload: Workload, seconds: number): Promise<Run> {
   const script = join(tmpdir(), `session-auth-bench-${process.pid}.lua`);
   const lines = [`wrk.method = "${workload.method ?? "GET"}"`];
   for (const [name, value] of Object.entries(workload.headers ?? {})) lines.push(`wrk.headers[${JSON.stringify(name)}] = ${JSON.stringify(value)}`);
   if (workload.body !== undefined) lines.push(`wrk.body = ${JSON.stringify(workload.body)}`);
   writeFileSync(script, `${lines.join("\n")}\n`);
-  const child = Bun.spawn(["wrk", "-t1", `-c${CONNECTIONS}`, `-d${seconds}s`, "--latency", "-s", script, `${base}${workload.path}`], { stdout: "pipe", stderr: "pipe" });
+  const cpuBefore = cpuTimeUs(server.process.pid);
+  const child = Bun.spawn([...PIN.load, "wrk", "-t1", `-c${CONNECTIONS}`, `-d${seconds}s`, "--latency", "-s", script, `${server.base}${workload.path}`], { stdout: "pipe", stderr: "pipe" });
   const [out, err] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
+  const cpuUsed = cpuTimeUs(server.process.pid) - cpuBefore;
   rmSync(script, { force: true });
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
+  const requests = Number(/(\d+) requests in/.exec(out)?.[1]);
   const latency = (p: string) => toMs(new RegExp(`\\s${p}%\\s+([\\d.]+)(us|ms|s)`).exec(out));
   if (!Number.isFinite(rps)) throw new Error(`wrk failed:\n${out}${err}`);
   if (/Socket errors/.test(out)) console.error(`note: ${workload.name}: ${/Socket errors.*/.exec(out)?.[0]}`);
-  return { rps, p50: latency("50"), p99: latency("99") };
+  return { rps, p50: latency("50"), p99: latency("99"), cpuUs: cpuUsed / requests };
 }
 
 function toMs(match: RegExpExecArray | null): number {
@@ -147,10 +184,18 @@ async function main(): Promise<void> {
     const noLimits = { LOGIN_MAX_FAILURES_PER_CLIENT: "0", LOGIN_MAX_FAILURES_PER_ACCOUNT: "0" };
     // Access logs go to files, as in production, not through pipes this process would drain.
     const log = (name: string) => ({ logFile: join(plain, `${name}.log`) });
-    const sessionServer = await spawnServer([BINARY], { DATA_DIR: plain, AUTH_TYPE: "session_auth", ...noLimits }, log("session"));
-    const dbServer = await spawnServer([BINARY], { DATA_DIR: withSessions, AUTH_TYPE: "session_db_auth", ...noLimits }, log("db"));
-    const basicServer = await spawnServer([BINARY], { DATA_DIR: plain, AUTH_TYPE: "basic_auth", ...noLimits }, log("basic"));
-    servers.push(sessionServer, dbServer, basicServer);
+    const sessionServer = await spawnServer([...PIN.server, BINARY], { DATA_DIR: plain, AUTH_TYPE: "session_auth", ...noLimits }, log("session"));
+    const loginServer = await spawnServer([BINARY], { DATA_DIR: plain, AUTH_TYPE: "session_auth", ...noLimits }, log("login"));
+    const dbServer = await spawnServer([...PIN.server, BINARY], { DATA_DIR: withSessions, AUTH_TYPE: "session_db_auth", ...noLimits }, log("db"));
+    const basicServer = await spawnServer([...PIN.server, BINARY], { DATA_DIR: plain, AUTH_TYPE: "basic_auth", ...noLimits }, log("basic"));
+    servers.push(sessionServer, loginServer, dbServer, basicServer);
+    const dbMe: Omit<Workload, "name" | "target"> = { path: "/api/v1/users/me", headers: { Cookie: `_my_session_id=${dbCookie}` }, expectStatus: 200 };
+    const floorServer = await spawnServer(
+      [...PIN.server, FLOOR],
+      { CEILING_RESPONSE: JSON.stringify(await capture(dbServer.base, { name: "floor", target: () => dbServer, ...dbMe })), FLOOR_COOKIE: `_my_session_id=${dbCookie}`, FLOOR_SESSIONS: "100000" },
+      log("floor"),
+    );
+    servers.push(floorServer);
     const login = await fetch(`${sessionServer.base}/api/v1/auth_session/login`, { method: "POST", body: new URLSearchParams({ email: user.email, password: user.password }) });
     const cookie = /_my_session_id=([^;]+)/.exec(login.headers.get("set-cookie") ?? "")![1]!;
     const hash = await hashPassword(user.password);
@@ -158,13 +203,14 @@ async function main(): Promise<void> {
     const workloads: Workload[] = [
       { name: "GET /api/v1/status", target: () => sessionServer, path: "/api/v1/status", expectStatus: 200, target_ratio: 0.9 },
       { name: "GET /users/me, session_auth", target: () => sessionServer, path: "/api/v1/users/me", headers: { Cookie: `_my_session_id=${cookie}` }, expectStatus: 200, target_ratio: 0.85 },
-      { name: "GET /users/me, session_db_auth, 100k sessions", target: () => dbServer, path: "/api/v1/users/me", headers: { Cookie: `_my_session_id=${dbCookie}` }, expectStatus: 200, target_ratio: 0.85 },
+      { name: "GET /users/me, session_db_auth, 100k sessions", target: () => dbServer, ...dbMe, target_ratio: 0.85 },
+      { name: "  floor: the same, only the work it needs", target: () => floorServer, ...dbMe },
       { name: "GET /users/me, invalid cookie (403)", target: () => sessionServer, path: "/api/v1/users/me", headers: { Cookie: `_my_session_id=${crypto.randomUUID()}` }, expectStatus: 403 },
       { name: "GET /users/me, no credentials (401)", target: () => sessionServer, path: "/api/v1/users/me", expectStatus: 401 },
       { name: "GET /users/me, basic_auth", target: () => basicServer, path: "/api/v1/users/me", headers: { Authorization: `Basic ${Buffer.from(`${user.email}:${user.password}`).toString("base64")}` }, expectStatus: 200 },
       {
         name: "POST /auth_session/login",
-        target: () => sessionServer,
+        target: () => loginServer,
         path: "/api/v1/auth_session/login",
         method: "POST",
         headers: { "Content-Type": "application/x-www-form-urlencoded" },
@@ -175,6 +221,8 @@ async function main(): Promise<void> {
       },
     ];
 
+    const only = process.env.BENCH_ONLY;
+    if (only) workloads.splice(0, workloads.length, ...workloads.filter((workload) => workload.name.includes(only)));
     const results = new Map<string, { ours: Run[]; ceiling: Run[] }>();
     for (let round = 0; round < ROUNDS; round++) {
       for (const workload of workloads) {
@@ -184,11 +232,11 @@ async function main(): Promise<void> {
         const entry = results.get(workload.name) ?? { ours: [], ceiling: [] };
         // Alternate which goes first, so that drift on a shared machine falls on both alike.
         if (round % 2 === 0) {
-          entry.ceiling.push(await wrk(ceiling.base, workload, seconds));
-          entry.ours.push(await wrk(workload.target().base, workload, seconds));
+          entry.ceiling.push(await wrk(ceiling, workload, seconds));
+          entry.ours.push(await wrk(workload.target(), workload, seconds));
         } else {
-          entry.ours.push(await wrk(workload.target().base, workload, seconds));
-          entry.ceiling.push(await wrk(ceiling.base, workload, seconds));
+          entry.ours.push(await wrk(workload.target(), workload, seconds));
+          entry.ceiling.push(await wrk(ceiling, workload, seconds));
         }
         results.set(workload.name, entry);
         ceiling.process.kill();
@@ -201,20 +249,24 @@ async function main(): Promise<void> {
       const { ours, ceiling } = results.get(workload.name)!;
       const rps = median(ours.map((r) => r.rps));
       const ceilingRps = median(ceiling.map((r) => r.rps));
-      const ratio = rps / ceilingRps;
+      const ratio = median(ours.map((run, round) => run.rps / ceiling[round]!.rps));
       const verdict = workload.target_ratio === undefined ? "" : ratio >= workload.target_ratio ? ` (target ${workload.target_ratio * 100}%: met)` : ` (target ${workload.target_ratio * 100}%: MISSED)`;
       return [
         workload.name,
         fmt(rps),
         `${fmt(median(ours.map((r) => r.p50)), 2)} ms`,
         `${fmt(median(ours.map((r) => r.p99)), 2)} ms`,
+        `${fmt(median(ours.map((r) => r.cpuUs)), 1)} µs`,
         fmt(ceilingRps),
         `${fmt(median(ceiling.map((r) => r.p99)), 2)} ms`,
+        `${fmt(median(ceiling.map((r) => r.cpuUs)), 1)} µs`,
         `${fmt(ratio * 100, 1)}%${verdict}`,
       ];
     });
-    printTable(["workload", "req/s", "p50", "p99", "ceiling req/s", "ceiling p99", "ratio to ceiling"], rows);
-    console.log(`\nwrk -t1 -c${CONNECTIONS}, ${SECONDS} s per run (login ${SECONDS * 2} s), ${ROUNDS} rounds, medians; ceiling: bare Bun.serve with the same response (login: plus one Bun.password.verify)`);
+    printTable(["workload", "req/s", "p50", "p99", "CPU/req", "ceiling req/s", "ceiling p99", "ceiling CPU/req", "ratio to ceiling"], rows);
+    const placement = PIN.server.length > 0 ? "servers on core 0 (login: every core), wrk on core 1" : "unpinned (taskset or a second core missing)";
+    console.log(`\nwrk -t1 -c${CONNECTIONS}, ${SECONDS} s per run (login ${SECONDS * 2} s), ${ROUNDS} rounds, ${placement}; medians, ratio = median of the rounds' ratios; CPU/req: the server's user + system time per request`);
+    console.log("ceiling: bare Bun.serve with the same response (login: plus one Bun.password.verify); floor: scripts/lib/floor-server.ts");
 
     console.log(`\nstart-up to first answer, 1k users: ${fmt(startUpMs.ours, 1)} ms median (bare Bun.serve binary: ${fmt(startUpMs.ceiling, 1)} ms)`);
 
@@ -249,7 +301,7 @@ function spawnCeiling(response: { status: number; headers: Record<string, string
     env.CEILING_VERIFY_HASH = verify.hash;
     env.CEILING_VERIFY_PASSWORD = verify.password;
   }
-  return spawnServer([CEILING], env);
+  return spawnServer(verify ? [CEILING] : [...PIN.server, CEILING], env);
 }
 
 const fmt = (n: number, digits = 0) => n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
