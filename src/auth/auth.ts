@@ -37,7 +37,8 @@ export class Auth {
     if (typeof path !== "string" || !excludedPaths || excludedPaths.length === 0) return true;
     const { exact, prefixes } = this.prepare(excludedPaths);
     if (exact.has(normalizePath(path))) return false;
-    return !prefixes.some((prefix) => path.startsWith(prefix));
+    for (const prefix of prefixes) if (path.startsWith(prefix)) return false;
+    return true;
   }
 
   /** The guard passes the same list on every request; normalize it once. */

@@ -38,7 +38,7 @@ export class SessionDBAuth extends SessionExpAuth {
     if (!this.userSessions.searchNow) return undefined;
     const [record] = this.userSessions.searchNow({ session_id: sessionKey(sessionId) });
     if (!record) return null;
-    return this.isExpired(parseTimestamp(record.created_at)) ? undefined : record.user_id;
+    return this.hasExpired(record) ? undefined : record.user_id;
   }
 
   /** The unexpired UserSession a session id names, or null; an expired one is purged on sight. */
@@ -46,12 +46,17 @@ export class SessionDBAuth extends SessionExpAuth {
     if (typeof sessionId !== "string") return null;
     const [record] = await this.userSessions.search({ session_id: sessionKey(sessionId) });
     if (!record) return null;
-    if (this.isExpired(parseTimestamp(record.created_at))) {
+    if (this.hasExpired(record)) {
       // If the write fails the record is still refused.
       await this.userSessions.remove(record.id).catch(() => {});
       return null;
     }
     return record;
+  }
+
+  /** Whether a stored session has expired; its timestamp is read only when sessions expire. */
+  private hasExpired(record: UserSessionRecord): boolean {
+    return this.sessionDuration > 0 && this.isExpired(parseTimestamp(record.created_at));
   }
 
   /**
@@ -62,7 +67,7 @@ export class SessionDBAuth extends SessionExpAuth {
     if (this.sessionDuration <= 0 || this.userSessions.selfExpiring) return 0;
     const expired: string[] = [];
     for await (const record of this.userSessions.scan()) {
-      if (!this.isExpired(parseTimestamp(record.created_at))) break;
+      if (!this.hasExpired(record)) break;
       expired.push(record.id);
     }
     await Promise.all(expired.map((id) => this.userSessions.remove(id)));
