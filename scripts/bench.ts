@@ -197,8 +197,11 @@ async function main(): Promise<void> {
     const [dbCookie] = writeSessions(withSessions, 100_000, () => dbUser.id, 1);
 
     const noLimits = { LOGIN_MAX_FAILURES_PER_CLIENT: "0", LOGIN_MAX_FAILURES_PER_ACCOUNT: "0" };
-    // Access logs go to files, as in production, not through pipes this process would drain.
-    const log = (name: string) => ({ logFile: join(plain, `${name}.log`) });
+    // Access logs go to files, as in production, not through pipes this process would drain;
+    // outside the data folders, whose watchers would otherwise wake at every write of a log.
+    const logDir = mkdtempSync(join(tmpdir(), "session-auth-bench-logs-"));
+    dirs.push(logDir);
+    const log = (name: string) => ({ logFile: join(logDir, `${name}.log`) });
     const sessionServer = await spawnServer([...PIN.server, BINARY], { DATA_DIR: plain, AUTH_TYPE: "session_auth", ...noLimits }, log("session"));
     const loginServer = await spawnServer([BINARY], { DATA_DIR: plain, AUTH_TYPE: "session_auth", ...noLimits }, log("login"));
     const dbServer = await spawnServer([...PIN.server, BINARY], { DATA_DIR: withSessions, AUTH_TYPE: "session_db_auth", ...noLimits }, log("db"));
@@ -297,7 +300,7 @@ async function main(): Promise<void> {
     const millionUser = await writeUsers(millionDir, 1);
     writeSessions(millionDir, 1_000_000, () => millionUser.id, 0);
     const started = performance.now();
-    const million = await spawnServer([BINARY], { DATA_DIR: millionDir, AUTH_TYPE: "session_db_auth" }, { logFile: join(millionDir, "server.log") });
+    const million = await spawnServer([BINARY], { DATA_DIR: millionDir, AUTH_TYPE: "session_db_auth" }, log("million"));
     const millionStart = performance.now() - started;
     servers.push(million);
     console.log(`RSS: ${fmt(idle)} MiB idle (1k users), ${fmt(with100k)} MiB with 100k sessions, ${fmt(await rssMb(million.process.pid))} MiB with 1M sessions (start-up with 1M sessions: ${fmt(millionStart / 1000, 1)} s)`);
