@@ -2,8 +2,8 @@ import { expect, test } from "bun:test";
 import { SessionDBAuth } from "../../src/auth/session-db-auth.ts";
 import { SessionExpAuth } from "../../src/auth/session-exp-auth.ts";
 import { sessionKey } from "../../src/auth/session-auth.ts";
-import { FakeClock, legacyUser, readOnDisk, tempDir } from "../helpers.ts";
-import { expirySuite, purgeSuite, sessionOptions, sessionSuite } from "./session-suite.ts";
+import { FakeClock, readOnDisk, tempDir } from "../helpers.ts";
+import { expirySuite, purgeSuite, sessionOptions, sessionSuite, userWithSession } from "./session-suite.ts";
 
 sessionSuite("SessionDBAuth", SessionDBAuth);
 expirySuite("SessionDBAuth", SessionDBAuth);
@@ -52,12 +52,7 @@ test("needs a UserSession store", () => {
 test("an expired session is left to currentUser, which purges it", async () => {
   const dir = tempDir();
   const clock = new FakeClock();
-  const options = sessionOptions(dir, { sessionDuration: 60, clock: clock.read });
-  const user = legacyUser("expired@hbtn.io", "fake pwd");
-  await options.users.save(user);
-  const auth = new SessionDBAuth(options);
-  const sessionId = (await auth.createSession(user.id))!;
-  const request = new Request("http://127.0.0.1/", { headers: { Cookie: `_my_session_id=${sessionId}` } });
+  const { auth, user, request } = await userWithSession(SessionDBAuth, sessionOptions(dir, { sessionDuration: 60, clock: clock.read }));
   expect(auth.currentUserNow(request)?.id).toBe(user.id);
   clock.advance(61);
   expect(auth.currentUserNow(request)).toBeUndefined();

@@ -19,7 +19,16 @@ export function sessionOptions(dataDir = tempDir(), overrides: Partial<AuthOptio
   };
 }
 
-const withCookie = (value: string) => new Request("http://127.0.0.1/", { headers: { Cookie: `_my_session_id=${value}` } });
+export const withCookie = (value: string) => new Request("http://127.0.0.1/", { headers: { Cookie: `_my_session_id=${value}` } });
+
+/** A strategy over stores holding one user, with a session of that user's and a request carrying it. */
+export async function userWithSession(Strategy: SessionStrategy, options: AuthOptions = sessionOptions()) {
+  const user = legacyUser(`${crypto.randomUUID()}@hbtn.io`, "fake pwd");
+  await options.users.save(user);
+  const auth = new Strategy(options);
+  const sessionId = (await auth.createSession(user.id))!;
+  return { auth, user, sessionId, request: withCookie(sessionId) };
+}
 
 export function sessionSuite(name: string, Strategy: SessionStrategy): void {
   describe(`${name}: sessions`, () => {
@@ -95,13 +104,9 @@ export function sessionSuite(name: string, Strategy: SessionStrategy): void {
     });
 
     test("currentUserNow gives currentUser's answer without waiting, with stores in memory", async () => {
-      const options = sessionOptions();
-      const user = legacyUser("now@hbtn.io", "fake pwd");
-      await options.users.save(user);
-      const auth = new Strategy(options);
-      const sessionId = (await auth.createSession(user.id))!;
+      const { auth, user, request } = await userWithSession(Strategy);
       const orphan = (await auth.createSession("no-such-user"))!;
-      const requests = [new Request("http://127.0.0.1/"), withCookie("Holberton"), withCookie(sessionId), withCookie(orphan)];
+      const requests = [new Request("http://127.0.0.1/"), withCookie("Holberton"), request, withCookie(orphan)];
       const now = requests.map((request) => auth.currentUserNow(request));
       expect(now.map((found) => found?.id ?? found)).toEqual([null, null, user.id, null]);
       const waited = await Promise.all(requests.map((request) => auth.currentUser(request)));
@@ -110,8 +115,6 @@ export function sessionSuite(name: string, Strategy: SessionStrategy): void {
 
     test("currentUserNow leaves to currentUser what a store must be waited for", async () => {
       const options = sessionOptions();
-      const user = legacyUser("later@hbtn.io", "fake pwd");
-      await options.users.save(user);
       // The same records behind the plain interface (as PostgreSQL or Redis): nothing at once.
       const slowUsers = new Proxy(options.users, {
         get(store, key) {
@@ -120,10 +123,9 @@ export function sessionSuite(name: string, Strategy: SessionStrategy): void {
           return typeof value === "function" ? value.bind(store) : value;
         },
       });
-      const auth = new Strategy({ ...options, users: slowUsers });
-      const sessionId = (await auth.createSession(user.id))!;
-      expect(auth.currentUserNow(withCookie(sessionId))).toBeUndefined();
-      expect((await auth.currentUser(withCookie(sessionId)))?.id).toBe(user.id);
+      const { auth, user, request } = await userWithSession(Strategy, { ...options, users: slowUsers });
+      expect(auth.currentUserNow(request)).toBeUndefined();
+      expect((await auth.currentUser(request))?.id).toBe(user.id);
     });
 
     test("the session id itself is not what is kept", async () => {
