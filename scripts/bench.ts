@@ -50,10 +50,10 @@ interface Run {
 
 /**
  * Servers on the first core and wrk on the second, when there are two and taskset can place
- * them. A server is started on its core rather than moved there, so that the threads Bun sizes
- * by the cores it may use at start are sized for the one core it gets. Logins are measured on every
- * core, server and ceiling alike: they hash on Bun's thread pool, and their measure is the
- * hashing the machine can do.
+ * them. A server is started on its core rather than moved there, so that the threads Bun
+ * sizes by the cores it may use at start are sized for the one core it gets. Logins are
+ * measured on every core, server and ceiling alike: they hash on Bun's thread pool, and their
+ * measure is the hashing the machine can do.
  */
 function cpuPinning(): { server: string[]; load: string[] } {
   const placeable = (cpu: number) => Bun.which("taskset") !== null && Bun.spawnSync(["taskset", "-c", String(cpu), "true"]).exitCode === 0;

@@ -19,6 +19,11 @@ function verifiedKey(header: string): string {
   return Bun.SHA256.hash(header, "hex");
 }
 
+/** A remembered verification stands while the user keeps the hash it was checked against. */
+function stillVerified(cached: Verified, user: UserRecord | null): user is UserRecord {
+  return user !== null && user._password === cached.passwordHash;
+}
+
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
 
@@ -74,7 +79,7 @@ export class BasicAuth extends Auth {
     const cached = this.verified.get(key);
     if (cached) {
       const user = cached.expiresAt > clock() ? await users.get(cached.userId) : null;
-      if (user && user._password === cached.passwordHash) return user;
+      if (stillVerified(cached, user)) return user;
       this.verified.delete(key);
     }
     const [email, password] = this.credentials(request);
@@ -97,7 +102,7 @@ export class BasicAuth extends Auth {
     const cached = this.verified.get(verifiedKey(header));
     if (!cached || cached.expiresAt <= clock()) return undefined;
     const user = users.getNow(cached.userId);
-    return user && user._password === cached.passwordHash ? user : undefined;
+    return stillVerified(cached, user) ? user : undefined;
   }
 
   /** [email, password] from the request's Authorization header, or [null, null]. */
