@@ -1,8 +1,13 @@
 /**
- * An exclusive lock between processes (and store instances) sharing a data folder: a lock file
- * created with O_EXCL holding the owner's pid. A lock left by a process that died (kill -9) is
- * taken over once that pid no longer runs.
+ * An exclusive lock between processes (and store instances) sharing a data folder.
+ *
+ * Where the C library can be loaded (Linux, macOS) it is flock(2) on a lock file that stays in
+ * place: the kernel itself releases it when its holder dies, whatever PID namespace (container)
+ * that holder ran in, so a live holder is never taken over and a dead one (kill -9) never
+ * blocks anyone. Elsewhere (Windows) the lock is a file created with O_EXCL holding the owner's
+ * pid, taken over once that pid no longer runs: that fallback cannot see across PID namespaces.
  */
+import { dlopen, FFIType } from "bun:ffi";
 import { closeSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from "node:fs";
 
 const WAIT_LIMIT_MS = 10_000;
@@ -11,12 +16,28 @@ export class LockTimeoutError extends Error {
   override name = "LockTimeoutError";
 }
 
+/** How one attempt is made; the two kinds of lock differ only in this. */
+interface LockMethod {
+  /** True once the lock is ours. */
+  tryAcquire(): boolean;
+  release(): void;
+  /** Releases what the method holds open (the flock descriptor). */
+  close(): void;
+}
+
 export class FileLock {
-  private readonly token = `${process.pid} ${crypto.randomUUID()}`;
+  private readonly method: LockMethod;
   private held = false;
 
-  constructor(readonly path: string) {}
+  /** `kind` is for tests of the fallback; by default flock wherever it can be loaded. */
+  constructor(
+    readonly path: string,
+    kind: "flock" | "pid-file" = loadFlock() ? "flock" : "pid-file",
+  ) {
+    this.method = kind === "flock" ? new FlockMethod(path, loadFlock()!) : new PidFileMethod(path);
+  }
 
+  /** Waits up to 10 s for the lock. */
   async acquire(): Promise<void> {
     const deadline = Date.now() + WAIT_LIMIT_MS;
     for (let attempt = 0; !this.tryAcquire(); attempt++) {
@@ -25,18 +46,85 @@ export class FileLock {
     }
   }
 
+  /** One attempt without waiting: true once the lock is ours. */
+  tryAcquire(): boolean {
+    if (this.held) throw new Error(`${this.path}: already held by this lock`);
+    this.held = this.method.tryAcquire();
+    return this.held;
+  }
+
   release(): void {
     if (!this.held) return;
     this.held = false;
-    try {
-      if (readFileSync(this.path, "utf8") === this.token) unlinkSync(this.path);
-    } catch {
-      // Already gone: nothing to release.
-    }
+    this.method.release();
   }
 
-  /** One attempt: true once the lock is ours. */
-  private tryAcquire(): boolean {
+  /** Releases the lock if held, and the file descriptor behind it. */
+  close(): void {
+    this.release();
+    this.method.close();
+  }
+}
+
+type Flock = (fd: number, operation: number) => number;
+
+const LOCK_EX = 2;
+const LOCK_NB = 4;
+const LOCK_UN = 8;
+
+let flockFunction: Flock | null | undefined;
+
+/** libc's flock, or null where it cannot be loaded; looked up once per process. */
+function loadFlock(): Flock | null {
+  if (flockFunction !== undefined) return flockFunction;
+  flockFunction = null;
+  if (process.platform === "win32") return null;
+  const libraries = process.platform === "darwin" ? ["libSystem.B.dylib"] : ["libc.so.6", `libc.musl-${process.arch === "arm64" ? "aarch64" : "x86_64"}.so.1`];
+  for (const library of libraries) {
+    try {
+      const { symbols } = dlopen(library, { flock: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 } });
+      flockFunction = (fd, operation) => symbols.flock(fd, operation);
+      break;
+    } catch {
+      // Not this C library; try the next.
+    }
+  }
+  return flockFunction;
+}
+
+/** flock(2) on a descriptor kept open for the lock's lifetime; the file is never removed. */
+class FlockMethod implements LockMethod {
+  private fd: number | null = null;
+
+  constructor(
+    private readonly path: string,
+    private readonly flock: Flock,
+  ) {}
+
+  tryAcquire(): boolean {
+    // Opened on first use: a read-only command that never writes never creates the file.
+    this.fd ??= openSync(this.path, "a", 0o600);
+    return this.flock(this.fd, LOCK_EX | LOCK_NB) === 0;
+  }
+
+  release(): void {
+    if (this.fd !== null) this.flock(this.fd, LOCK_UN);
+  }
+
+  close(): void {
+    if (this.fd === null) return;
+    closeSync(this.fd);
+    this.fd = null;
+  }
+}
+
+/** The fallback: a lock file created with O_EXCL, holding its owner's pid. */
+class PidFileMethod implements LockMethod {
+  private readonly token = `${process.pid} ${crypto.randomUUID()}`;
+
+  constructor(private readonly path: string) {}
+
+  tryAcquire(): boolean {
     try {
       const fd = openSync(this.path, "wx", 0o600);
       try {
@@ -44,7 +132,6 @@ export class FileLock {
       } finally {
         closeSync(fd);
       }
-      this.held = true;
       return true;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
@@ -52,6 +139,16 @@ export class FileLock {
     this.removeIfStale();
     return false;
   }
+
+  release(): void {
+    try {
+      if (readFileSync(this.path, "utf8") === this.token) unlinkSync(this.path);
+    } catch {
+      // Already gone: nothing to release.
+    }
+  }
+
+  close(): void {}
 
   private removeIfStale(): void {
     let owner: string;
