@@ -9,7 +9,7 @@ import { migrateCommand } from "./cli/migrate.ts";
 import { SESSIONS_HELP, sessionsCommand } from "./cli/sessions.ts";
 import { USERS_HELP, usersCommand } from "./cli/users.ts";
 import { dotenvPath, withDotenv } from "./dotenv.ts";
-import { StoreLoadError } from "./models/store.ts";
+import { StoreLoadError } from "./models/record-store.ts";
 import { createLogger, startServer } from "./server.ts";
 
 export type { CliIo } from "./cli/common.ts";

@@ -7,7 +7,6 @@ import { registerUserRoutes } from "./api/v1/users.ts";
 import { type Auth, BasicAuth, createAuth, EXCLUDED_PATHS } from "./auth/index.ts";
 import { LoginThrottle } from "./auth/throttle.ts";
 import { SessionAuth } from "./auth/session-auth.ts";
-import { SessionDBAuth } from "./auth/session-db-auth.ts";
 import { SessionExpAuth } from "./auth/session-exp-auth.ts";
 import { ConfigError, type Config, type LogFormat } from "./config.ts";
 import { clientAddress } from "./http/client-address.ts";
@@ -15,7 +14,7 @@ import { HttpError, html, jsonError, METHOD_NOT_ALLOWED_PAGE, tooManyAttempts } 
 import { Router } from "./http/router.ts";
 import { type Clock, systemClock } from "./models/base.ts";
 import { loginPage, PAGE_SECURITY_HEADERS } from "./web/login-page.ts";
-import { StoreUnavailableError, StoreWriteError } from "./models/store.ts";
+import { andThen, StoreUnavailableError, StoreWriteError } from "./models/record-store.ts";
 import { openStores, type Stores, storesSessions, usesDataDir } from "./models/stores.ts";
 import type { UserRecord, UserStore } from "./models/user.ts";
 
@@ -140,7 +139,7 @@ export class App {
     const deleteUser = async (userId: string) => {
       const { removed } = await stores.removeUser(userId);
       // Sessions kept in this process's memory end here; stored ones went with the user.
-      if (removed && auth instanceof SessionAuth && !(auth instanceof SessionDBAuth)) await auth.destroyUserSessions(userId);
+      if (removed) auth?.forgetUserSessions(userId);
       return removed;
     };
     const deps: ApiDeps = { config, users, auth, throttle: this.throttle, clock, deleteUser };
@@ -216,9 +215,7 @@ export class App {
     const authorization = auth.authorizationHeader(request);
     if (authorization === null && auth.sessionCookie(request) === null) return jsonError(401, "Unauthorized");
     if (auth instanceof BasicAuth && authorization !== null) return this.basicGuarded(auth, request, path, client);
-    const known = auth.currentUserNow(request);
-    if (known !== undefined) return this.admit(request, path, known, client);
-    return auth.currentUser(request).then((user) => this.admit(request, path, user, client));
+    return andThen(auth.currentUser(request), (user) => this.admit(request, path, user, client));
   }
 
   private admit(request: Request, path: string, currentUser: UserRecord | null, client: string): Response | Promise<Response> {
@@ -230,9 +227,7 @@ export class App {
     const [email] = auth.credentials(request);
     const wait = this.throttle.retryAfter(client, email);
     if (wait > 0) throw tooManyAttempts(wait);
-    const known = auth.currentUserNow(request);
-    if (known !== undefined) return this.admit(request, path, this.counted(known, client, email), client);
-    return auth.currentUser(request).then((user) => this.admit(request, path, this.counted(user, client, email), client));
+    return andThen(auth.currentUser(request), (user) => this.admit(request, path, this.counted(user, client, email), client));
   }
 
   /** Tells the throttle how a Basic attempt went; returns the user. */

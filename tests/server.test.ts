@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError } from "../src/config.ts";
-import { StoreLoadError } from "../src/models/store.ts";
+import { StoreLoadError } from "../src/models/record-store.ts";
 import { checkDataDir, createLogger, pathnameOf, silentLogger, startServer } from "../src/server.ts";
 import { SOURCE_COMMAND, spawnServer } from "../scripts/lib/spawn-server.ts";
 import { tempDir, testConfig } from "./helpers.ts";

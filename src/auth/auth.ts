@@ -2,6 +2,7 @@
 import { getCookie } from "../http/cookies.ts";
 import { normalizePath } from "../http/router.ts";
 import type { Clock } from "../models/base.ts";
+import type { MaybePromise } from "../models/record-store.ts";
 import type { UserRecord, UserStore } from "../models/user.ts";
 import type { UserSessionStore } from "../models/user-session.ts";
 
@@ -71,16 +72,16 @@ export class Auth {
     return value;
   }
 
-  async currentUser(_request: Request | null | undefined): Promise<UserRecord | null> {
+  /** The authenticated user, or null; at once when the stores can answer at once. */
+  currentUser(_request: Request | null | undefined): MaybePromise<UserRecord | null> {
     return null;
   }
 
   /**
-   * currentUser without waiting, or undefined when the answer must be waited for (a store that is
-   * not in memory, a password to verify). The request guard tries this first: a request served
-   * without a promise costs markedly less.
+   * Ends the sessions of a deleted user that this process keeps in memory; returns how many.
+   * Stored sessions are removed with the user, by the stores.
    */
-  currentUserNow(_request: Request): UserRecord | null | undefined {
-    return null;
+  forgetUserSessions(_userId: string): number {
+    return 0;
   }
 }

@@ -1,7 +1,8 @@
 /** `BasicAuth`: the user named by an `Authorization: Basic base64(email:password)` header. */
-import { verifyAgainstDummy } from "../models/password.ts";
-import { checkUserPassword, type UserRecord } from "../models/user.ts";
+import { andThen, type MaybePromise } from "../models/record-store.ts";
+import type { UserRecord } from "../models/user.ts";
 import { Auth } from "./auth.ts";
+import { checkCredentials } from "./credentials.ts";
 
 /** How many verified headers are remembered, and for how long. */
 export const VERIFIED_CACHE_SIZE = 10_000;
@@ -17,11 +18,6 @@ interface Verified {
 /** The cache's key: a verified header's SHA-256, so that memory holds no password. */
 function verifiedKey(header: string): string {
   return Bun.SHA256.hash(header, "hex");
-}
-
-/** A remembered verification stands while the user keeps the hash it was checked against. */
-function stillVerified(cached: Verified, user: UserRecord | null): user is UserRecord {
-  return user !== null && user._password === cached.passwordHash;
 }
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
@@ -63,51 +59,35 @@ export class BasicAuth extends Auth {
   async userObjectFromCredentials(userEmail: unknown, userPwd: unknown): Promise<UserRecord | null> {
     if (typeof userEmail !== "string" || typeof userPwd !== "string") return null;
     const { users, clock } = this.options;
-    const candidates = await users.search({ email: userEmail });
-    if (candidates.length === 0) await verifyAgainstDummy(userPwd);
-    for (const user of candidates) {
-      if (await checkUserPassword(users, user, userPwd, clock)) return user;
-    }
-    return null;
+    return (await checkCredentials(users, userEmail, userPwd, clock)).user;
   }
 
-  override async currentUser(request: Request | null | undefined): Promise<UserRecord | null> {
+  /** A header verified lately is answered from the cache, without waiting when the store can answer at once. */
+  override currentUser(request: Request | null | undefined): MaybePromise<UserRecord | null> {
     const header = this.authorizationHeader(request);
     if (header === null) return null;
     const key = verifiedKey(header);
     const { users, clock } = this.options;
     const cached = this.verified.get(key);
-    if (cached) {
-      const user = cached.expiresAt > clock() ? await users.get(cached.userId) : null;
-      if (stillVerified(cached, user)) return user;
-      this.verified.delete(key);
-    }
-    const [email, password] = this.credentials(request);
-    const user = await this.userObjectFromCredentials(email, password);
-    if (user) {
-      // After an upgrade of an old hash the store holds the new one.
-      const passwordHash = (await users.get(user.id))?._password ?? null;
-      this.verified.set(key, { userId: user.id, passwordHash, expiresAt: clock() + VERIFIED_CACHE_TTL_MS });
-      if (this.verified.size > VERIFIED_CACHE_SIZE) this.verified.delete(this.verified.keys().next().value!);
-    }
-    return user;
-  }
-
-  /** A header verified lately, without waiting; anything else (a password to check) is undefined. */
-  override currentUserNow(request: Request): UserRecord | null | undefined {
-    const { users, clock } = this.options;
-    const header = this.authorizationHeader(request);
-    if (header === null) return null;
-    if (!users.getNow) return undefined;
-    const cached = this.verified.get(verifiedKey(header));
-    if (!cached || cached.expiresAt <= clock()) return undefined;
-    const user = users.getNow(cached.userId);
-    return stillVerified(cached, user) ? user : undefined;
+    if (cached === undefined || cached.expiresAt <= clock()) return this.verify(request, key);
+    return andThen(users.get(cached.userId), (user) => (user !== null && user._password === cached.passwordHash ? user : this.verify(request, key)));
   }
 
   /** [email, password] from the request's Authorization header, or [null, null]. */
   credentials(request: Request | null | undefined): [string, string] | [null, null] {
     const base64 = this.extractBase64AuthorizationHeader(this.authorizationHeader(request));
     return this.extractUserCredentials(this.decodeBase64AuthorizationHeader(base64));
+  }
+
+  /** Checks the password and remembers the header if it matched. */
+  private async verify(request: Request | null | undefined, key: string): Promise<UserRecord | null> {
+    this.verified.delete(key);
+    const [email, password] = this.credentials(request);
+    const user = await this.userObjectFromCredentials(email, password);
+    if (user) {
+      this.verified.set(key, { userId: user.id, passwordHash: user._password, expiresAt: this.options.clock() + VERIFIED_CACHE_TTL_MS });
+      if (this.verified.size > VERIFIED_CACHE_SIZE) this.verified.delete(this.verified.keys().next().value!);
+    }
+    return user;
   }
 }

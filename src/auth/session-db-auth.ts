@@ -1,8 +1,9 @@
 /** `SessionDBAuth`: sessions as UserSession records on disk, so they survive a restart. */
-import { newBaseRecord, parseTimestamp } from "../models/base.ts";
-import { removeUserSessions, type UserSessionRecord, type UserSessionStore } from "../models/user-session.ts";
+import { newBaseRecord } from "../models/base.ts";
+import { andThen, type MaybePromise } from "../models/record-store.ts";
+import { storedSessionStart, type UserSessionRecord, type UserSessionStore } from "../models/user-session.ts";
 import type { AuthOptions } from "./auth.ts";
-import { sessionKey } from "./session-auth.ts";
+import { type FoundSession, type NewSessionOptions, sessionKey } from "./session-auth.ts";
 import { SessionExpAuth } from "./session-exp-auth.ts";
 
 export class SessionDBAuth extends SessionExpAuth {
@@ -15,48 +16,38 @@ export class SessionDBAuth extends SessionExpAuth {
   }
 
   /** Stores a new UserSession; resolves with the session id once the record is on disk. */
-  override async createSession(userId: unknown = null): Promise<string | null> {
+  override async createSession(userId: unknown = null, options: NewSessionOptions = {}): Promise<string | null> {
     if (typeof userId !== "string") return null;
     const sessionId = crypto.randomUUID();
-    await this.userSessions.save({ ...newBaseRecord(this.options.clock), user_id: userId, session_id: sessionKey(sessionId) });
+    const record: UserSessionRecord = { ...newBaseRecord(this.options.clock), user_id: userId, session_id: sessionKey(sessionId) };
+    if (options.fingerprint !== undefined) record.password_fingerprint = options.fingerprint;
+    await this.userSessions.save(record);
     return sessionId;
   }
 
-  override async userIdForSessionId(sessionId: unknown = null): Promise<string | null> {
-    return (await this.liveRecord(sessionId))?.user_id ?? null;
-  }
-
-  override async destroySession(request: Request | null | undefined = null): Promise<boolean> {
-    if (!request) return false;
-    const record = await this.liveRecord(this.sessionCookie(request));
-    return record !== null && (await this.userSessions.remove(record.id));
-  }
-
-  /** Without waiting when the store holds its records in memory; an expired session is left to liveRecord, which purges it. */
-  protected override userIdNow(sessionId: unknown): string | null | undefined {
+  /** The unexpired stored session a session id names, or null; an expired one is purged on sight. */
+  protected override findSession(sessionId: unknown): MaybePromise<FoundSession | null> {
     if (typeof sessionId !== "string") return null;
-    if (!this.userSessions.searchNow) return undefined;
-    const [record] = this.userSessions.searchNow({ session_id: sessionKey(sessionId) });
-    if (!record) return null;
-    return this.hasExpired(record) ? undefined : record.user_id;
+    return andThen(this.userSessions.search({ session_id: sessionKey(sessionId) }), ([record]) => {
+      if (!record) return null;
+      if (this.hasExpired(record)) {
+        // Purged on sight; if the write fails the record is still refused.
+        return this.userSessions.remove(record.id).then(
+          () => null,
+          () => null,
+        );
+      }
+      return { key: record.id, userId: record.user_id, fingerprint: record.password_fingerprint ?? null };
+    });
   }
 
-  /** The unexpired UserSession a session id names, or null; an expired one is purged on sight. */
-  private async liveRecord(sessionId: unknown): Promise<UserSessionRecord | null> {
-    if (typeof sessionId !== "string") return null;
-    const [record] = await this.userSessions.search({ session_id: sessionKey(sessionId) });
-    if (!record) return null;
-    if (this.hasExpired(record)) {
-      // If the write fails the record is still refused.
-      await this.userSessions.remove(record.id).catch(() => {});
-      return null;
-    }
-    return record;
+  protected override endSession(found: FoundSession): Promise<boolean> {
+    return this.userSessions.remove(found.key);
   }
 
   /** Whether a stored session has expired; its timestamp is read only when sessions expire. */
   private hasExpired(record: UserSessionRecord): boolean {
-    return this.sessionDuration > 0 && this.isExpired(parseTimestamp(record.created_at));
+    return this.sessionDuration > 0 && this.isExpired(storedSessionStart(record));
   }
 
   /**
@@ -72,9 +63,5 @@ export class SessionDBAuth extends SessionExpAuth {
     }
     await Promise.all(expired.map((id) => this.userSessions.remove(id)));
     return expired.length;
-  }
-
-  override destroyUserSessions(userId: string): Promise<number> {
-    return removeUserSessions(this.userSessions, userId);
   }
 }

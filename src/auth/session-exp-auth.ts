@@ -1,21 +1,19 @@
 /** `SessionExpAuth`: in-memory sessions that expire SESSION_DURATION seconds after creation. */
-import { SessionAuth, sessionKey } from "./session-auth.ts";
+import type { MaybePromise } from "../models/record-store.ts";
+import { type FoundSession, SessionAuth } from "./session-auth.ts";
 
 export class SessionExpAuth extends SessionAuth {
   get sessionDuration(): number {
     return this.options.sessionDuration;
   }
 
-  protected override userIdNow(sessionId: unknown): string | null | undefined {
-    if (typeof sessionId !== "string") return null;
-    const key = sessionKey(sessionId);
-    const session = this.userIdBySessionId.get(key);
-    if (!session) return null;
-    if (this.isExpired(session.createdAt)) {
-      this.forgetSession(key);
+  protected override findSession(sessionId: unknown): MaybePromise<FoundSession | null> {
+    const session = this.memorySession(sessionId);
+    if (session !== null && this.isExpired(session.createdAt)) {
+      this.forgetSession(session.key);
       return null;
     }
-    return session.userId;
+    return session;
   }
 
   /** Removes expired sessions, oldest first, stopping at the first live one; returns how many. */

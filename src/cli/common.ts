@@ -99,14 +99,37 @@ export function plural(count: number, word: string): string {
   return `${count} ${word}${count === 1 ? "" : "s"}`;
 }
 
-/** The user named by --email or --id (exactly one of them). */
+/**
+ * The user named by --email or --id (exactly one of them). Files from the original program may
+ * hold several users with one email: then --email names none of them, and the message says
+ * which ids to use.
+ */
 export async function findUser(users: UserStore, flags: Map<string, string>): Promise<UserRecord> {
   const email = flags.get("email");
   const id = flags.get("id");
   if ((email === undefined) === (id === undefined)) throw usage("name the user with --email EMAIL or --id ID");
-  const user = email !== undefined ? (await users.search({ email }))[0] : await users.get(id!);
-  if (!user) throw failure(`no user with ${email !== undefined ? `email ${email}` : `id ${id}`}`);
-  return user;
+  if (id !== undefined) {
+    const user = await users.get(id);
+    if (!user) throw failure(`no user with id ${id}`);
+    return user;
+  }
+  const found = await users.search({ email: email! });
+  if (found.length > 1) throw failure(`${found.length} users have email ${email}: ${found.map((user) => user.id).join(", ")}; name one with --id`);
+  if (found.length === 0) throw failure(`no user with email ${email}`);
+  return found[0]!;
+}
+
+/** Emails that several users share (files from the original program), each with those users' ids. */
+export function emailClashes(users: readonly UserRecord[]): Map<string, string[]> {
+  const byEmail = new Map<string, string[]>();
+  for (const user of users) {
+    if (user.email === null) continue;
+    const ids = byEmail.get(user.email);
+    if (ids) ids.push(user.id);
+    else byEmail.set(user.email, [user.id]);
+  }
+  for (const [email, ids] of byEmail) if (ids.length < 2) byEmail.delete(email);
+  return byEmail;
 }
 
 /**

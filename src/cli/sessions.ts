@@ -2,9 +2,9 @@
 import { SessionDBAuth } from "../auth/session-db-auth.ts";
 import type { Config, Env } from "../config.ts";
 import { loadConfig } from "../config.ts";
-import { systemClock, parseTimestamp } from "../models/base.ts";
+import { parseTimestamp, systemClock } from "../models/base.ts";
 import { type CliIo, findUser, formatAge, formatTable, parseFlags, plural, runGroup, type Subcommand, usage, withSessions, withUsers, writableConfig } from "./common.ts";
-import { removeUserSessions } from "../models/user-session.ts";
+import { removeUserSessions, storedSessionStart } from "../models/user-session.ts";
 
 export const SESSIONS_HELP = `Usage: session-auth sessions COMMAND [OPTIONS]
 
@@ -43,9 +43,8 @@ async function list(argv: readonly string[], env: Env, io: CliIo): Promise<numbe
   await withSessions(config, async (sessions) => {
     const records = only ? await sessions.search({ user_id: only.id }) : await sessions.all();
     for (const record of records) {
-      const created = parseTimestamp(record.created_at);
-      const left = config.sessionDuration > 0 ? config.sessionDuration - (now - created) / 1000 : Number.POSITIVE_INFINITY;
-      rows.push([emails.get(record.user_id) ?? `(deleted user ${record.user_id})`, record.created_at, formatAge((now - created) / 1000), left === Number.POSITIVE_INFINITY ? "never" : left <= 0 ? "expired" : formatAge(left)]);
+      const left = config.sessionDuration > 0 ? config.sessionDuration - (now - storedSessionStart(record)) / 1000 : Number.POSITIVE_INFINITY;
+      rows.push([emails.get(record.user_id) ?? `(deleted user ${record.user_id})`, record.created_at, formatAge((now - parseTimestamp(record.created_at)) / 1000), left === Number.POSITIVE_INFINITY ? "never" : left <= 0 ? "expired" : formatAge(left)]);
     }
   });
   io.out(formatTable(["USER", "CREATED AT", "AGE", "EXPIRES IN"], rows));

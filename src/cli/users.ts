@@ -3,9 +3,9 @@ import type { Env } from "../config.ts";
 import { loadConfig } from "../config.ts";
 import { formatTimestamp, systemClock } from "../models/base.ts";
 import { hashPassword } from "../models/password.ts";
-import { UniqueConstraintError } from "../models/store.ts";
+import { UniqueConstraintError } from "../models/record-store.ts";
 import { newUser, toPublicUser } from "../models/user.ts";
-import { type CliIo, failure, findUser, formatTable, parseFlags, plural, readPassword, runGroup, type Subcommand, usage, withStores, withUsers, writableConfig } from "./common.ts";
+import { type CliIo, emailClashes, failure, findUser, formatTable, parseFlags, plural, readPassword, runGroup, type Subcommand, usage, withStores, withUsers, writableConfig } from "./common.ts";
 import { revokeStoredSessions } from "./sessions.ts";
 
 export const USERS_HELP = `Usage: session-auth users COMMAND [OPTIONS]
@@ -73,6 +73,9 @@ async function list(argv: readonly string[], env: Env, io: CliIo): Promise<numbe
   }
   const rows = all.map((u) => [u.id, u.email ?? "", u.first_name ?? "", u.last_name ?? "", u.created_at]);
   io.out(formatTable(["ID", "EMAIL", "FIRST NAME", "LAST NAME", "CREATED AT"], rows));
+  for (const [email, ids] of emailClashes(all)) {
+    io.err(`session-auth: warning: ${ids.length} users share email ${email} (${ids.join(", ")}); name them with --id\n`);
+  }
   return 0;
 }
 
@@ -100,8 +103,9 @@ async function passwd(argv: readonly string[], env: Env, io: CliIo): Promise<num
   const password = await readPassword(flags, io, "New password: ");
   const user = await withUsers(config, async (users) => {
     const found = await findUser(users, flags);
-    await users.save({ ...found, _password: await hashPassword(password), updated_at: formatTimestamp(Date.now()) });
-    return found;
+    const changed = await users.update(found.id, { _password: await hashPassword(password), updated_at: formatTimestamp(Date.now()) });
+    if (!changed) throw failure(`user ${found.id} was deleted meanwhile`);
+    return changed;
   });
   // A new password ends the sessions the old one opened (OWASP Session Management).
   const revoked = await revokeStoredSessions(config, user.id);

@@ -4,7 +4,7 @@
  */
 import { SQL } from "bun";
 import type { BaseRecord } from "./base.ts";
-import { type RecordStore, StoreUnavailableError, UniqueConstraintError } from "./store.ts";
+import { type RecordStore, StoreUnavailableError, UniqueConstraintError, type UpdateOptions } from "./record-store.ts";
 
 /** Each entry upgrades the schema by one version; never edit one that has shipped, add another. */
 const MIGRATIONS: readonly string[] = [
@@ -26,6 +26,7 @@ const MIGRATIONS: readonly string[] = [
    );
    CREATE INDEX user_sessions_user_id ON user_sessions (user_id);
    CREATE INDEX user_sessions_created_at ON user_sessions (created_at, id);`,
+  `ALTER TABLE user_sessions ADD COLUMN password_fingerprint text;`,
 ];
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
@@ -70,20 +71,6 @@ export class PgDatabase {
     });
   }
 
-  /** Deletes a user and every session of theirs in one transaction: both go, or neither. */
-  async removeUserWithSessions(userId: string): Promise<{ removed: boolean; sessions: number }> {
-    await this.ready();
-    try {
-      return await this.sql.begin(async (tx) => {
-        const sessions = await tx.unsafe(`DELETE FROM ${this.schema}.user_sessions WHERE user_id = $1 RETURNING id`, [userId]);
-        const users = await tx.unsafe(`DELETE FROM ${this.schema}.users WHERE id = $1 RETURNING id`, [userId]);
-        return { removed: users.length > 0, sessions: sessions.length };
-      });
-    } catch (error) {
-      throw unavailable(error);
-    }
-  }
-
   async close(): Promise<void> {
     await this.sql.close();
   }
@@ -110,7 +97,7 @@ export const USERS_TABLE: PgTable<import("./user.ts").UserRecord> = {
 
 export const USER_SESSIONS_TABLE: PgTable<import("./user-session.ts").UserSessionRecord> = {
   name: "user_sessions",
-  columns: ["id", "created_at", "updated_at", "user_id", "session_id"],
+  columns: ["id", "created_at", "updated_at", "user_id", "session_id", "password_fingerprint"],
 };
 
 const SCAN_BATCH = 1000;
@@ -132,6 +119,7 @@ export class PgStore<T extends BaseRecord> implements RecordStore<T> {
     this.columnList = definition.columns.map(identifier).join(", ");
   }
 
+  /** Every read is fresh: PostgreSQL is the one copy. */
   async get(id: string): Promise<T | null> {
     const [row] = await this.query(`SELECT ${this.columnList} FROM ${this.table} WHERE id = $1`, [id]);
     return row ? this.record(row) : null;
@@ -147,24 +135,61 @@ export class PgStore<T extends BaseRecord> implements RecordStore<T> {
   }
 
   async search(attributes: Partial<T>): Promise<T[]> {
-    const entries = Object.entries(attributes) as [string, unknown][];
-    if (entries.some(([field]) => !this.columns.includes(field as keyof T & string))) return [];
     const values: unknown[] = [];
-    const conditions = entries.map(([field, value]) => {
-      if (value === null) return `${identifier(field)} IS NULL`;
-      values.push(value);
-      return `${identifier(field)} = $${values.length}`;
-    });
-    const where = conditions.length ? `WHERE ${conditions.join(" AND ")}` : "";
-    return (await this.query(`SELECT ${this.columnList} FROM ${this.table} ${where} ORDER BY created_at, id`, values)).map((row) => this.record(row));
+    const where = this.conditions(attributes, values);
+    if (where === null) return [];
+    return (await this.query(`SELECT ${this.columnList} FROM ${this.table} WHERE ${where} ORDER BY created_at, id`, values)).map((row) => this.record(row));
   }
 
   async save(record: T): Promise<void> {
     const values = this.columns.map((column) => record[column] ?? null);
     const placeholders = this.columns.map((_, i) => `$${i + 1}`).join(", ");
     const updates = this.columns.filter((c) => c !== "id").map((c) => `${identifier(c)} = EXCLUDED.${identifier(c)}`).join(", ");
+    await this.writing(() => this.query(`INSERT INTO ${this.table} (${this.columnList}) VALUES (${placeholders}) ON CONFLICT (id) DO UPDATE SET ${updates}`, values));
+  }
+
+  /** One UPDATE of the named columns, conditional on the row existing (and on `expect`). */
+  async update(id: string, changes: Partial<T>, options: UpdateOptions<T> = {}): Promise<T | null> {
+    const fields = (Object.keys(changes) as (keyof T & string)[]).filter((field) => field !== "id" && this.columns.includes(field));
+    const values: unknown[] = fields.map((field) => changes[field] ?? null);
+    const sets = fields.map((field, i) => `${identifier(field)} = $${i + 1}`);
+    const where = this.conditions({ ...options.expect, id } as Partial<T>, values);
+    if (where === null) return null;
+    const text = sets.length > 0 ? `UPDATE ${this.table} SET ${sets.join(", ")} WHERE ${where} RETURNING ${this.columnList}` : `SELECT ${this.columnList} FROM ${this.table} WHERE ${where}`;
+    const [row] = await this.writing(() => this.query(text, values));
+    return row ? this.record(row) : null;
+  }
+
+  async remove(id: string): Promise<boolean> {
+    return (await this.query(`DELETE FROM ${this.table} WHERE id = $1 RETURNING id`, [id])).length > 0;
+  }
+
+  async removeWhere(attributes: Partial<T>): Promise<number> {
+    const values: unknown[] = [];
+    const where = this.conditions(attributes, values);
+    if (where === null) return 0;
+    return (await this.query(`DELETE FROM ${this.table} WHERE ${where} RETURNING id`, values)).length;
+  }
+
+  /**
+   * The WHERE clause for "every attribute equals", its values appended to `values`; null when an
+   * attribute is not a column (no row can have it).
+   */
+  private conditions(attributes: Partial<T>, values: unknown[]): string | null {
+    const conditions: string[] = ["true"];
+    for (const field in attributes) {
+      if (!this.columns.includes(field)) return null;
+      const value = attributes[field];
+      if (value === null || value === undefined) conditions.push(`${identifier(field)} IS NULL`);
+      else conditions.push(`${identifier(field)} = $${values.push(value)}`);
+    }
+    return conditions.join(" AND ");
+  }
+
+  /** A write, with PostgreSQL's unique violation turned into the store's error. */
+  private async writing<R>(write: () => Promise<R>): Promise<R> {
     try {
-      await this.query(`INSERT INTO ${this.table} (${this.columnList}) VALUES (${placeholders}) ON CONFLICT (id) DO UPDATE SET ${updates}`, values);
+      return await write();
     } catch (error) {
       if ((error as { errno?: string }).errno === "23505") {
         const constraint = String((error as { constraint?: string }).constraint ?? "");
@@ -173,10 +198,6 @@ export class PgStore<T extends BaseRecord> implements RecordStore<T> {
       }
       throw error;
     }
-  }
-
-  async remove(id: string): Promise<boolean> {
-    return (await this.query(`DELETE FROM ${this.table} WHERE id = $1 RETURNING id`, [id])).length > 0;
   }
 
   /** Oldest first, in batches, so that a sweep can stop early without reading the whole table. */

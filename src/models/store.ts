@@ -1,63 +1,10 @@
-/**
- * The record store: the original's `save`, `remove`, `count`, `all`, `get` and `search`
- * behind one narrow interface, so that other backends can stand in for the JSON files.
- */
-import { closeSync, type FSWatcher, fstatSync, fsyncSync, ftruncateSync, openSync, readFileSync, readSync, statSync, unlinkSync, watch, writeSync } from "node:fs";
+/** The record store on JSON files: the original's `.db_<Model>.json`, kept current by a journal. */
+import { closeSync, type FSWatcher, fstatSync, fsyncSync, ftruncateSync, openSync, readdirSync, readFileSync, readSync, statSync, unlinkSync, watch, writeSync } from "node:fs";
 import { open, rename, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import type { BaseRecord } from "./base.ts";
 import { FileLock } from "./file-lock.ts";
-
-export interface RecordStore<T extends BaseRecord> {
-  readonly model: string;
-  get(id: string): Promise<T | null>;
-  all(): Promise<T[]>;
-  count(): Promise<number>;
-  /** Every record whose attributes all equal the given ones (all records for `{}`). */
-  search(attributes: Partial<T>): Promise<T[]>;
-  /** Inserts or replaces by id; resolves once the change is on disk. Rejects with UniqueConstraintError. */
-  save(record: T): Promise<void>;
-  /** Resolves true once the removal is on disk, false if there was no such record. */
-  remove(id: string): Promise<boolean>;
-  /** Every record, oldest first (the order they were first stored); stop early by breaking. */
-  scan(): AsyncIterable<T>;
-  /**
-   * Waits for pending writes and releases files. `compact: false` leaves the journal as it is
-   * (a short-lived command on a large store); the default folds it into the data file.
-   */
-  close(options?: { compact?: boolean }): Promise<void>;
-  /** True when the backend drops expired records by itself (Redis key TTLs), so no sweep is needed. */
-  readonly selfExpiring?: boolean;
-  /**
-   * `get` and `search` answered at once, for stores that hold every record in memory: a request
-   * that needs no waiting is served without a promise, which costs more than the lookup.
-   */
-  getNow?(id: string): T | null;
-  searchNow?(attributes: Partial<T>): T[];
-}
-
-/** A data file that cannot be used; start-up stops with this message rather than overwrite it. */
-export class StoreLoadError extends Error {
-  override name = "StoreLoadError";
-}
-
-/** A save that would give a second record the same value of a unique field. */
-export class UniqueConstraintError extends Error {
-  override name = "UniqueConstraintError";
-  constructor(readonly field: string) {
-    super(`${field} already exists`);
-  }
-}
-
-/** The data store (PostgreSQL, Redis) cannot be reached; the request gets a 503 and may be retried. */
-export class StoreUnavailableError extends Error {
-  override name = "StoreUnavailableError";
-}
-
-/** A write that did not reach the disk; the request that made it gets a 500 and nothing changed. */
-export class StoreWriteError extends Error {
-  override name = "StoreWriteError";
-}
+import { hasValues, type ReadOptions, type RecordStore, StoreLoadError, StoreWriteError, UniqueConstraintError, type UpdateOptions } from "./record-store.ts";
 
 export function dataFileName(model: string): string {
   return `.db_${model}.json`;
@@ -79,9 +26,13 @@ export interface JsonFileStoreOptions<T> extends StoreTuning {
 
 type JournalEntry<T> = { op: "put"; record: T } | { op: "remove"; id: string } | { journal: string };
 
-type Pending<T> =
-  | { op: "put"; record: T; resolve: () => void; reject: (error: Error) => void }
-  | { op: "remove"; id: string; resolve: (removed: boolean) => void; reject: (error: Error) => void };
+/** A change waiting for the next append, with the promise it settles. */
+type Pending<T> = { reject: (error: Error) => void } & (
+  | { op: "put"; record: T; resolve: () => void }
+  | { op: "update"; id: string; changes: Partial<T>; expect: Partial<T> | undefined; resolve: (record: T | null) => void }
+  | { op: "remove"; id: string; resolve: (removed: boolean) => void }
+  | { op: "removeWhere"; attributes: Partial<T>; resolve: (count: number) => void }
+);
 
 /** Identity of a file, to notice that another process replaced it. */
 interface FileIdentity {
@@ -128,6 +79,8 @@ export class JsonFileStore<T extends BaseRecord> implements RecordStore<T> {
   private journalOffset = 0;
 
   private pending: Pending<T>[] = [];
+  /** Whether this store appended anything, so that closing it has something of its own to fold in. */
+  private wrote = false;
   private flushChain: Promise<void> = Promise.resolve();
   private flushQueued = false;
   private watcher: FSWatcher | null = null;
@@ -149,6 +102,15 @@ export class JsonFileStore<T extends BaseRecord> implements RecordStore<T> {
   static open<T extends BaseRecord>(options: JsonFileStoreOptions<T>): JsonFileStore<T> {
     const store = new JsonFileStore<T>(options);
     store.reload();
+    // A compaction that a crash interrupted left its temporary file; removed only while no other
+    // process could be compacting (it would be that one's file), and never by looking alone.
+    if (store.leftoverTemporaryFiles().length > 0 && store.lock.tryAcquire()) {
+      try {
+        store.removeLeftoverTemporaryFiles();
+      } finally {
+        store.lock.release();
+      }
+    }
     // Watching costs a few ms of set-up that start-up need not wait for; every write catches
     // up under the lock anyway, and the watcher's first look covers the gap.
     setImmediate(() => {
@@ -159,11 +121,8 @@ export class JsonFileStore<T extends BaseRecord> implements RecordStore<T> {
     return store;
   }
 
-  async get(id: string): Promise<T | null> {
-    return this.getNow(id);
-  }
-
-  getNow(id: string): T | null {
+  get(id: string, options?: ReadOptions): T | null {
+    if (options?.fresh) this.refresh();
     return this.records.get(id) ?? null;
   }
 
@@ -175,11 +134,7 @@ export class JsonFileStore<T extends BaseRecord> implements RecordStore<T> {
     return this.records.size;
   }
 
-  async search(attributes: Partial<T>): Promise<T[]> {
-    return this.searchNow(attributes);
-  }
-
-  searchNow(attributes: Partial<T>): T[] {
+  search(attributes: Partial<T>): T[] {
     // The usual search (by email, by session id: once per request) names one indexed field;
     // it is found without building a list of the attributes.
     let fields = 0;
@@ -206,9 +161,21 @@ export class JsonFileStore<T extends BaseRecord> implements RecordStore<T> {
     });
   }
 
+  update(id: string, changes: Partial<T>, options: UpdateOptions<T> = {}): Promise<T | null> {
+    return new Promise((resolve, reject) => {
+      this.enqueue({ op: "update", id, changes: { ...changes }, expect: options.expect, resolve, reject });
+    });
+  }
+
   remove(id: string): Promise<boolean> {
     return new Promise((resolve, reject) => {
       this.enqueue({ op: "remove", id, resolve, reject });
+    });
+  }
+
+  removeWhere(attributes: Partial<T>): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.enqueue({ op: "removeWhere", attributes: { ...attributes }, resolve, reject });
     });
   }
 
@@ -218,19 +185,22 @@ export class JsonFileStore<T extends BaseRecord> implements RecordStore<T> {
     this.watcher?.close();
     if (this.poll) clearInterval(this.poll);
     await this.flushChain;
-    if (this.journalOffset === 0 || options.compact === false) return;
-    // Leave one complete snapshot behind, so the original program sees every change.
-    try {
-      await this.lock.acquire();
+    // A store that only read leaves the files as they are: reading never writes.
+    if (this.wrote && this.journalOffset > 0 && options.compact !== false) {
+      // Leave one complete snapshot behind, so the original program sees every change.
       try {
-        this.catchUp();
-        await this.compact();
-      } finally {
-        this.lock.release();
+        await this.lock.acquire();
+        try {
+          this.catchUp();
+          await this.compact();
+        } finally {
+          this.lock.release();
+        }
+      } catch {
+        // The journal still holds every change; the next start replays it.
       }
-    } catch {
-      // The journal still holds every change; the next start replays it.
     }
+    this.lock.close();
   }
 
   // --- Writing --------------------------------------------------------------------------
@@ -261,12 +231,15 @@ export class JsonFileStore<T extends BaseRecord> implements RecordStore<T> {
     try {
       this.catchUp();
       const { lines, accepted, changes } = this.validate(batch);
-      if (lines.length > 0) this.append(lines.join(""));
+      if (lines.length > 0) {
+        this.append(lines.join(""));
+        this.wrote = true;
+      }
       for (const [id, record] of changes) {
         if (record === null) this.delete(id);
         else this.put(record);
       }
-      for (const { change, result } of accepted) (change.resolve as (value: boolean) => void)(result);
+      for (const { change, result } of accepted) (change.resolve as (value: unknown) => void)(result);
       if (this.journalOffset > Math.max(this.compactMinBytes, this.snapshotBytes)) {
         await this.compact().catch(() => {});
       }
@@ -279,32 +252,64 @@ export class JsonFileStore<T extends BaseRecord> implements RecordStore<T> {
   }
 
   /**
-   * Decides each change against memory plus the changes before it in the batch; memory itself
-   * is only changed once the batch is on disk, so no reader sees an unacknowledged write.
+   * Decides each change against memory (caught up with the files, under the lock) plus the
+   * changes before it in the batch; memory itself is only changed once the batch is on disk, so
+   * no reader sees an unacknowledged write.
    */
   private validate(batch: Pending<T>[]) {
     const changes = new Map<string, T | null>();
     const lines: string[] = [];
-    const accepted: { change: Pending<T>; result: boolean }[] = [];
+    const accepted: { change: Pending<T>; result: unknown }[] = [];
     const current = (id: string) => (changes.has(id) ? changes.get(id)! : (this.records.get(id) ?? null));
+    const removeLine = (id: string) => {
+      changes.set(id, null);
+      lines.push(`${JSON.stringify({ op: "remove", id })}\n`);
+    };
+    /** Puts the record, or names the unique field it would give a second record. */
+    const putLine = (record: T, before: T | null): string | null => {
+      const conflict = this.unique.find((field) => (before === null || before[field] !== record[field]) && this.isTaken(field, record, changes));
+      if (conflict !== undefined) return conflict;
+      changes.set(record.id, record);
+      lines.push(`${JSON.stringify({ op: "put", record })}\n`);
+      return null;
+    };
+    const settle = (change: Pending<T>, conflict: string | null, result: unknown) => {
+      if (conflict === null) accepted.push({ change, result });
+      else change.reject(new UniqueConstraintError(conflict));
+    };
     for (const change of batch) {
-      if (change.op === "remove") {
-        const exists = current(change.id) !== null;
-        if (exists) {
-          changes.set(change.id, null);
-          lines.push(`${JSON.stringify({ op: "remove", id: change.id })}\n`);
+      switch (change.op) {
+        case "put":
+          settle(change, putLine(change.record, current(change.record.id)), undefined);
+          break;
+        case "update": {
+          const before = current(change.id);
+          if (before === null || (change.expect !== undefined && !hasValues(before, change.expect))) {
+            accepted.push({ change, result: null });
+            break;
+          }
+          const record = Object.freeze({ ...before, ...change.changes, id: change.id });
+          settle(change, putLine(record, before), record);
+          break;
         }
-        accepted.push({ change, result: exists });
-        continue;
+        case "remove": {
+          const exists = current(change.id) !== null;
+          if (exists) removeLine(change.id);
+          accepted.push({ change, result: exists });
+          break;
+        }
+        case "removeWhere": {
+          const ids = new Set(this.search(change.attributes).map((record) => record.id));
+          // Earlier changes in this batch count as stored.
+          for (const [id, changed] of changes) {
+            if (changed !== null && hasValues(changed, change.attributes)) ids.add(id);
+            else ids.delete(id);
+          }
+          for (const id of ids) removeLine(id);
+          accepted.push({ change, result: ids.size });
+          break;
+        }
       }
-      const conflict = this.unique.find((field) => this.isTaken(field, change.record, changes));
-      if (conflict) {
-        change.reject(new UniqueConstraintError(conflict));
-        continue;
-      }
-      changes.set(change.record.id, change.record);
-      lines.push(`${JSON.stringify({ op: "put", record: change.record })}\n`);
-      accepted.push({ change, result: true });
     }
     return { lines, accepted, changes };
   }
@@ -359,6 +364,7 @@ export class JsonFileStore<T extends BaseRecord> implements RecordStore<T> {
 
   /** Writes every record to a new snapshot, atomically, then drops the journal it replaces. */
   private async compact(): Promise<void> {
+    this.removeLeftoverTemporaryFiles();
     const temp = `${this.path}.${process.pid}.${crypto.randomUUID()}.tmp`;
     const handle = await open(temp, "wx", 0o600);
     let bytes = 0;
@@ -397,6 +403,27 @@ export class JsonFileStore<T extends BaseRecord> implements RecordStore<T> {
     this.snapshotBytes = bytes;
     this.journalId = null;
     this.journalOffset = 0;
+  }
+
+  /** Temporary snapshots of compactions that a crash interrupted (or that run now, without the lock). */
+  private leftoverTemporaryFiles(): string[] {
+    const prefix = `${dataFileName(this.model)}.`;
+    try {
+      return readdirSync(this.dataDir).filter((name) => name.startsWith(prefix) && name.endsWith(".tmp"));
+    } catch {
+      return [];
+    }
+  }
+
+  /** Called with the lock held, when no compaction can be running. */
+  private removeLeftoverTemporaryFiles(): void {
+    for (const name of this.leftoverTemporaryFiles()) {
+      try {
+        unlinkSync(join(this.dataDir, name));
+      } catch {
+        // Gone already: compaction goes on without it.
+      }
+    }
   }
 
   // --- Reading the files ------------------------------------------------------------------
@@ -593,11 +620,8 @@ function readJournalId(fd: number): string | null {
 
 /** The records whose attributes all equal the given ones. */
 function matching<T>(records: Iterable<T>, attributes: Partial<T>): T[] {
-  const entries = Object.entries(attributes) as [keyof T & string, unknown][];
   const found: T[] = [];
-  for (const record of records) {
-    if (entries.every(([field, value]) => record[field] === value)) found.push(record);
-  }
+  for (const record of records) if (hasValues(record, attributes)) found.push(record);
   return found;
 }
 

@@ -16,8 +16,10 @@ export interface Stores {
   /** Where each lives, for the start-up line. */
   description: string;
   /**
-   * Deletes a user and their stored sessions: in one transaction when both live in PostgreSQL,
-   * else the user first (a session whose user is gone opens nothing) and then the sessions.
+   * Deletes a user, then every stored session of theirs. In that order, a login racing the
+   * deletion either stores its session before the sessions are removed (and it goes with them)
+   * or finds the user gone when it checks again after storing it (and ends it itself). A crash
+   * between the two leaves sessions whose user is gone: they open nothing and end on sight.
    */
   removeUser(userId: string): Promise<{ removed: boolean; sessions: number }>;
   close(options?: { compact?: boolean }): Promise<void>;
@@ -49,7 +51,6 @@ export function openStores(config: Config, withSessions: boolean): Stores {
     userSessions,
     description: userSessions ? `users: ${where(users)}, sessions: ${where(userSessions)}` : `users: ${where(users)}`,
     async removeUser(userId) {
-      if (db && (userSessions === null || userSessions instanceof PgStore)) return db.removeUserWithSessions(userId);
       const removed = await users.remove(userId);
       return { removed, sessions: userSessions ? await removeUserSessions(userSessions, userId) : 0 };
     },

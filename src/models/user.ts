@@ -1,8 +1,9 @@
 /** The User model: stored fields as in the original's `.db_User.json`, and its public JSON. */
 import { stringifySorted } from "../http/responses.ts";
-import { type BaseRecord, type Clock, formatTimestamp, newBaseRecord } from "./base.ts";
-import { hashPassword, verifyPassword } from "./password.ts";
-import { JsonFileStore, type RecordStore, type StoreTuning } from "./store.ts";
+import { type BaseRecord, type Clock, newBaseRecord } from "./base.ts";
+import { hashPassword } from "./password.ts";
+import type { RecordStore } from "./record-store.ts";
+import { JsonFileStore, type StoreTuning } from "./store.ts";
 
 export interface UserRecord extends BaseRecord {
   email: string | null;
@@ -80,19 +81,19 @@ export async function newUser(input: NewUser, clock: Clock): Promise<UserRecord>
   };
 }
 
+const fingerprints = new WeakMap<UserRecord, string>();
+
 /**
- * `is_valid_password`, plus the upgrade of an old hash: after a successful check against a
- * SHA-256 record, the record is re-saved with argon2id.
+ * A short digest of the user's stored password hash. A session keeps the fingerprint of the hash
+ * its password was checked against and stands only while the user's hash still matches, so a
+ * password change ends every older session, in every process, without any message between them
+ * (Django's session auth hash). Made once per (frozen) record: it is checked on every request.
  */
-export async function checkUserPassword(users: UserStore, user: UserRecord, password: unknown, clock: Clock): Promise<boolean> {
-  if (typeof password !== "string") return false;
-  const { valid, needsRehash } = await verifyPassword(password, user._password);
-  if (valid && needsRehash) {
-    const current = await users.get(user.id);
-    // Upgrade only if nobody changed the record meanwhile; a failed upgrade is retried next login.
-    if (current && current._password === user._password) {
-      await users.save({ ...current, _password: await hashPassword(password), updated_at: formatTimestamp(clock()) }).catch(() => {});
-    }
+export function passwordFingerprint(user: UserRecord): string {
+  let fingerprint = fingerprints.get(user);
+  if (fingerprint === undefined) {
+    fingerprint = Bun.SHA256.hash(`session-auth:${user._password ?? ""}`, "hex").slice(0, 32);
+    if (Object.isFrozen(user)) fingerprints.set(user, fingerprint);
   }
-  return valid;
+  return fingerprint;
 }

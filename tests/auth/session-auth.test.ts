@@ -22,3 +22,15 @@ test("each instance has its own sessions", async () => {
   const sessionId = await a.createSession("abcde");
   expect(await b.userIdForSessionId(sessionId)).toBeNull();
 });
+
+test("forgetUserSessions ends every in-memory session of one user only", async () => {
+  const auth = new SessionAuth(sessionOptions());
+  const a1 = (await auth.createSession("a"))!;
+  const a2 = (await auth.createSession("a"))!;
+  const b1 = (await auth.createSession("b"))!;
+  expect(auth.forgetUserSessions("a")).toBe(2);
+  expect(await auth.userIdForSessionId(a1)).toBeNull();
+  expect(await auth.userIdForSessionId(a2)).toBeNull();
+  expect(await auth.userIdForSessionId(b1)).toBe("b");
+  expect(auth.forgetUserSessions("a")).toBe(0);
+});

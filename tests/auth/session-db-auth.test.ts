@@ -49,14 +49,25 @@ test("needs a UserSession store", () => {
   expect(() => new SessionDBAuth({ ...sessionOptions(), userSessions: undefined })).toThrow();
 });
 
-test("an expired session is left to currentUser, which purges it", async () => {
+test("an expired session is refused and purged from the file", async () => {
   const dir = tempDir();
   const clock = new FakeClock();
   const { auth, user, request } = await userWithSession(SessionDBAuth, sessionOptions(dir, { sessionDuration: 60, clock: clock.read }));
-  expect(auth.currentUserNow(request)?.id).toBe(user.id);
+  expect((await auth.currentUser(request))?.id).toBe(user.id);
   clock.advance(61);
-  expect(auth.currentUserNow(request)).toBeUndefined();
   expect(await auth.currentUser(request)).toBeNull();
   expect(Object.keys(readOnDisk(dir, "UserSession"))).toHaveLength(0);
-  expect(auth.currentUserNow(request)).toBeNull();
+});
+
+test("a stored session is never refused before SESSION_DURATION has passed, though its timestamp holds whole seconds", async () => {
+  const clock = new FakeClock();
+  clock.advance(0.999); // created at …:04.999, stored as …:04
+  const created = clock.now;
+  const { auth, user, request } = await userWithSession(SessionDBAuth, sessionOptions(tempDir(), { sessionDuration: 2, clock: clock.read }));
+  for (const elapsed of [1, 1.5, 1.999, 2]) {
+    clock.now = created + elapsed * 1000;
+    expect([elapsed, (await auth.currentUser(request))?.id]).toEqual([elapsed, user.id]);
+  }
+  clock.now = created + 3001; // refused at most 1 s late
+  expect(await auth.currentUser(request)).toBeNull();
 });

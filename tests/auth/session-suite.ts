@@ -2,7 +2,8 @@
 import { describe, expect, test } from "bun:test";
 import type { AuthOptions } from "../../src/auth/auth.ts";
 import type { SessionAuth } from "../../src/auth/session-auth.ts";
-import { openUserStore } from "../../src/models/user.ts";
+import { legacySha256 } from "../../src/models/password.ts";
+import { openUserStore, passwordFingerprint } from "../../src/models/user.ts";
 import { openUserSessionStore } from "../../src/models/user-session.ts";
 import { FakeClock, legacyUser, tempDir } from "../helpers.ts";
 
@@ -91,41 +92,51 @@ export function sessionSuite(name: string, Strategy: SessionStrategy): void {
       expect(await auth.userIdForSessionId(other)).toBe("abcde");
     });
 
-    test("destroyUserSessions ends every session of one user only", async () => {
-      const auth = new Strategy(sessionOptions());
-      const a1 = (await auth.createSession("a"))!;
-      const a2 = (await auth.createSession("a"))!;
-      const b1 = (await auth.createSession("b"))!;
-      expect(await auth.destroyUserSessions("a")).toBe(2);
-      expect(await auth.userIdForSessionId(a1)).toBeNull();
-      expect(await auth.userIdForSessionId(a2)).toBeNull();
-      expect(await auth.userIdForSessionId(b1)).toBe("b");
-      expect(await auth.destroyUserSessions("a")).toBe(0);
-    });
-
-    test("currentUserNow gives currentUser's answer without waiting, with stores in memory", async () => {
+    test("with stores in memory, currentUser answers without a promise", async () => {
       const { auth, user, request } = await userWithSession(Strategy);
+      const answers = [new Request("http://127.0.0.1/"), withCookie("Holberton"), request].map((request) => auth.currentUser(request));
+      for (const answer of answers) expect(answer).not.toBeInstanceOf(Promise);
+      expect(answers.map((found) => (found as { id: string } | null)?.id ?? null)).toEqual([null, null, user.id]);
+      // A session whose user is gone is refused, once it has been ended.
       const orphan = (await auth.createSession("no-such-user"))!;
-      const requests = [new Request("http://127.0.0.1/"), withCookie("Holberton"), request, withCookie(orphan)];
-      const now = requests.map((request) => auth.currentUserNow(request));
-      expect(now.map((found) => found?.id ?? found)).toEqual([null, null, user.id, null]);
-      const waited = await Promise.all(requests.map((request) => auth.currentUser(request)));
-      expect(now).toEqual(waited);
+      expect(await auth.currentUser(withCookie(orphan))).toBeNull();
+      expect(await auth.userIdForSessionId(orphan)).toBeNull();
     });
 
-    test("currentUserNow leaves to currentUser what a store must be waited for", async () => {
+    test("a store that answers with promises (as PostgreSQL and Redis do) gives the same answers", async () => {
       const options = sessionOptions();
-      // The same records behind the plain interface (as PostgreSQL or Redis): nothing at once.
-      const slowUsers = new Proxy(options.users, {
-        get(store, key) {
-          if (key === "getNow" || key === "searchNow") return undefined;
-          const value = Reflect.get(store, key, store);
-          return typeof value === "function" ? value.bind(store) : value;
-        },
-      });
-      const { auth, user, request } = await userWithSession(Strategy, { ...options, users: slowUsers });
-      expect(auth.currentUserNow(request)).toBeUndefined();
-      expect((await auth.currentUser(request))?.id).toBe(user.id);
+      const later = <S extends object>(store: S): S =>
+        new Proxy(store, {
+          get(target, key) {
+            const value = Reflect.get(target, key, target);
+            if (key === "get" || key === "search") return (...args: unknown[]) => Promise.resolve((value as (...a: unknown[]) => unknown).apply(target, args));
+            return typeof value === "function" ? value.bind(target) : value;
+          },
+        });
+      const { auth, user, request } = await userWithSession(Strategy, { ...options, users: later(options.users), userSessions: later(options.userSessions!) });
+      const answer = auth.currentUser(request);
+      expect(answer).toBeInstanceOf(Promise);
+      expect((await answer)?.id).toBe(user.id);
+      expect(await auth.currentUser(withCookie("Holberton"))).toBeNull();
+    });
+
+    test("a session ends when its user's password changes, and when its user is deleted", async () => {
+      const options = sessionOptions();
+      const { auth, user } = await userWithSession(Strategy, options);
+      const opened = async () => {
+        const sessionId = (await auth.createSession(user.id, { fingerprint: passwordFingerprint((await options.users.get(user.id))!) }))!;
+        expect((await auth.currentUser(withCookie(sessionId)))?.id).toBe(user.id);
+        return sessionId;
+      };
+      const first = await opened();
+      await options.users.update(user.id, { _password: legacySha256("a new password") });
+      expect(await auth.currentUser(withCookie(first))).toBeNull();
+      expect(await auth.userIdForSessionId(first)).toBeNull(); // ended on sight, not merely refused
+
+      const second = await opened();
+      await options.users.remove(user.id);
+      expect(await auth.currentUser(withCookie(second))).toBeNull();
+      expect(await auth.userIdForSessionId(second)).toBeNull();
     });
 
     test("the session id itself is not what is kept", async () => {

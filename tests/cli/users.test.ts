@@ -119,3 +119,19 @@ describe("users delete and passwd", () => {
     expect((await cli(dir, ["users", "passwd", "--email", "bob@hbtn.io"], "")).code).toBe(2);
   });
 });
+
+describe("read-only commands", () => {
+  test("users list and users show write nothing: a running server's journal stays as it is", async () => {
+    const dir = tempDir();
+    const id = await withUser(dir);
+    const server = openUserStore(dir); // as a running server holds it: journal not yet folded in
+    await server.update(id, { last_name: "Dylan" });
+    const journal = readFileSync(join(dir, ".db_User.json.journal"), "utf8");
+    const snapshot = readFileSync(join(dir, ".db_User.json"), "utf8");
+    expect((await cli(dir, ["users", "list"])).code).toBe(0);
+    expect((await cli(dir, ["users", "show", "--id", id])).out).toContain("Dylan");
+    expect(readFileSync(join(dir, ".db_User.json.journal"), "utf8")).toBe(journal);
+    expect(readFileSync(join(dir, ".db_User.json"), "utf8")).toBe(snapshot);
+    await server.close();
+  });
+});

@@ -1,9 +1,11 @@
 /** The journal, compaction and sharing a folder with another writer. */
 import { describe, expect, test } from "bun:test";
-import { appendFileSync, existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { BaseRecord } from "../../src/models/base.ts";
-import { JsonFileStore, StoreLoadError, UniqueConstraintError } from "../../src/models/store.ts";
+import { FileLock } from "../../src/models/file-lock.ts";
+import { StoreLoadError, UniqueConstraintError } from "../../src/models/record-store.ts";
+import { JsonFileStore } from "../../src/models/store.ts";
 import { readOnDisk, tempDir } from "../helpers.ts";
 
 interface Thing extends BaseRecord {
@@ -129,13 +131,54 @@ describe("two writers on one folder", () => {
     expect(Object.keys(readOnDisk(dir, "Thing"))).toHaveLength(31);
   });
 
-  test("a lock left by a dead process is taken over", async () => {
+  test("a lock file left behind, empty or naming a dead process, does not hold up a write", async () => {
+    for (const content of ["", `${Bun.spawnSync(["true"]).pid} stale`]) {
+      const dir = tempDir();
+      writeFileSync(join(dir, ".db_Thing.json.lock"), content);
+      const store = open(dir);
+      await store.save(thing("1"));
+      expect(readOnDisk(dir, "Thing")).toEqual({ "1": thing("1") });
+    }
+  });
+});
+
+describe("files a store leaves alone, and leftovers it cleans up", () => {
+  test("a store that only reads writes nothing when it closes: no compaction, no lock file", async () => {
     const dir = tempDir();
-    const dead = Bun.spawnSync(["true"]).pid;
-    writeFileSync(join(dir, ".db_Thing.json.lock"), `${dead} stale`);
+    const writer = open(dir);
+    for (let i = 0; i < 5; i++) await writer.save(thing(String(i)));
+    // The writer is still running (no compaction yet): its journal is what a reader sees.
+    const before = { journal: readFileSync(journalOf(dir), "utf8"), snapshot: existsSync(join(dir, ".db_Thing.json")) };
+    rmSync(join(dir, ".db_Thing.json.lock"), { force: true });
+    const reader = open(dir);
+    expect((await reader.all()).length).toBe(5);
+    await reader.close();
+    expect(readFileSync(journalOf(dir), "utf8")).toBe(before.journal);
+    expect(existsSync(join(dir, ".db_Thing.json"))).toBe(before.snapshot);
+    expect(existsSync(join(dir, ".db_Thing.json.lock"))).toBe(false);
+    await writer.close();
+  });
+
+  test("opening removes the temporary snapshot of a compaction that a crash interrupted", async () => {
+    const dir = tempDir();
     const store = open(dir);
     await store.save(thing("1"));
-    expect(readOnDisk(dir, "Thing")).toEqual({ "1": thing("1") });
-    expect(existsSync(join(dir, ".db_Thing.json.lock"))).toBe(false);
+    await store.close();
+    const leftover = join(dir, ".db_Thing.json.4242.0f8c-dead.tmp");
+    writeFileSync(leftover, '{"1": {"id": "1"');
+    const reopened = open(dir);
+    expect(existsSync(leftover)).toBe(false);
+    expect((await reopened.all()).map((t) => t.id)).toEqual(["1"]);
+  });
+
+  test("a leftover temporary file stays while another process holds the lock: it may be that one's", async () => {
+    const dir = tempDir();
+    const inUse = join(dir, ".db_Thing.json.4242.0f8c-busy.tmp");
+    writeFileSync(inUse, "{");
+    const other = new FileLock(join(dir, ".db_Thing.json.lock"));
+    expect(other.tryAcquire()).toBe(true);
+    open(dir);
+    expect(existsSync(inUse)).toBe(true);
+    other.close();
   });
 });

@@ -4,8 +4,12 @@ import { readForm } from "../../http/body.ts";
 import { type CookieOptions, serializeCookie } from "../../http/cookies.ts";
 import { isHttps } from "../../http/client-address.ts";
 import { HttpError, json, tooManyAttempts } from "../../http/responses.ts";
-import { checkUserPassword, toPublicUser } from "../../models/user.ts";
+import { checkCredentials } from "../../auth/credentials.ts";
+import { passwordFingerprint, toPublicUser } from "../../models/user.ts";
 import type { ApiDeps, ApiRouter } from "./context.ts";
+
+const NO_USER = "no user found for this email";
+const WRONG_PASSWORD = "wrong password";
 
 export function registerSessionRoutes(router: ApiRouter, auth: SessionAuth, { users, config, throttle, clock }: ApiDeps): void {
   const cookieOptions = (request: Request): CookieOptions => ({
@@ -24,21 +28,25 @@ export function registerSessionRoutes(router: ApiRouter, auth: SessionAuth, { us
     const client = clientAddress;
     const wait = throttle.retryAfter(client, email);
     if (wait > 0) throw tooManyAttempts(wait);
-    const candidates = await users.search({ email });
-    if (candidates.length === 0) {
-      throttle.failed(client, null);
-      throw new HttpError(404, "no user found for this email");
+    const { user, failure } = await checkCredentials(users, email, password, clock);
+    if (user === null) {
+      throttle.failed(client, failure === "unknown-email" ? null : email);
+      throw failure === "unknown-email" ? new HttpError(404, NO_USER) : new HttpError(401, WRONG_PASSWORD);
     }
-    for (const user of candidates) {
-      if (!(await checkUserPassword(users, user, password, clock))) continue;
-      throttle.succeeded(email);
-      const sessionId = await auth.createSession(user.id);
-      if (sessionId === null) throw new Error("session could not be created");
-      const cookie = serializeCookie(config.sessionName, sessionId, { ...cookieOptions(request), maxAge: auth.cookieMaxAge() });
-      return json(toPublicUser(user), 200, { "Set-Cookie": cookie });
+    throttle.succeeded(email);
+    const fingerprint = passwordFingerprint(user);
+    const sessionId = await auth.createSession(user.id, { fingerprint });
+    if (sessionId === null) throw new Error("session could not be created");
+    // A deletion or password change that ran while the password was checked, here or in another
+    // process, removes the user's sessions before or after this one was stored: if after, it is
+    // ended here, so that no session outlives either.
+    const stored = await users.get(user.id, { fresh: true });
+    if (stored === null || passwordFingerprint(stored) !== fingerprint) {
+      await auth.destroySessionId(sessionId);
+      throw stored === null ? new HttpError(404, NO_USER) : new HttpError(401, WRONG_PASSWORD);
     }
-    throttle.failed(client, email);
-    throw new HttpError(401, "wrong password");
+    const cookie = serializeCookie(config.sessionName, sessionId, { ...cookieOptions(request), maxAge: auth.cookieMaxAge() });
+    return json(toPublicUser(stored), 200, { "Set-Cookie": cookie });
   });
 
   router.add("DELETE", "/api/v1/auth_session/logout", async ({ request }) => {

@@ -2,7 +2,7 @@
 import { readJson } from "../../http/body.ts";
 import { HttpError, json, jsonText } from "../../http/responses.ts";
 import { formatTimestamp } from "../../models/base.ts";
-import { UniqueConstraintError } from "../../models/store.ts";
+import { andThen, UniqueConstraintError } from "../../models/record-store.ts";
 import { newUser, publicUserJson, toPublicUser, type UserRecord } from "../../models/user.ts";
 import type { ApiDeps, ApiRouter } from "./context.ts";
 
@@ -13,7 +13,7 @@ export function registerUserRoutes(router: ApiRouter, { users, config, clock, de
   router.add("GET", "/api/v1/users", async () => json((await users.all()).map(toPublicUser)));
 
   // `me` is the guard's user: answered without waiting.
-  router.add("GET", "/api/v1/users/:id", ({ params, currentUser }) => (params.id === "me" ? userResponse(currentUser) : users.get(params.id!).then(userResponse)));
+  router.add("GET", "/api/v1/users/:id", ({ params, currentUser }) => (params.id === "me" ? userResponse(currentUser) : andThen(users.get(params.id!), userResponse)));
 
   router.add("POST", "/api/v1/users", async ({ request }) => {
     const body = await readJson(request, config.maxBodyBytes);
@@ -34,19 +34,18 @@ export function registerUserRoutes(router: ApiRouter, { users, config, clock, de
   });
 
   router.add("PUT", "/api/v1/users/:id", async ({ request, params }) => {
-    const user = await users.get(params.id!);
-    if (!user) throw new HttpError(404, NOT_FOUND);
+    if ((await users.get(params.id!)) === null) throw new HttpError(404, NOT_FOUND);
     const body = await readJson(request, config.maxBodyBytes);
     if (!isObject(body)) throw new HttpError(400, WRONG_FORMAT);
+    // Only the fields given change, on the record as stored when the body has arrived: a user
+    // deleted or given a new password meanwhile stays that way.
+    const changes: Partial<UserRecord> = { updated_at: formatTimestamp(clock()) };
     const firstName = optionalName(body.first_name);
     const lastName = optionalName(body.last_name);
-    const updated = {
-      ...user,
-      first_name: firstName ?? user.first_name,
-      last_name: lastName ?? user.last_name,
-      updated_at: formatTimestamp(clock()),
-    };
-    await users.save(updated);
+    if (firstName !== null) changes.first_name = firstName;
+    if (lastName !== null) changes.last_name = lastName;
+    const updated = await users.update(params.id!, changes);
+    if (!updated) throw new HttpError(404, NOT_FOUND);
     return json(toPublicUser(updated));
   });
 
