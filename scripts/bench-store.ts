@@ -5,6 +5,9 @@
  * JSON.parse of the snapshot (load), a bare fsync'd append of the same line (create) and a
  * bare Map.get (lookup).
  *
+ * Then a small user store (1k users) whose data file is kept current (rewritten after each burst
+ * of writes), beside the same store with the journal only.
+ *
  *   bun scripts/bench-store.ts [SIZES=1000,100000,1000000]
  */
 import { closeSync, fsyncSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeSync } from "node:fs";
@@ -12,6 +15,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sessionKey } from "../src/auth/session-auth.ts";
 import { formatTimestamp } from "../src/models/base.ts";
+import { openUserStore } from "../src/models/user.ts";
 import { openUserSessionStore, type UserSessionRecord } from "../src/models/user-session.ts";
 import { writeSessions } from "./lib/seed-data.ts";
 
@@ -131,11 +135,67 @@ async function measure(size: number): Promise<Row> {
   }
 }
 
+const LIVE_USERS = 1000;
+const LIVE_SECONDS = 3;
+
+interface LiveRow {
+  liveOps: number;
+  journalOps: number;
+  rewrites: number;
+  fileKb: number;
+}
+
+/** Sequential fsync'd updates of a 1k-user store for a few seconds, data file current or not. */
+async function measureLive(): Promise<LiveRow> {
+  const run = async (liveFileMaxBytes: number) => {
+    const dir = mkdtempSync(join(tmpdir(), "session-auth-bench-live-"));
+    try {
+      const seed = openUserStore(dir, { liveFileMaxBytes: 0 });
+      const now = formatTimestamp(Date.now());
+      const ids: string[] = [];
+      for (let i = 0; i < LIVE_USERS; i++) {
+        const id = crypto.randomUUID();
+        ids.push(id);
+        void seed.save({ id, created_at: now, updated_at: now, email: `user${i}@bench.test`, _password: "0".repeat(64), first_name: "First", last_name: "Last" });
+      }
+      await seed.close();
+      const dataFile = join(dir, ".db_User.json");
+      const store = openUserStore(dir, { liveFileMaxBytes });
+      // Inode numbers are reused once a replaced file is gone; with the mtime they tell files apart.
+      const version = () => {
+        const { ino, mtimeMs } = statSync(dataFile);
+        return `${ino}:${mtimeMs}`;
+      };
+      const inodes = new Set<string>([version()]);
+      let writes = 0;
+      const started = performance.now();
+      while (performance.now() - started < LIVE_SECONDS * 1000) {
+        await store.update(ids[writes % ids.length]!, { last_name: `Last ${writes}` });
+        // A server returns to the event loop between requests; so does this loop, in both runs.
+        await new Promise((resolve) => setImmediate(resolve));
+        writes += 1;
+        if (writes % 20 === 0) inodes.add(version());
+      }
+      const ops = writes / ((performance.now() - started) / 1000);
+      const fileKb = statSync(dataFile).size / 1024;
+      await store.close();
+      return { ops, rewrites: inodes.size - 1, fileKb };
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  const journal = await run(0);
+  const live = await run(4 << 20);
+  return { liveOps: live.ops, journalOps: journal.ops, rewrites: live.rewrites, fileKb: live.fileKb };
+}
+
 const fmt = (n: number, digits = 0) => n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const sizeName = (n: number) => (n >= 1e6 ? `${n / 1e6}M` : n >= 1e3 ? `${n / 1e3}k` : String(n));
 
 if (process.argv[2] === "--child") {
   console.log(JSON.stringify(await measure(Number(process.argv[3]))));
+} else if (process.argv[2] === "--live") {
+  console.log(JSON.stringify(await measureLive()));
 } else {
   const sizes = (process.argv[2] ?? "1000,100000,1000000").split(",").map(Number);
   const rows: Row[] = [];
@@ -167,4 +227,10 @@ if (process.argv[2] === "--child") {
   const first = rows[0]!;
   const last = rows[rows.length - 1]!;
   console.log(`\ncreate p99 at ${sizeName(last.size)} is ${fmt(last.createP99 / first.createP99, 2)}x its p99 at ${sizeName(first.size)}`);
+  const liveChild = Bun.spawnSync([process.execPath, import.meta.path, "--live"], { stdout: "pipe", stderr: "inherit" });
+  if (liveChild.exitCode !== 0) throw new Error("benchmark of the live data file failed");
+  const live = JSON.parse(liveChild.stdout.toString()) as LiveRow;
+  console.log(
+    `${sizeName(LIVE_USERS)} users (${fmt(live.fileKb)} KiB), data file kept current: ${fmt(live.liveOps)} updates/s, ${fmt(live.rewrites)} rewrites in ${LIVE_SECONDS} s (journal only: ${fmt(live.journalOps)} updates/s)`,
+  );
 }

@@ -18,6 +18,8 @@ export interface Config {
   maxBodyBytes: number;
   /** Journal size from which it is folded into the snapshot (when it also outgrows the snapshot). */
   journalCompactBytes: number;
+  /** Data files up to this size are rewritten within a second of every change (0: never). */
+  liveDataFileBytes: number;
   /** Believe X-Forwarded-For / X-Forwarded-Proto from the proxy in front. */
   trustProxy: boolean;
   /** Failed logins allowed per client address, and per account, within the window (0: no limit). */
@@ -42,6 +44,7 @@ export const DEFAULTS = {
   sessionName: "_my_session_id",
   maxBodyBytes: 64 * 1024,
   journalCompactBytes: 1024 * 1024,
+  liveDataFileBytes: 4 * 1024 * 1024,
   loginMaxFailuresPerClient: 100,
   loginMaxFailuresPerAccount: 10,
   loginThrottleWindowSeconds: 15 * 60,
@@ -76,6 +79,7 @@ export function loadConfig(env: Env, runtime: Runtime = detectRuntime()): Config
     cookieSecure: parseFlag("COOKIE_SECURE", env.COOKIE_SECURE),
     maxBodyBytes: parseWhole("MAX_BODY_BYTES", env.MAX_BODY_BYTES, DEFAULTS.maxBodyBytes, 1, "bytes"),
     journalCompactBytes: parseWhole("JOURNAL_COMPACT_BYTES", env.JOURNAL_COMPACT_BYTES, DEFAULTS.journalCompactBytes, 1, "bytes"),
+    liveDataFileBytes: parseWhole("LIVE_DATA_FILE_BYTES", env.LIVE_DATA_FILE_BYTES, DEFAULTS.liveDataFileBytes, 0, "bytes", "0 to fold journals in only when they grow"),
     trustProxy: parseFlag("TRUST_PROXY", env.TRUST_PROXY),
     loginMaxFailuresPerClient: parseWhole("LOGIN_MAX_FAILURES_PER_CLIENT", env.LOGIN_MAX_FAILURES_PER_CLIENT, DEFAULTS.loginMaxFailuresPerClient, 0, "failures"),
     loginMaxFailuresPerAccount: parseWhole("LOGIN_MAX_FAILURES_PER_ACCOUNT", env.LOGIN_MAX_FAILURES_PER_ACCOUNT, DEFAULTS.loginMaxFailuresPerAccount, 0, "failures"),
@@ -151,12 +155,12 @@ function parseFlag(name: string, value: string | undefined): boolean {
   throw new ConfigError(`${name} must be 1 or 0 (true or false), not ${JSON.stringify(value)}`);
 }
 
-/** A whole number of at least `min`, in `unit`s; the message says which. */
-function parseWhole(name: string, value: string | undefined, fallback: number, min: number, unit: string): number {
+/** A whole number of at least `min`, in `unit`s; the message says which, and what 0 means. */
+function parseWhole(name: string, value: string | undefined, fallback: number, min: number, unit: string, zero = "0 for no limit"): number {
   if (nonEmpty(value) === undefined) return fallback;
   const number = /^\d+$/.test(value!) ? Number(value) : Number.NaN;
   if (!(number >= min && Number.isSafeInteger(number))) {
-    const expected = min > 0 ? `a whole number of ${unit}, at least ${min}` : `a whole number of ${unit} (0 for no limit)`;
+    const expected = min > 0 ? `a whole number of ${unit}, at least ${min}` : `a whole number of ${unit} (${zero})`;
     throw new ConfigError(`${name} must be ${expected}, not ${JSON.stringify(value)}`);
   }
   return number;

@@ -1,5 +1,4 @@
 /** The application: request guard → router → error mapping → access log, served by Bun.serve. */
-import { accessSync, constants, statSync } from "node:fs";
 import { registerIndexRoutes } from "./api/v1/index.ts";
 import type { ApiDeps, ApiRouter, Handler } from "./api/v1/context.ts";
 import { registerSessionRoutes } from "./api/v1/session-auth.ts";
@@ -15,6 +14,7 @@ import { Router } from "./http/router.ts";
 import { type Clock, systemClock } from "./models/base.ts";
 import { loginPage, PAGE_SECURITY_HEADERS } from "./web/login-page.ts";
 import { andThen, StoreUnavailableError, StoreWriteError } from "./models/record-store.ts";
+import { checkDataDir } from "./models/data-dir.ts";
 import { openStores, type Stores, storesSessions, usesDataDir } from "./models/stores.ts";
 import type { UserRecord, UserStore } from "./models/user.ts";
 
@@ -286,22 +286,6 @@ export function pathnameOf(url: string): string {
   const hash = url.indexOf("#", start);
   const end = query === -1 ? (hash === -1 ? url.length : hash) : query;
   return url.slice(start, end);
-}
-
-/** Start-up refuses a data folder it could not write to, rather than fail on the first write. */
-export function checkDataDir(dataDir: string): void {
-  let isDirectory = false;
-  try {
-    isDirectory = statSync(dataDir).isDirectory();
-  } catch {
-    throw new ConfigError(`DATA_DIR ${dataDir} does not exist`);
-  }
-  if (!isDirectory) throw new ConfigError(`DATA_DIR ${dataDir} is not a folder`);
-  try {
-    accessSync(dataDir, constants.W_OK);
-  } catch {
-    throw new ConfigError(`DATA_DIR ${dataDir} is not writable`);
-  }
 }
 
 export interface RunningServer {

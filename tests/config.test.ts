@@ -16,6 +16,7 @@ describe("loadConfig", () => {
       cookieSecure: false,
       maxBodyBytes: 65536,
       journalCompactBytes: 1048576,
+      liveDataFileBytes: 4194304,
       trustProxy: false,
       loginMaxFailuresPerClient: 100,
       loginMaxFailuresPerAccount: 10,

@@ -1,5 +1,5 @@
 /** Shared test fixtures: throwaway data folders, apps built in-process, a clock tests can move. */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll } from "bun:test";
@@ -109,6 +109,21 @@ export function sessionIdFrom(headers: Headers, name = "_my_session_id"): string
  */
 export function readOnDisk(dataDir: string, model: string): Record<string, any> {
   const path = join(dataDir, `.db_${model}.json`);
+  const stamp = () => (existsSync(path) ? statSync(path).mtimeMs : 0);
+  // A rewrite between reading the data file and its journal would hide changes: read again.
+  for (let attempt = 1; ; attempt++) {
+    const before = stamp();
+    try {
+      const records = readFilesOnce(path);
+      if (stamp() === before) return records;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT" || attempt >= 100) throw error;
+    }
+    if (attempt >= 100) throw new Error(`${path} kept changing while it was read`);
+  }
+}
+
+function readFilesOnce(path: string): Record<string, any> {
   const records: Record<string, any> = existsSync(path) ? JSON.parse(readFileSync(path, "utf8")) : {};
   const journal = `${path}.journal`;
   if (existsSync(journal)) {

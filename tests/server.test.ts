@@ -3,7 +3,8 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError } from "../src/config.ts";
 import { StoreLoadError } from "../src/models/record-store.ts";
-import { checkDataDir, createLogger, pathnameOf, silentLogger, startServer } from "../src/server.ts";
+import { checkDataDir } from "../src/models/data-dir.ts";
+import { createLogger, pathnameOf, silentLogger, startServer } from "../src/server.ts";
 import { SOURCE_COMMAND, spawnServer } from "../scripts/lib/spawn-server.ts";
 import { tempDir, testConfig } from "./helpers.ts";
 
@@ -22,6 +23,11 @@ describe("checkDataDir", () => {
     writeFileSync(file, "");
     expect(() => checkDataDir(file)).toThrow(/not a folder/);
     expect(() => checkDataDir(tempDir())).not.toThrow();
+  });
+
+  test("refuses a folder where a write fails, though its permission bits allow it", () => {
+    // As root, access() says /proc is writable; only a real write tells.
+    expect(() => checkDataDir("/proc")).toThrow(/DATA_DIR \/proc is not writable/);
   });
 });
 

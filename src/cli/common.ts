@@ -1,6 +1,6 @@
 /** What every command shares: output, errors with exit codes, flags, tables, the stores. */
 import { type Config, type Env, loadConfig } from "../config.ts";
-import { checkDataDir } from "../server.ts";
+import { checkDataDir, checkReadableDataDir } from "../models/data-dir.ts";
 import { openStores, type Stores, usesDataDir } from "../models/stores.ts";
 import type { UserRecord, UserStore } from "../models/user.ts";
 import type { UserSessionStore } from "../models/user-session.ts";
@@ -91,6 +91,13 @@ export function formatAge(seconds: number): string {
 export function writableConfig(env: Env): Config {
   const config = loadConfig(env);
   if (usesDataDir(config)) checkDataDir(config.dataDir);
+  return config;
+}
+
+/** The configuration, for commands that only read: a missing data folder is an error, not an empty list. */
+export function readableConfig(env: Env): Config {
+  const config = loadConfig(env);
+  if (usesDataDir(config)) checkReadableDataDir(config.dataDir);
   return config;
 }
 

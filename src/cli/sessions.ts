@@ -1,9 +1,8 @@
 /** `session-auth sessions …`: list, revoke, purge; the sessions stored by session_db_auth. */
 import { SessionDBAuth } from "../auth/session-db-auth.ts";
 import type { Config, Env } from "../config.ts";
-import { loadConfig } from "../config.ts";
 import { parseTimestamp, systemClock } from "../models/base.ts";
-import { type CliIo, findUser, formatAge, formatTable, parseFlags, plural, runGroup, type Subcommand, usage, withSessions, withUsers, writableConfig } from "./common.ts";
+import { type CliIo, findUser, formatAge, formatTable, parseFlags, plural, readableConfig, runGroup, type Subcommand, usage, withSessions, withUsers, writableConfig } from "./common.ts";
 import { removeUserSessions, storedSessionStart } from "../models/user-session.ts";
 
 export const SESSIONS_HELP = `Usage: session-auth sessions COMMAND [OPTIONS]
@@ -33,7 +32,7 @@ export function revokeStoredSessions(config: Config, userId: string): Promise<nu
 
 async function list(argv: readonly string[], env: Env, io: CliIo): Promise<number> {
   const flags = parseFlags(argv, ["user"]);
-  const config = loadConfig(env);
+  const config = readableConfig(env);
   const { emails, only } = await withUsers(config, async (users) => {
     const only = flags.has("user") ? await findUser(users, new Map([["email", flags.get("user")!]])) : null;
     return { emails: new Map((await users.all()).map((u) => [u.id, u.email ?? ""])), only };

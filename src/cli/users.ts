@@ -1,11 +1,10 @@
 /** `session-auth users …`: create, list, show, delete, passwd. */
 import type { Env } from "../config.ts";
-import { loadConfig } from "../config.ts";
 import { formatTimestamp, systemClock } from "../models/base.ts";
 import { hashPassword } from "../models/password.ts";
 import { UniqueConstraintError } from "../models/record-store.ts";
 import { newUser, toPublicUser } from "../models/user.ts";
-import { type CliIo, emailClashes, failure, findUser, formatTable, parseFlags, plural, readPassword, runGroup, type Subcommand, usage, withStores, withUsers, writableConfig } from "./common.ts";
+import { type CliIo, emailClashes, failure, findUser, formatTable, parseFlags, plural, readableConfig, readPassword, runGroup, type Subcommand, usage, withStores, withUsers, writableConfig } from "./common.ts";
 import { revokeStoredSessions } from "./sessions.ts";
 
 export const USERS_HELP = `Usage: session-auth users COMMAND [OPTIONS]
@@ -66,7 +65,7 @@ async function create(argv: readonly string[], env: Env, io: CliIo): Promise<num
 
 async function list(argv: readonly string[], env: Env, io: CliIo): Promise<number> {
   const flags = parseFlags(argv, [], ["json"]);
-  const all = await withUsers(loadConfig(env), (users) => users.all());
+  const all = await withUsers(readableConfig(env), (users) => users.all());
   if (flags.has("json")) {
     io.out(`${JSON.stringify(all.map(toPublicUser), null, 2)}\n`);
     return 0;
@@ -81,7 +80,7 @@ async function list(argv: readonly string[], env: Env, io: CliIo): Promise<numbe
 
 async function show(argv: readonly string[], env: Env, io: CliIo): Promise<number> {
   const flags = parseFlags(argv, ["email", "id"], ["json"]);
-  const user = toPublicUser(await withUsers(loadConfig(env), (users) => findUser(users, flags)));
+  const user = toPublicUser(await withUsers(readableConfig(env), (users) => findUser(users, flags)));
   if (flags.has("json")) io.out(`${JSON.stringify(user, null, 2)}\n`);
   else io.out(formatTable(["FIELD", "VALUE"], Object.entries(user).map(([key, value]) => [key, value === null ? "" : String(value)])));
   return 0;

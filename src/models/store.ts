@@ -13,7 +13,15 @@ export function dataFileName(model: string): string {
 export interface StoreTuning {
   /** Journal size that triggers compaction, at least; default 1 MiB. */
   compactMinBytes?: number;
+  /**
+   * Data files up to this size are kept current: rewritten shortly after every change, as the
+   * original program rewrites them on every save. Default 4 MiB; 0 turns it off.
+   */
+  liveFileMaxBytes?: number;
 }
+
+/** How long a rewrite of a live data file waits, so that a burst of writes shares one. */
+export const LIVE_REWRITE_DELAY_MS = 250;
 
 export interface JsonFileStoreOptions<T> extends StoreTuning {
   model: string;
@@ -62,6 +70,8 @@ export class JsonFileStore<T extends BaseRecord> implements RecordStore<T> {
   private readonly dataDir: string;
   private readonly lock: FileLock;
   private readonly compactMinBytes: number;
+  private readonly liveFileMaxBytes: number;
+  private rewriteTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly unique: readonly (keyof T & string)[];
   private readonly indexedFields: readonly (keyof T & string)[];
 
@@ -94,6 +104,7 @@ export class JsonFileStore<T extends BaseRecord> implements RecordStore<T> {
     this.journalPath = `${this.path}.journal`;
     this.lock = new FileLock(`${this.path}.lock`);
     this.compactMinBytes = options.compactMinBytes ?? 1 << 20;
+    this.liveFileMaxBytes = options.liveFileMaxBytes ?? 4 << 20;
     this.unique = options.unique ?? [];
     this.indexedFields = [...new Set([...(options.indexes ?? []), ...this.unique])];
   }
@@ -184,6 +195,7 @@ export class JsonFileStore<T extends BaseRecord> implements RecordStore<T> {
     this.closed = true;
     this.watcher?.close();
     if (this.poll) clearInterval(this.poll);
+    if (this.rewriteTimer) clearTimeout(this.rewriteTimer);
     await this.flushChain;
     // A store that only read leaves the files as they are: reading never writes.
     if (this.wrote && this.journalOffset > 0 && options.compact !== false) {
@@ -242,6 +254,8 @@ export class JsonFileStore<T extends BaseRecord> implements RecordStore<T> {
       for (const { change, result } of accepted) (change.resolve as (value: unknown) => void)(result);
       if (this.journalOffset > Math.max(this.compactMinBytes, this.snapshotBytes)) {
         await this.compact().catch(() => {});
+      } else if (lines.length > 0 && this.liveFileMaxBytes > 0 && this.snapshotBytes <= this.liveFileMaxBytes) {
+        this.scheduleRewrite();
       }
     } catch (error) {
       const failure = error instanceof StoreWriteError ? error : new StoreWriteError(`${this.path}: ${(error as Error).message}`);
@@ -328,6 +342,36 @@ export class JsonFileStore<T extends BaseRecord> implements RecordStore<T> {
       if (changed === undefined || (changed !== null && changed[field] === value)) return true;
     }
     return false;
+  }
+
+  /**
+   * Brings a small data file up to date soon after a write, so that people and the original
+   * program reading it see every acknowledged change. The journal already made the change
+   * durable; this only folds it in.
+   */
+  private scheduleRewrite(): void {
+    if (this.rewriteTimer !== null || this.closed) return;
+    this.rewriteTimer = setTimeout(() => {
+      this.rewriteTimer = null;
+      this.flushChain = this.flushChain.then(() => this.rewrite());
+    }, LIVE_REWRITE_DELAY_MS);
+  }
+
+  private async rewrite(): Promise<void> {
+    if (this.closed) return;
+    try {
+      await this.lock.acquire();
+    } catch {
+      return; // Another process holds the folder; its own writes keep the file current.
+    }
+    try {
+      this.catchUp();
+      if (this.journalOffset > 0) await this.compact();
+    } catch {
+      // The journal still holds every change; the next write or the clean stop tries again.
+    } finally {
+      this.lock.release();
+    }
   }
 
   /** Appends and fsyncs; on failure cuts the journal back so no half-written change survives. */

@@ -36,7 +36,7 @@ export function storesSessions(config: Config): boolean {
 }
 
 export function openStores(config: Config, withSessions: boolean): Stores {
-  const tuning = { compactMinBytes: config.journalCompactBytes };
+  const tuning = { compactMinBytes: config.journalCompactBytes, liveFileMaxBytes: config.liveDataFileBytes };
   const db = config.databaseUrl ? new PgDatabase(config.databaseUrl, config.databaseSchema) : null;
   const users: UserStore = db ? new PgStore(db, USERS_TABLE) : openUserStore(config.dataDir, tuning);
   let userSessions: UserSessionStore | null = null;

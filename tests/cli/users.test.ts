@@ -135,3 +135,18 @@ describe("read-only commands", () => {
     await server.close();
   });
 });
+
+describe("a data folder that cannot be used", () => {
+  test("read-only commands refuse a missing DATA_DIR (exit 2, one line) instead of printing an empty table", async () => {
+    for (const argv of [["users", "list"], ["users", "show", "--email", "a@b.c"], ["sessions", "list"]]) {
+      const run = await cli("/nonexistent/session-auth-data", argv);
+      expect([argv.join(" "), run.code, run.out, run.err]).toEqual([argv.join(" "), 2, "", "session-auth: DATA_DIR /nonexistent/session-auth-data does not exist\n"]);
+    }
+  });
+
+  test("commands that write refuse a folder where the first write would fail", async () => {
+    const run = await cli("/proc", ["users", "create", "--email", "a@b.c", "--password", "pw"]);
+    expect(run.code).toBe(2);
+    expect(run.err).toStartWith("session-auth: DATA_DIR /proc is not writable");
+  });
+});

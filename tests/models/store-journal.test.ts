@@ -12,16 +12,16 @@ interface Thing extends BaseRecord {
   name: string;
 }
 const thing = (id: string, name = `n${id}`): Thing => ({ id, created_at: "2020-01-01T00:00:00", updated_at: "2020-01-01T00:00:00", name });
-const open = (dataDir: string, compactMinBytes?: number) => JsonFileStore.open<Thing>({ model: "Thing", dataDir, unique: ["name"], compactMinBytes });
+/** The journal on its own: live rewrites of the data file off (they have tests of their own). */
+const open = (dataDir: string, compactMinBytes?: number) => JsonFileStore.open<Thing>({ model: "Thing", dataDir, unique: ["name"], compactMinBytes, liveFileMaxBytes: 0 });
 const journalOf = (dir: string) => join(dir, ".db_Thing.json.journal");
 
-/** Waits until `check` passes (another writer's change arrives by file event). */
-async function eventually(check: () => Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 200; i++) {
+/** Waits until `check` passes (another writer's change arrives by file event), for at most `ms`. */
+async function eventually(check: () => boolean | Promise<boolean>, ms = 2000): Promise<void> {
+  for (const started = Date.now(); Date.now() - started < ms; await Bun.sleep(5)) {
     if (await check()) return;
-    await Bun.sleep(10);
   }
-  throw new Error("condition not met in 2 s");
+  if (!(await check())) throw new Error(`condition not met in ${ms} ms`);
 }
 
 describe("journal", () => {
@@ -180,5 +180,58 @@ describe("files a store leaves alone, and leftovers it cleans up", () => {
     open(dir);
     expect(existsSync(inUse)).toBe(true);
     other.close();
+  });
+});
+
+describe("a small data file is kept current", () => {
+  const live = (dataDir: string, liveFileMaxBytes?: number) => JsonFileStore.open<Thing>({ model: "Thing", dataDir, unique: ["name"], liveFileMaxBytes });
+  const dataFile = (dir: string) => join(dir, ".db_Thing.json");
+
+  test("every change is in the data file itself, in the original format, within a second", async () => {
+    const dir = tempDir();
+    const store = live(dir);
+    await store.save(thing("1"));
+    await store.save(thing("2"));
+    await store.remove("1");
+    const current = () => existsSync(dataFile(dir)) && JSON.stringify(JSON.parse(readFileSync(dataFile(dir), "utf8"))) === JSON.stringify({ "2": thing("2") });
+    await eventually(current, 1000);
+    expect(existsSync(journalOf(dir))).toBe(false);
+    await store.close();
+  });
+
+  test("a burst of writes shares one rewrite", async () => {
+    const dir = tempDir();
+    const store = live(dir);
+    await store.save(thing("first"));
+    await eventually(() => existsSync(dataFile(dir)), 1000);
+    // Inode numbers are reused once a replaced file is gone; with the mtime they tell files apart.
+    const version = () => {
+      const { ino, mtimeMs } = statSync(dataFile(dir));
+      return `${ino}:${mtimeMs}`;
+    };
+    const rewrites = new Set<string>([version()]);
+    const watching = setInterval(() => existsSync(dataFile(dir)) && rewrites.add(version()), 2);
+    await Promise.all(Array.from({ length: 50 }, (_, i) => store.save(thing(`burst-${i}`))));
+    await eventually(() => !existsSync(journalOf(dir)), 1000);
+    await Bun.sleep(100);
+    clearInterval(watching);
+    expect(rewrites.size).toBe(2); // the first file, then one rewrite for the 50
+    expect(Object.keys(JSON.parse(readFileSync(dataFile(dir), "utf8")))).toHaveLength(51);
+    await store.close();
+  });
+
+  test("above the bound, changes stay in the journal until it grows or the store closes", async () => {
+    const dir = tempDir();
+    const seeded = live(dir, 0);
+    for (let i = 0; i < 20; i++) await seeded.save(thing(String(i)));
+    await seeded.close();
+    const size = statSync(dataFile(dir)).size;
+    const store = live(dir, size - 1);
+    await store.save(thing("new"));
+    await Bun.sleep(600);
+    expect(existsSync(journalOf(dir))).toBe(true);
+    expect(JSON.parse(readFileSync(dataFile(dir), "utf8"))).not.toHaveProperty("new");
+    await store.close();
+    expect(JSON.parse(readFileSync(dataFile(dir), "utf8"))).toHaveProperty("new");
   });
 });

@@ -1,0 +1,86 @@
+/**
+ * The original program and session-auth on one data folder at the same time: the original's
+ * models (scripts/original/models.py, run by python3) read what our server wrote within a
+ * second, and users it creates can log in on our running server.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { ROOT, SOURCE_COMMAND, type ServerProcess, spawnServer } from "../scripts/lib/spawn-server.ts";
+import { sessionKey } from "../src/auth/session-auth.ts";
+import { basicHeader, tempDir } from "./helpers.ts";
+
+const MODELS = join(ROOT, "scripts", "original", "models.py");
+const hasPython = Bun.spawnSync(["python3", "--version"]).exitCode === 0;
+
+function original(dir: string, ...args: string[]): string {
+  const run = Bun.spawnSync(["python3", MODELS, dir, ...args]);
+  if (run.exitCode !== 0) throw new Error(`models.py ${args.join(" ")} failed:\n${run.stderr.toString()}`);
+  return run.stdout.toString();
+}
+
+/** Polls until `check` passes, for at most a second; how long it took. */
+async function withinASecond(check: () => boolean | Promise<boolean>): Promise<number> {
+  const started = performance.now();
+  while (!(await check())) {
+    if (performance.now() - started > 1000) throw new Error("not seen within a second");
+    await Bun.sleep(20);
+  }
+  return performance.now() - started;
+}
+
+describe.skipIf(!hasPython)("the original program beside a running server", () => {
+  const dir = tempDir();
+  let server: ServerProcess;
+  let cookie: string;
+
+  beforeAll(async () => {
+    const admin = Bun.spawnSync([...SOURCE_COMMAND, "users", "create", "--email", "admin@hbtn.io", "--password", "admin"], { env: { PATH: process.env.PATH ?? "", DATA_DIR: dir } });
+    expect(admin.exitCode).toBe(0);
+    server = await spawnServer(SOURCE_COMMAND, { DATA_DIR: dir, AUTH_TYPE: "session_db_auth" });
+    const login = await fetch(`${server.base}/api/v1/auth_session/login`, { method: "POST", body: new URLSearchParams({ email: "admin@hbtn.io", password: "admin" }) });
+    expect(login.status).toBe(200);
+    cookie = (login.headers.get("set-cookie") ?? "").split(";")[0]!;
+  });
+
+  afterAll(async () => {
+    server.process.kill("SIGTERM");
+    await server.process.exited;
+  });
+
+  test("a user created through our API is in the file the original program loads, within a second", async () => {
+    const created = await fetch(`${server.base}/api/v1/users`, { method: "POST", headers: { Cookie: cookie, "content-type": "application/json" }, body: JSON.stringify({ email: "api@hbtn.io", password: "pw", first_name: "Api" }) });
+    expect(created.status).toBe(201);
+    await withinASecond(() => original(dir, "users").includes('"api@hbtn.io"'));
+    const users = JSON.parse(original(dir, "users")) as { email: string; first_name: string | null }[];
+    expect(users.find((user) => user.email === "api@hbtn.io")?.first_name).toBe("Api");
+  });
+
+  test("a session our server stored is in the file the original program loads", async () => {
+    const login = await fetch(`${server.base}/api/v1/auth_session/login`, { method: "POST", body: new URLSearchParams({ email: "api@hbtn.io", password: "pw" }) });
+    const sessionId = /_my_session_id=([^;]*)/.exec(login.headers.get("set-cookie") ?? "")![1]!;
+    await withinASecond(() => original(dir, "sessions").includes(sessionKey(sessionId)));
+    const sessions = JSON.parse(original(dir, "sessions")) as { user_id: string; session_id: string; created_at: string }[];
+    const stored = sessions.find((session) => session.session_id === sessionKey(sessionId))!;
+    expect(stored.user_id).toBe(((await login.json()) as { id: string }).id);
+    expect(stored.created_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$/);
+  });
+
+  test("a user the original program creates while our server runs logs in, by session and by Basic, without a restart", async () => {
+    // The original rewrites the whole file: it runs once ours holds every change.
+    await withinASecond(() => !existsSync(join(dir, ".db_User.json.journal")));
+    const id = original(dir, "create-user", "python@hbtn.io", "from python").trim();
+    const login = () => fetch(`${server.base}/api/v1/auth_session/login`, { method: "POST", body: new URLSearchParams({ email: "python@hbtn.io", password: "from python" }) });
+    await withinASecond(async () => (await login()).status === 200);
+    const basic = await spawnServer(SOURCE_COMMAND, { DATA_DIR: dir, AUTH_TYPE: "basic_auth" });
+    try {
+      const me = await fetch(`${basic.base}/api/v1/users/me`, { headers: { Authorization: basicHeader("python@hbtn.io", "from python") } });
+      expect([me.status, ((await me.json()) as { id: string }).id]).toEqual([200, id]);
+    } finally {
+      basic.process.kill("SIGTERM");
+      await basic.process.exited;
+    }
+    // The login upgraded the SHA-256 hash; the original program still loads the file.
+    await withinASecond(() => original(dir, "users").includes("python@hbtn.io"));
+  });
+});
