@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { type Env, loadConfig } from "../config.ts";
 import { PgDatabase, PgStore, USER_SESSIONS_TABLE, USERS_TABLE } from "../models/pg-store.ts";
 import { type RecordStore, UniqueConstraintError } from "../models/record-store.ts";
-import { dataFileName } from "../models/store.ts";
+import { dataFileName } from "../models/json-file-format.ts";
 import { openUserStore } from "../models/user.ts";
 import { openUserSessionStore } from "../models/user-session.ts";
 import type { BaseRecord } from "../models/base.ts";

@@ -1,14 +1,10 @@
 /** The record store on JSON files: the original's `.db_<Model>.json`, kept current by a journal. */
-import { closeSync, type FSWatcher, fstatSync, fsyncSync, ftruncateSync, openSync, readdirSync, readFileSync, readSync, statSync, unlinkSync, watch, writeSync } from "node:fs";
-import { open, rename, unlink } from "node:fs/promises";
+import { closeSync, type FSWatcher, fstatSync, fsyncSync, ftruncateSync, openSync, readFileSync, readSync, unlinkSync, watch, writeSync } from "node:fs";
 import { join } from "node:path";
 import type { BaseRecord } from "./base.ts";
 import { FileLock } from "./file-lock.ts";
+import { dataFileName, type FileIdentity, identity, isRecordObject, type JournalEntry, leftoverTemporaryFiles, NEWLINE, parseSnapshot, READ_CHUNK, readJournalId, sameFile, syncDirectory, writeSnapshot } from "./json-file-format.ts";
 import { hasValues, type ReadOptions, type RecordStore, StoreLoadError, StoreWriteError, UniqueConstraintError, type UpdateOptions } from "./record-store.ts";
-
-export function dataFileName(model: string): string {
-  return `.db_${model}.json`;
-}
 
 export interface StoreTuning {
   /** Journal size that triggers compaction, at least; default 1 MiB. */
@@ -32,8 +28,6 @@ export interface JsonFileStoreOptions<T> extends StoreTuning {
   unique?: readonly (keyof T & string)[];
 }
 
-type JournalEntry<T> = { op: "put"; record: T } | { op: "remove"; id: string } | { journal: string };
-
 /** A change waiting for the next append, with the promise it settles. */
 type Pending<T> = { reject: (error: Error) => void } & (
   | { op: "put"; record: T; resolve: () => void }
@@ -41,16 +35,6 @@ type Pending<T> = { reject: (error: Error) => void } & (
   | { op: "remove"; id: string; resolve: (removed: boolean) => void }
   | { op: "removeWhere"; attributes: Partial<T>; resolve: (count: number) => void }
 );
-
-/** Identity of a file, to notice that another process replaced it. */
-interface FileIdentity {
-  ino: number;
-  size: number;
-  mtimeMs: number;
-}
-
-const NEWLINE = 0x0a;
-const READ_CHUNK = 1 << 20;
 
 /**
  * Records of one model in `DATA_DIR/.db_<Model>.json`, the original program's format: one JSON
@@ -115,7 +99,7 @@ export class JsonFileStore<T extends BaseRecord> implements RecordStore<T> {
     store.reload();
     // A compaction that a crash interrupted left its temporary file; removed only while no other
     // process could be compacting (it would be that one's file), and never by looking alone.
-    if (store.leftoverTemporaryFiles().length > 0 && store.lock.tryAcquire()) {
+    if (leftoverTemporaryFiles(options.dataDir, options.model).length > 0 && store.lock.tryAcquire()) {
       try {
         store.removeLeftoverTemporaryFiles();
       } finally {
@@ -409,32 +393,7 @@ export class JsonFileStore<T extends BaseRecord> implements RecordStore<T> {
   /** Writes every record to a new snapshot, atomically, then drops the journal it replaces. */
   private async compact(): Promise<void> {
     this.removeLeftoverTemporaryFiles();
-    const temp = `${this.path}.${process.pid}.${crypto.randomUUID()}.tmp`;
-    const handle = await open(temp, "wx", 0o600);
-    let bytes = 0;
-    try {
-      let chunk = "{";
-      let first = true;
-      for (const [id, record] of this.records) {
-        chunk += `${first ? "" : ", "}${JSON.stringify(id)}: ${JSON.stringify(record)}`;
-        first = false;
-        if (chunk.length >= READ_CHUNK) {
-          bytes += (await handle.write(chunk)).bytesWritten;
-          chunk = "";
-        }
-      }
-      bytes += (await handle.write(`${chunk}}`)).bytesWritten;
-      await handle.sync();
-    } catch (error) {
-      await handle.close().catch(() => {});
-      await unlink(temp).catch(() => {});
-      throw error;
-    }
-    await handle.close();
-    await rename(temp, this.path).catch(async (error) => {
-      await unlink(temp).catch(() => {});
-      throw error;
-    });
+    const bytes = await writeSnapshot(this.path, this.records);
     syncDirectory(this.dataDir);
     // A crash here leaves the old journal beside the new snapshot: replaying it again is harmless.
     try {
@@ -449,19 +408,9 @@ export class JsonFileStore<T extends BaseRecord> implements RecordStore<T> {
     this.journalOffset = 0;
   }
 
-  /** Temporary snapshots of compactions that a crash interrupted (or that run now, without the lock). */
-  private leftoverTemporaryFiles(): string[] {
-    const prefix = `${dataFileName(this.model)}.`;
-    try {
-      return readdirSync(this.dataDir).filter((name) => name.startsWith(prefix) && name.endsWith(".tmp"));
-    } catch {
-      return [];
-    }
-  }
-
   /** Called with the lock held, when no compaction can be running. */
   private removeLeftoverTemporaryFiles(): void {
-    for (const name of this.leftoverTemporaryFiles()) {
+    for (const name of leftoverTemporaryFiles(this.dataDir, this.model)) {
       try {
         unlinkSync(join(this.dataDir, name));
       } catch {
@@ -647,71 +596,9 @@ export class JsonFileStore<T extends BaseRecord> implements RecordStore<T> {
   }
 }
 
-/** The id in a journal's first line, or null. */
-function readJournalId(fd: number): string | null {
-  const head = Buffer.alloc(128);
-  const read = readSync(fd, head, 0, head.length, 0);
-  const text = head.subarray(0, read).toString("utf8");
-  const newline = text.indexOf("\n");
-  if (newline === -1) return null;
-  try {
-    const header = JSON.parse(text.slice(0, newline));
-    return typeof header?.journal === "string" ? header.journal : null;
-  } catch {
-    return null;
-  }
-}
-
 /** The records whose attributes all equal the given ones. */
 function matching<T>(records: Iterable<T>, attributes: Partial<T>): T[] {
   const found: T[] = [];
   for (const record of records) if (hasValues(record, attributes)) found.push(record);
   return found;
-}
-
-function parseSnapshot<T extends BaseRecord>(path: string, text: string): T[] {
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (error) {
-    throw new StoreLoadError(`${path}: not valid JSON (${(error as Error).message})`);
-  }
-  if (!isRecordObject(data)) throw new StoreLoadError(`${path}: expected a JSON object of records (id → record)`);
-  const records: T[] = [];
-  for (const key in data) {
-    const value = data[key];
-    if (!isRecordObject(value)) throw new StoreLoadError(`${path}: record ${JSON.stringify(key)} is not a JSON object`);
-    if (typeof value.id !== "string") value.id = key;
-    records.push(Object.freeze(value) as T);
-  }
-  return records;
-}
-
-function isRecordObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
-}
-
-function identity(path: string): FileIdentity | null {
-  try {
-    const { ino, size, mtimeMs } = statSync(path);
-    return { ino, size, mtimeMs };
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
-    throw new StoreLoadError(`${path}: cannot be read (${(error as Error).message})`);
-  }
-}
-
-function sameFile(a: FileIdentity | null, b: FileIdentity | null): boolean {
-  if (a === null || b === null) return a === b;
-  return a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs;
-}
-
-/** Makes a rename or a new file durable: the folder entry itself must reach the disk. */
-function syncDirectory(dir: string): void {
-  const fd = openSync(dir, "r");
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
 }
