@@ -16,7 +16,8 @@ import { join } from "node:path";
 import { sessionKey } from "../src/auth/session-auth.ts";
 import { formatTimestamp } from "../src/models/base.ts";
 import { openUserStore } from "../src/models/user.ts";
-import { openUserSessionStore, type UserSessionRecord } from "../src/models/user-session.ts";
+import { JsonFileSessionStore } from "../src/models/json-file/session-store.ts";
+import type { UserSessionRecord } from "../src/models/user-session.ts";
 import { writeSessions } from "./lib/seed-data.ts";
 
 const CREATES = 2000;
@@ -61,7 +62,7 @@ async function measure(size: number): Promise<Row> {
     Bun.gc(true);
 
     started = performance.now();
-    const store = openUserSessionStore(dir);
+    const store = JsonFileSessionStore.open(dir);
     const loadMs = performance.now() - started;
     Bun.gc(true);
     const rssMb = process.memoryUsage().rss / 2 ** 20;
@@ -71,7 +72,7 @@ async function measure(size: number): Promise<Row> {
     started = performance.now();
     for (let i = 0; i < LOOKUPS; i++) {
       const t = performance.now();
-      const [found] = await store.search({ session_id: keys[i % keys.length]! });
+      const found = await store.findByKey(keys[i % keys.length]!);
       lookupSamples.push(performance.now() - t);
       if (!found) throw new Error("lookup missed");
     }
@@ -88,7 +89,7 @@ async function measure(size: number): Promise<Row> {
     started = performance.now();
     for (let i = 0; i < CREATES; i++) {
       const t = performance.now();
-      await store.save(sessionRecord(now));
+      await store.create(sessionRecord(now));
       createSamples.push(performance.now() - t);
     }
     const createOps = CREATES / ((performance.now() - started) / 1000);
@@ -107,7 +108,7 @@ async function measure(size: number): Promise<Row> {
 
     // Many creates in flight at once share appends.
     started = performance.now();
-    await Promise.all(Array.from({ length: CONCURRENT_CREATES }, () => store.save(sessionRecord(now))));
+    await Promise.all(Array.from({ length: CONCURRENT_CREATES }, () => store.create(sessionRecord(now))));
     const batchedOps = CONCURRENT_CREATES / ((performance.now() - started) / 1000);
 
     const fileMb = (statSync(snapshotPath).size + statSync(`${snapshotPath}.journal`).size) / 2 ** 20;

@@ -3,22 +3,18 @@
  * Exit codes: 0 ok, 1 failed, 2 usage or configuration error.
  */
 import pkg from "../package.json" with { type: "json" };
-import { ConfigError, detectRuntime, type Env, loadConfig } from "./config.ts";
+import { ConfigError, detectRuntime, type Env } from "./config.ts";
 import { type CliIo, CliError, usage } from "./cli/common.ts";
 import { migrateCommand } from "./cli/migrate.ts";
 import { SESSIONS_HELP, sessionsCommand } from "./cli/sessions.ts";
 import { USERS_HELP, usersCommand } from "./cli/users.ts";
 import { dotenvPath, withDotenv } from "./dotenv.ts";
 import { StoreLoadError } from "./models/record-store.ts";
-import { createLogger, startServer } from "./server.ts";
 
 export type { CliIo } from "./cli/common.ts";
 export { formatTable, parseFlags } from "./cli/common.ts";
 
 export const VERSION: string = pkg.version;
-
-/** How long a stop may take before in-flight requests are cut off. */
-export const SHUTDOWN_GRACE_MS = 10_000;
 
 export const USAGE = `session-auth ${VERSION}: a user-account REST API with Basic and session authentication
 
@@ -56,10 +52,16 @@ Environment (a .env file next to the executable is read too; the real environmen
 Exit codes: 0 ok, 1 failed, 2 usage or configuration error.
 `;
 
-/** Runs a command; resolves with its exit code, or null when it started the server. */
-export async function runCli(argv: readonly string[], env: Env, io: CliIo = processIo): Promise<number | null> {
+/** Starts the server with these settings and keeps it running (src/serve.ts). */
+export type Serve = (env: Env) => void;
+
+/**
+ * Runs a command; resolves with its exit code, or null when it started the server. The server
+ * is handed in by the entry point, so that the commands load none of it.
+ */
+export async function runCli(argv: readonly string[], env: Env, io: CliIo = processIo, serve?: Serve): Promise<number | null> {
   try {
-    return await dispatch(argv, env, io);
+    return await dispatch(argv, env, io, serve);
   } catch (error) {
     if (error instanceof CliError) {
       io.err(`session-auth: ${error.message}\n`);
@@ -78,7 +80,7 @@ export async function runCli(argv: readonly string[], env: Env, io: CliIo = proc
   }
 }
 
-async function dispatch(argv: readonly string[], rawEnv: Env, io: CliIo): Promise<number | null> {
+async function dispatch(argv: readonly string[], rawEnv: Env, io: CliIo, serve: Serve | undefined): Promise<number | null> {
   const [command, ...rest] = argv;
   if (command === "--help" || command === "-h" || command === "help") {
     const topic = rest[0];
@@ -96,6 +98,7 @@ async function dispatch(argv: readonly string[], rawEnv: Env, io: CliIo): Promis
       return 0;
     }
     if (rest.length > 0) throw usage("serve takes no arguments (configure it with environment variables; see --help)");
+    if (!serve) throw new CliError("this build cannot serve", 1);
     serve(env);
     return null;
   }
@@ -103,30 +106,6 @@ async function dispatch(argv: readonly string[], rawEnv: Env, io: CliIo): Promis
   if (command === "sessions") return sessionsCommand(rest, env, io);
   if (command === "migrate") return migrateCommand(rest, env, io);
   throw usage(`unknown command ${JSON.stringify(command)}; see session-auth --help`);
-}
-
-function serve(env: Env): void {
-  const config = loadConfig(env);
-  const logger = createLogger(config.logFormat);
-  const running = startServer(config, { logger });
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info(`session-auth stopping (${signal})`, { event: "stopping", signal });
-    // In-flight requests get a grace period; then they are cut off, and the store still flushes.
-    const forced = setTimeout(() => {
-      logger.error(`session-auth: requests still running after ${SHUTDOWN_GRACE_MS} ms; closing them`);
-      void running.server.stop(true);
-    }, SHUTDOWN_GRACE_MS);
-    await running.stop();
-    clearTimeout(forced);
-    logger.info("session-auth stopped", { event: "stopped" });
-    logger.flush?.();
-    process.exit(0);
-  };
-  process.on("SIGINT", () => void stop("SIGINT"));
-  process.on("SIGTERM", () => void stop("SIGTERM"));
 }
 
 const processIo: CliIo = {

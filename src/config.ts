@@ -1,7 +1,17 @@
-/** Environment → one typed, validated Config. Every default lives here. */
+/**
+ * Environment → one typed, validated Config. Every default lives here. A leaf: it loads no
+ * store and no strategy, so that reading the settings costs nothing else.
+ */
 import { dirname } from "node:path";
-import { AUTH_TYPES, type AuthType, isAuthType } from "./auth/index.ts";
 import { isCookieName } from "./http/cookies.ts";
+
+/** The strategies AUTH_TYPE may name (src/auth/index.ts builds them). */
+export const AUTH_TYPES = ["auth", "basic_auth", "session_auth", "session_exp_auth", "session_db_auth"] as const;
+export type AuthType = (typeof AUTH_TYPES)[number];
+
+export function isAuthType(value: string): value is AuthType {
+  return (AUTH_TYPES as readonly string[]).includes(value);
+}
 
 export interface Config {
   host: string;

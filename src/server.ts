@@ -3,95 +3,20 @@ import { registerIndexRoutes } from "./api/v1/index.ts";
 import type { ApiDeps, ApiRouter, Handler } from "./api/v1/context.ts";
 import { registerSessionRoutes } from "./api/v1/session-auth.ts";
 import { registerUserRoutes } from "./api/v1/users.ts";
-import { type Auth, BasicAuth, createAuth, EXCLUDED_PATHS } from "./auth/index.ts";
-import { LoginThrottle } from "./auth/throttle.ts";
-import { SessionAuth } from "./auth/session-auth.ts";
-import { SessionExpAuth } from "./auth/session-exp-auth.ts";
-import { ConfigError, type Config, type LogFormat } from "./config.ts";
+import { CredentialsCheck } from "./auth/credentials.ts";
+import { type Auth, createAuth, EXCLUDED_PATHS, keepsStoredSessions } from "./auth/index.ts";
+import { LoginThrottle, ThrottledError } from "./auth/throttle.ts";
+import { ConfigError, type Config } from "./config.ts";
+import { createLogger, type Logger } from "./logger.ts";
 import { clientAddress } from "./http/client-address.ts";
-import { HttpError, html, jsonError, METHOD_NOT_ALLOWED_PAGE, tooManyAttempts } from "./http/responses.ts";
-import { Router } from "./http/router.ts";
+import { HttpError, html, jsonError, METHOD_NOT_ALLOWED_PAGE } from "./http/responses.ts";
+import { pathnameOf, Router } from "./http/router.ts";
 import { type Clock, systemClock } from "./models/base.ts";
 import { loginPage, PAGE_SECURITY_HEADERS } from "./web/login-page.ts";
 import { andThen, StoreUnavailableError, StoreWriteError } from "./models/record-store.ts";
 import { checkDataDir } from "./models/data-dir.ts";
-import { openStores, type Stores, storesSessions, usesDataDir } from "./models/stores.ts";
+import { openStores, type Stores, usesDataDir } from "./models/stores.ts";
 import type { UserRecord, UserStore } from "./models/user.ts";
-
-/** One line of the access log. Never a query string, a header value, a cookie or a password. */
-export interface AccessEntry {
-  client: string;
-  method: string;
-  path: string;
-  status: number;
-  durationMs: number;
-}
-
-export interface Logger {
-  request(entry: AccessEntry): void;
-  info(message: string, fields?: Record<string, unknown>): void;
-  error(message: string, fields?: Record<string, unknown>): void;
-  /** Writes out anything held back. */
-  flush?(): void;
-}
-
-export const silentLogger: Logger = { request: () => {}, info: () => {}, error: () => {} };
-
-/**
- * The log on standard output (errors on standard error), as text or one JSON object per line.
- * Lines are written once per turn of the event loop: one system call for a burst of requests.
- */
-export interface LogSink {
-  out(text: string): void;
-  err(text: string): void;
-}
-
-const stdio: LogSink = { out: (text) => process.stdout.write(text), err: (text) => process.stderr.write(text) };
-
-export function createLogger(format: LogFormat = "text", sink: LogSink = stdio): Logger {
-  let pending: string[] = [];
-  let scheduled = false;
-  let lastMs = 0;
-  let lastTime = "";
-  const now = () => {
-    const ms = Date.now();
-    if (ms !== lastMs) {
-      lastMs = ms;
-      lastTime = new Date(ms).toISOString();
-    }
-    return lastTime;
-  };
-  const flush = () => {
-    scheduled = false;
-    if (pending.length === 0) return;
-    const text = `${pending.join("\n")}\n`;
-    pending = [];
-    sink.out(text);
-  };
-  const push = (line: string) => {
-    pending.push(line);
-    if (!scheduled) {
-      scheduled = true;
-      setImmediate(flush);
-    }
-  };
-  if (sink === stdio) process.on("exit", flush);
-  const json = format === "json";
-  return {
-    request({ client, method, path, status, durationMs }) {
-      const ms = Math.round(durationMs * 10) / 10;
-      push(json ? JSON.stringify({ time: now(), level: "info", client, method, path, status, duration_ms: ms }) : `${now()} ${client} ${method} ${path} ${status} ${ms}ms`);
-    },
-    info(message, fields) {
-      push(json ? JSON.stringify({ time: now(), level: "info", message, ...fields }) : message);
-    },
-    error(message, fields) {
-      flush();
-      sink.err(`${json ? JSON.stringify({ time: now(), level: "error", message, ...fields }) : message}\n`);
-    },
-    flush,
-  };
-}
 
 export interface AppOptions {
   clock?: Clock;
@@ -106,7 +31,6 @@ const CORS_ALLOWED_HEADERS = "Authorization, Content-Type";
 export class App {
   readonly router: ApiRouter = new Router<Handler>();
   readonly auth: Auth | null;
-  private readonly throttle: LoginThrottle;
   private readonly logger: Logger;
   private sweep: ReturnType<typeof setInterval> | null = null;
 
@@ -117,43 +41,47 @@ export class App {
     private readonly stores: Stores,
     options: AppOptions,
   ) {
-    const { users, userSessions } = stores;
+    const { users, sessions } = stores;
     this.users = users;
     const clock = options.clock ?? systemClock;
     this.logger = options.logger ?? createLogger(config.logFormat);
-    this.auth = config.authType
-      ? createAuth(config.authType, {
-          users,
-          userSessions: userSessions ?? undefined,
-          sessionName: config.sessionName,
-          sessionDuration: config.sessionDuration,
-          clock,
-        })
-      : null;
-    this.throttle = new LoginThrottle({
+    const throttle = new LoginThrottle({
       perClient: { maxFailures: config.loginMaxFailuresPerClient, windowSeconds: config.loginThrottleWindowSeconds },
       perAccount: { maxFailures: config.loginMaxFailuresPerAccount, windowSeconds: config.loginThrottleWindowSeconds },
       clock,
     });
-    const auth = this.auth;
+    const credentials = new CredentialsCheck(users, clock, throttle);
+    const auth = config.authType
+      ? createAuth(config.authType, {
+          users,
+          sessions: sessions ?? undefined,
+          sessionName: config.sessionName,
+          sessionDuration: config.sessionDuration,
+          clock,
+          credentials,
+        })
+      : null;
+    this.auth = auth;
     const deleteUser = async (userId: string) => {
       const { removed } = await stores.removeUser(userId);
       // Sessions kept in this process's memory end here; stored ones went with the user.
       if (removed) auth?.forgetUserSessions(userId);
       return removed;
     };
-    const deps: ApiDeps = { config, users, auth, throttle: this.throttle, clock, deleteUser };
+    const deps: ApiDeps = { config, users, auth, credentials, clock, deleteUser };
     registerIndexRoutes(this.router, deps);
     registerUserRoutes(this.router, deps);
-    if (this.auth instanceof SessionAuth) registerSessionRoutes(this.router, this.auth, deps);
+    const keeper = auth?.sessionKeeper() ?? null;
+    if (keeper) registerSessionRoutes(this.router, keeper, deps);
     const page = loginPage(config.authType);
     this.router.add("GET", "/", () => html(page, 200, PAGE_SECURITY_HEADERS));
-    if (this.auth instanceof SessionExpAuth && config.sessionDuration > 0) this.sweepExpiredSessions(this.auth, config.sessionDuration);
+    const lifetime = auth?.sessionLifetime() ?? 0;
+    if (auth && lifetime > 0) this.sweepExpiredSessions(auth, lifetime);
   }
 
   /** Expired sessions are purged on sight and by this sweep, so storage does not grow without bound. */
-  private sweepExpiredSessions(auth: SessionExpAuth, sessionDuration: number): void {
-    const every = Math.min(sessionDuration, SWEEP_INTERVAL_SECONDS) * 1000;
+  private sweepExpiredSessions(auth: Auth, lifetime: number): void {
+    const every = Math.min(lifetime, SWEEP_INTERVAL_SECONDS) * 1000;
     this.sweep = setInterval(() => {
       auth.purgeExpired().catch((error) => this.logger.error(`session sweep failed: ${(error as Error).message}`));
     }, every);
@@ -162,7 +90,7 @@ export class App {
 
   /** Opens the data files (StoreLoadError if one is unusable) and builds the routes. */
   static create(config: Config, options: AppOptions = {}): App {
-    return new App(config, openStores(config, storesSessions(config)), options);
+    return new App(config, openStores(config, keepsStoredSessions(config.authType)), options);
   }
 
   /** Where users and sessions live. */
@@ -212,29 +140,8 @@ export class App {
    * answer at once, and then no promise is made.
    */
   private guarded(auth: Auth, request: Request, path: string, client: string): Response | Promise<Response> {
-    const authorization = auth.authorizationHeader(request);
-    if (authorization === null && auth.sessionCookie(request) === null) return jsonError(401, "Unauthorized");
-    if (auth instanceof BasicAuth && authorization !== null) return this.basicGuarded(auth, request, path, client);
-    return andThen(auth.currentUser(request), (user) => this.admit(request, path, user, client));
-  }
-
-  private admit(request: Request, path: string, currentUser: UserRecord | null, client: string): Response | Promise<Response> {
-    return currentUser ? this.route(request, path, currentUser, client) : jsonError(403, "Forbidden");
-  }
-
-  /** Basic credentials are a password check on every request, so they are throttled like logins. */
-  private basicGuarded(auth: BasicAuth, request: Request, path: string, client: string): Response | Promise<Response> {
-    const [email] = auth.credentials(request);
-    const wait = this.throttle.retryAfter(client, email);
-    if (wait > 0) throw tooManyAttempts(wait);
-    return andThen(auth.currentUser(request), (user) => this.admit(request, path, this.counted(user, client, email), client));
-  }
-
-  /** Tells the throttle how a Basic attempt went; returns the user. */
-  private counted(user: UserRecord | null, client: string, email: string | null): UserRecord | null {
-    if (user && email !== null) this.throttle.succeeded(email);
-    else this.throttle.failed(client, email);
-    return user;
+    if (auth.authorizationHeader(request) === null && auth.sessionCookie(request) === null) return jsonError(401, "Unauthorized");
+    return andThen(auth.currentUser(request, client), (user) => (user ? this.route(request, path, user, client) : jsonError(403, "Forbidden")));
   }
 
   private route(request: Request, path: string, currentUser: UserRecord | null, client: string): Response | Promise<Response> {
@@ -258,6 +165,7 @@ export class App {
 
   private errorResponse(error: unknown): Response {
     if (error instanceof HttpError) return jsonError(error.status, error.message, error.headers);
+    if (error instanceof ThrottledError) return jsonError(429, error.message, { "Retry-After": String(error.retryAfterSeconds) });
     if (error instanceof StoreUnavailableError) {
       this.logger.error(`store unavailable: ${error.message}`, { event: "store-unavailable" });
       return jsonError(503, "Service unavailable: the data store cannot be reached", { "Retry-After": "5" });
@@ -276,16 +184,6 @@ export class App {
     this.logger.flush?.();
     await this.stores.close();
   }
-}
-
-/** The path of an absolute request URL, without parsing the whole URL. */
-export function pathnameOf(url: string): string {
-  const start = url.indexOf("/", url.indexOf("//") + 2);
-  if (start === -1) return "/";
-  const query = url.indexOf("?", start);
-  const hash = url.indexOf("#", start);
-  const end = query === -1 ? (hash === -1 ? url.length : hash) : query;
-  return url.slice(start, end);
 }
 
 export interface RunningServer {

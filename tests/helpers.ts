@@ -7,7 +7,8 @@ import { type Config, loadConfig } from "../src/config.ts";
 import { legacySha256 } from "../src/models/password.ts";
 import { openUserStore, type UserRecord } from "../src/models/user.ts";
 import { openStores } from "../src/models/stores.ts";
-import { App, silentLogger } from "../src/server.ts";
+import { silentLogger } from "../src/logger.ts";
+import { App } from "../src/server.ts";
 
 const created: string[] = [];
 afterAll(() => {
@@ -142,8 +143,8 @@ function readFilesOnce(path: string): Record<string, any> {
 /** The backends the API tests run against: JSON files always; PostgreSQL and Redis when given. */
 export type Backend = "json" | "postgres" | "postgres+redis";
 
-const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL;
-const TEST_REDIS_URL = process.env.TEST_REDIS_URL;
+export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL;
+export const TEST_REDIS_URL = process.env.TEST_REDIS_URL;
 
 export const BACKENDS: Backend[] = [
   "json",

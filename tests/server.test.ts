@@ -3,33 +3,10 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError } from "../src/config.ts";
 import { StoreLoadError } from "../src/models/record-store.ts";
-import { checkDataDir } from "../src/models/data-dir.ts";
-import { createLogger, pathnameOf, silentLogger, startServer } from "../src/server.ts";
+import { createLogger, silentLogger } from "../src/logger.ts";
+import { startServer } from "../src/server.ts";
 import { SOURCE_COMMAND, spawnServer } from "../scripts/lib/spawn-server.ts";
 import { tempDir, testConfig } from "./helpers.ts";
-
-
-test("pathnameOf takes the path of an absolute URL", () => {
-  expect(pathnameOf("http://127.0.0.1:5000/api/v1/status?x=1")).toBe("/api/v1/status");
-  expect(pathnameOf("http://h/a/b/#frag")).toBe("/a/b/");
-  expect(pathnameOf("http://h")).toBe("/");
-  expect(pathnameOf("http://h/?q=/x")).toBe("/");
-});
-
-describe("checkDataDir", () => {
-  test("refuses a missing folder or a file", () => {
-    expect(() => checkDataDir("/nonexistent/session-auth")).toThrow(ConfigError);
-    const file = join(tempDir(), "file");
-    writeFileSync(file, "");
-    expect(() => checkDataDir(file)).toThrow(/not a folder/);
-    expect(() => checkDataDir(tempDir())).not.toThrow();
-  });
-
-  test("refuses a folder where a write fails, though its permission bits allow it", () => {
-    // As root, access() says /proc is writable; only a real write tells.
-    expect(() => checkDataDir("/proc")).toThrow(/DATA_DIR \/proc is not writable/);
-  });
-});
 
 describe("through a real socket on 127.0.0.1", () => {
   test("serves, logs one line per request without secrets, and stops", async () => {

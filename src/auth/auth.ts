@@ -3,17 +3,37 @@ import { getCookie } from "../http/cookies.ts";
 import { normalizePath } from "../http/router.ts";
 import type { Clock } from "../models/base.ts";
 import type { MaybePromise } from "../models/record-store.ts";
+import type { SessionStore } from "../models/session-store.ts";
 import type { UserRecord, UserStore } from "../models/user.ts";
-import type { UserSessionStore } from "../models/user-session.ts";
+import { CredentialsCheck } from "./credentials.ts";
 
 export interface AuthOptions {
   users: UserStore;
-  /** The UserSession records, for session_db_auth. */
-  userSessions?: UserSessionStore;
+  /** The stored sessions, for session_db_auth. */
+  sessions?: SessionStore;
   sessionName: string;
   /** Seconds; 0 or less: sessions never expire. */
   sessionDuration: number;
   clock: Clock;
+  /** The throttled credentials check the server shares with the login route; unthrottled by default. */
+  credentials?: CredentialsCheck;
+}
+
+export interface NewSessionOptions {
+  /** passwordFingerprint of the user as the login checked them: the session ends when it changes. */
+  fingerprint?: string;
+}
+
+/** What the login and logout routes ask of a strategy that keeps sessions. */
+export interface SessionKeeper {
+  /** A new session id for `userId`, or null unless it is a string. */
+  createSession(userId: unknown, options?: NewSessionOptions): Promise<string | null>;
+  /** Logout: ends the session the request's cookie names; false if there is none. */
+  destroySession(request: Request | null | undefined): Promise<boolean>;
+  /** Ends the session a session id names; false if there is none. */
+  destroySessionId(sessionId: unknown): Promise<boolean>;
+  /** `Max-Age` for the session cookie, when sessions expire. */
+  cookieMaxAge(): number | undefined;
 }
 
 /** An excluded-paths list, prepared once: exact paths (normalized) and `*` prefixes. */
@@ -28,7 +48,12 @@ export class Auth {
   private lastCookieRequest: Request | null = null;
   private lastCookieValue: string | null = null;
 
-  constructor(protected readonly options: AuthOptions) {}
+  /** The credentials check: throttled when the server handed one in. */
+  protected readonly credentialsCheck: CredentialsCheck;
+
+  constructor(protected readonly options: AuthOptions) {
+    this.credentialsCheck = options.credentials ?? new CredentialsCheck(options.users, options.clock);
+  }
 
   /**
    * False when `path` is one of `excludedPaths`, compared with or without a trailing slash;
@@ -72,9 +97,27 @@ export class Auth {
     return value;
   }
 
-  /** The authenticated user, or null; at once when the stores can answer at once. */
-  currentUser(_request: Request | null | undefined): MaybePromise<UserRecord | null> {
+  /**
+   * The authenticated user, or null; at once when the stores can answer at once. `client` is the
+   * caller's address, for strategies that check a password on the request (and throttle it).
+   */
+  currentUser(_request: Request | null | undefined, _client: string | null = null): MaybePromise<UserRecord | null> {
     return null;
+  }
+
+  /** The strategy's sessions, for the login and logout routes; null when it keeps none. */
+  sessionKeeper(): SessionKeeper | null {
+    return null;
+  }
+
+  /** Seconds a session lives from its creation; 0 when sessions never expire (or there are none). */
+  sessionLifetime(): number {
+    return 0;
+  }
+
+  /** Removes expired sessions; resolves with how many. */
+  async purgeExpired(): Promise<number> {
+    return 0;
   }
 
   /**

@@ -2,7 +2,6 @@
 import { andThen, type MaybePromise } from "../models/record-store.ts";
 import type { UserRecord } from "../models/user.ts";
 import { Auth } from "./auth.ts";
-import { checkCredentials } from "./credentials.ts";
 
 /** How many verified headers are remembered, and for how long. */
 export const VERIFIED_CACHE_SIZE = 10_000;
@@ -55,22 +54,31 @@ export class BasicAuth extends Auth {
     return [decodedBase64AuthorizationHeader.slice(0, colon), decodedBase64AuthorizationHeader.slice(colon + 1)];
   }
 
-  /** The user with this email and password, or null. */
-  async userObjectFromCredentials(userEmail: unknown, userPwd: unknown): Promise<UserRecord | null> {
+  /** The user with this email and password, or null; `client` (when known) is throttled as logins are. */
+  async userObjectFromCredentials(userEmail: unknown, userPwd: unknown, client: string | null = null): Promise<UserRecord | null> {
     if (typeof userEmail !== "string" || typeof userPwd !== "string") return null;
-    const { users, clock } = this.options;
-    return (await checkCredentials(users, userEmail, userPwd, clock)).user;
+    return (await this.credentialsCheck.check(userEmail, userPwd, client)).user;
   }
 
-  /** A header verified lately is answered from the cache, without waiting when the store can answer at once. */
-  override currentUser(request: Request | null | undefined): MaybePromise<UserRecord | null> {
+  /**
+   * Basic credentials are a password check on every request, so they are throttled like logins
+   * (ThrottledError past the limit). A header verified lately is answered from the cache, without
+   * waiting when the store can answer at once.
+   */
+  override currentUser(request: Request | null | undefined, client: string | null = null): MaybePromise<UserRecord | null> {
     const header = this.authorizationHeader(request);
     if (header === null) return null;
+    const [email, password] = this.credentials(request);
+    this.credentialsCheck.admit(client, email);
     const key = verifiedKey(header);
     const { users, clock } = this.options;
     const cached = this.verified.get(key);
-    if (cached === undefined || cached.expiresAt <= clock()) return this.verify(request, key);
-    return andThen(users.get(cached.userId), (user) => (user !== null && user._password === cached.passwordHash ? user : this.verify(request, key)));
+    if (cached === undefined || cached.expiresAt <= clock()) return this.verify(email, password, key, client);
+    return andThen(users.get(cached.userId), (user) => {
+      if (user === null || user._password !== cached.passwordHash) return this.verify(email, password, key, client);
+      if (email !== null) this.credentialsCheck.succeeded(email);
+      return user;
+    });
   }
 
   /** [email, password] from the request's Authorization header, or [null, null]. */
@@ -79,11 +87,14 @@ export class BasicAuth extends Auth {
     return this.extractUserCredentials(this.decodeBase64AuthorizationHeader(base64));
   }
 
-  /** Checks the password and remembers the header if it matched. */
-  private async verify(request: Request | null | undefined, key: string): Promise<UserRecord | null> {
+  /** Checks the password and remembers the header if it matched; a header naming no one counts as a failure. */
+  private async verify(email: string | null, password: string | null, key: string, client: string | null): Promise<UserRecord | null> {
     this.verified.delete(key);
-    const [email, password] = this.credentials(request);
-    const user = await this.userObjectFromCredentials(email, password);
+    if (email === null) {
+      this.credentialsCheck.failed(client, null);
+      return null;
+    }
+    const user = await this.userObjectFromCredentials(email, password, client);
     if (user) {
       this.verified.set(key, { userId: user.id, passwordHash: user._password, expiresAt: this.options.clock() + VERIFIED_CACHE_TTL_MS });
       if (this.verified.size > VERIFIED_CACHE_SIZE) this.verified.delete(this.verified.keys().next().value!);

@@ -1,16 +1,10 @@
 /** AUTH_TYPE → strategy. */
+import type { AuthType } from "../config.ts";
 import { Auth, type AuthOptions } from "./auth.ts";
 import { BasicAuth } from "./basic-auth.ts";
 import { SessionAuth } from "./session-auth.ts";
 import { SessionDBAuth } from "./session-db-auth.ts";
 import { SessionExpAuth } from "./session-exp-auth.ts";
-
-export const AUTH_TYPES = ["auth", "basic_auth", "session_auth", "session_exp_auth", "session_db_auth"] as const;
-export type AuthType = (typeof AUTH_TYPES)[number];
-
-export function isAuthType(value: string): value is AuthType {
-  return (AUTH_TYPES as readonly string[]).includes(value);
-}
 
 /** Paths the request guard never asks credentials for (MISSION section 4), and the login page. */
 export const EXCLUDED_PATHS: readonly string[] = Object.freeze([
@@ -20,6 +14,11 @@ export const EXCLUDED_PATHS: readonly string[] = Object.freeze([
   "/api/v1/forbidden/",
   "/api/v1/auth_session/login/",
 ]);
+
+/** session_db_auth is the strategy that keeps its sessions in a session store. */
+export function keepsStoredSessions(authType: AuthType | null): boolean {
+  return authType === "session_db_auth";
+}
 
 export function createAuth(authType: AuthType, options: AuthOptions): Auth {
   switch (authType) {

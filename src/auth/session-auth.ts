@@ -1,7 +1,7 @@
 /** `SessionAuth`: sessions in memory, named by a cookie. */
 import { andThen, type MaybePromise } from "../models/record-store.ts";
 import { passwordFingerprint, type UserRecord } from "../models/user.ts";
-import { Auth } from "./auth.ts";
+import { Auth, type NewSessionOptions, type SessionKeeper } from "./auth.ts";
 
 /** What a session id leads to, whichever strategy keeps the session. */
 export interface FoundSession {
@@ -17,17 +17,12 @@ export interface MemorySession extends FoundSession {
   createdAt: number;
 }
 
-export interface NewSessionOptions {
-  /** passwordFingerprint of the user as the login checked them: the session ends when it changes. */
-  fingerprint?: string;
-}
-
 /** Session ids are kept only as SHA-256, so memory and files never hold a usable cookie. */
 export function sessionKey(sessionId: string): string {
   return Bun.SHA256.hash(sessionId, "hex");
 }
 
-export class SessionAuth extends Auth {
+export class SessionAuth extends Auth implements SessionKeeper {
   /** sessionKey(session id) → session; the original's `user_id_by_session_id`. */
   readonly userIdBySessionId = new Map<string, MemorySession>();
   /** user id → its session keys, so that all of a user's sessions can be ended at once. */
@@ -66,6 +61,10 @@ export class SessionAuth extends Auth {
   async destroySessionId(sessionId: unknown): Promise<boolean> {
     const found = await this.findSession(sessionId);
     return found !== null && this.endSession(found);
+  }
+
+  override sessionKeeper(): SessionKeeper {
+    return this;
   }
 
   override forgetUserSessions(userId: string): number {

@@ -16,8 +16,12 @@ export class SessionExpAuth extends SessionAuth {
     return session;
   }
 
+  override sessionLifetime(): number {
+    return this.sessionDuration;
+  }
+
   /** Removes expired sessions, oldest first, stopping at the first live one; returns how many. */
-  async purgeExpired(): Promise<number> {
+  override async purgeExpired(): Promise<number> {
     let purged = 0;
     for (const [key, session] of this.userIdBySessionId) {
       if (!this.isExpired(session.createdAt)) break;

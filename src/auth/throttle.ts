@@ -5,6 +5,14 @@
  */
 import type { Clock } from "../models/base.ts";
 
+/** An attempt refused unchecked because its client or account failed too often; the server answers 429. */
+export class ThrottledError extends Error {
+  override name = "ThrottledError";
+  constructor(readonly retryAfterSeconds: number) {
+    super("too many attempts");
+  }
+}
+
 export interface ThrottleLimits {
   /** Failures allowed in one window; 0 turns this counter off. */
   maxFailures: number;
@@ -79,14 +87,14 @@ export class LoginThrottle {
     this.byAccount = new FailureCounter(options.perAccount, options.clock, options.maxKeys);
   }
 
-  /** Seconds to wait before this attempt may be checked; 0 if it may be checked now. */
-  retryAfter(client: string, account: string | null): number {
-    return Math.max(this.byClient.retryAfter(client), account === null ? 0 : this.byAccount.retryAfter(accountKey(account)));
+  /** Seconds to wait before this attempt may be checked; 0 if it may be checked now. A null client is not counted. */
+  retryAfter(client: string | null, account: string | null): number {
+    return Math.max(client === null ? 0 : this.byClient.retryAfter(client), account === null ? 0 : this.byAccount.retryAfter(accountKey(account)));
   }
 
   /** A wrong password (account set) or an unknown account (null). */
-  failed(client: string, account: string | null): void {
-    this.byClient.fail(client);
+  failed(client: string | null, account: string | null): void {
+    if (client !== null) this.byClient.fail(client);
     if (account !== null) this.byAccount.fail(accountKey(account));
   }
 

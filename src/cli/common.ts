@@ -3,7 +3,7 @@ import { type Config, type Env, loadConfig } from "../config.ts";
 import { checkDataDir, checkReadableDataDir } from "../models/data-dir.ts";
 import { openStores, type Stores, usesDataDir } from "../models/stores.ts";
 import type { UserRecord, UserStore } from "../models/user.ts";
-import type { UserSessionStore } from "../models/user-session.ts";
+import type { SessionStore } from "../models/session-store.ts";
 
 export interface CliIo {
   out(text: string): void;
@@ -156,8 +156,8 @@ export function withUsers<T>(config: Config, work: (users: UserStore) => Promise
   return withStores(config, false, (stores) => work(stores.users));
 }
 
-export function withSessions<T>(config: Config, work: (sessions: UserSessionStore) => Promise<T>): Promise<T> {
-  return withStores(config, true, (stores) => work(stores.userSessions!));
+export function withSessions<T>(config: Config, work: (sessions: SessionStore) => Promise<T>): Promise<T> {
+  return withStores(config, true, (stores) => work(stores.sessions!));
 }
 
 /** Reads a password from the flag, or stdin / a prompt; refuses an empty one. */

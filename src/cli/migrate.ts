@@ -2,12 +2,14 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { type Env, loadConfig } from "../config.ts";
-import { PgDatabase, PgStore, USER_SESSIONS_TABLE, USERS_TABLE } from "../models/pg-store.ts";
-import { type RecordStore, UniqueConstraintError } from "../models/record-store.ts";
-import { dataFileName } from "../models/json-file-format.ts";
-import { openUserStore } from "../models/user.ts";
-import { openUserSessionStore } from "../models/user-session.ts";
 import type { BaseRecord } from "../models/base.ts";
+import { dataFileName } from "../models/json-file/format.ts";
+import { JsonFileSessionStore } from "../models/json-file/session-store.ts";
+import { PgDatabase } from "../models/postgres/database.ts";
+import { PgSessionStore } from "../models/postgres/session-store.ts";
+import { PgStore, USERS_TABLE } from "../models/postgres/store.ts";
+import { type CloseOptions, UniqueConstraintError } from "../models/record-store.ts";
+import { openUserStore } from "../models/user.ts";
 import { type CliIo, failure, parseFlags, plural, usage } from "./common.ts";
 
 export const MIGRATE_HELP = `Usage: session-auth migrate --to postgres://USER@HOST/DB [--schema NAME]
@@ -30,9 +32,11 @@ export async function migrateCommand(argv: readonly string[], env: Env, io: CliI
   if (!existsSync(join(config.dataDir, dataFileName("User")))) throw failure(`no ${dataFileName("User")} in ${config.dataDir} (set DATA_DIR)`);
   const db = new PgDatabase(config.databaseUrl!, config.databaseSchema);
   try {
-    const users = await copy(openUserStore(config.dataDir), new PgStore(db, USERS_TABLE));
+    const pgUsers = new PgStore(db, USERS_TABLE);
+    const users = await copy("User", openUserStore(config.dataDir), (store) => store.all(), (user) => pgUsers.save(user));
+    const pgSessions = new PgSessionStore(db);
     const sessions = existsSync(join(config.dataDir, dataFileName("UserSession")))
-      ? await copy(openUserSessionStore(config.dataDir), new PgStore(db, USER_SESSIONS_TABLE))
+      ? await copy("UserSession", JsonFileSessionStore.open(config.dataDir), (store) => store.list(), (session) => pgSessions.create(session))
       : 0;
     io.out(`copied ${plural(users, "user")} and ${plural(sessions, "session")} to PostgreSQL (schema ${config.databaseSchema})\n`);
     return 0;
@@ -41,14 +45,15 @@ export async function migrateCommand(argv: readonly string[], env: Env, io: CliI
   }
 }
 
-async function copy<T extends BaseRecord>(from: RecordStore<T>, to: RecordStore<T>): Promise<number> {
+/** Every record `read` finds in a JSON-file store, given to `write`; the store is only read, and closed after. */
+async function copy<S extends { close(options?: CloseOptions): Promise<void> }, T extends BaseRecord>(model: string, from: S, read: (store: S) => Promise<T[]>, write: (record: T) => Promise<void>): Promise<number> {
   let copied = 0;
   try {
-    for (const record of await from.all()) {
+    for (const record of await read(from)) {
       try {
-        await to.save(record);
+        await write(record);
       } catch (error) {
-        if (error instanceof UniqueConstraintError) throw failure(`${from.model} ${record.id}: its ${error.field} belongs to another record in PostgreSQL`);
+        if (error instanceof UniqueConstraintError) throw failure(`${model} ${record.id}: its ${error.field} belongs to another record in PostgreSQL`);
         throw error;
       }
       copied += 1;

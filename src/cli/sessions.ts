@@ -1,9 +1,8 @@
 /** `session-auth sessions …`: list, revoke, purge; the sessions stored by session_db_auth. */
-import { SessionDBAuth } from "../auth/session-db-auth.ts";
 import type { Config, Env } from "../config.ts";
 import { parseTimestamp, systemClock } from "../models/base.ts";
+import { storedSessionStart } from "../models/user-session.ts";
 import { type CliIo, findUser, formatAge, formatTable, parseFlags, plural, readableConfig, runGroup, type Subcommand, usage, withSessions, withUsers, writableConfig } from "./common.ts";
-import { removeUserSessions, storedSessionStart } from "../models/user-session.ts";
 
 export const SESSIONS_HELP = `Usage: session-auth sessions COMMAND [OPTIONS]
 
@@ -27,7 +26,7 @@ export function sessionsCommand(argv: readonly string[], env: Env, io: CliIo): P
 
 /** Removes every stored session of a user; returns how many. */
 export function revokeStoredSessions(config: Config, userId: string): Promise<number> {
-  return withSessions(config, (sessions) => removeUserSessions(sessions, userId));
+  return withSessions(config, (sessions) => sessions.removeByUser(userId));
 }
 
 async function list(argv: readonly string[], env: Env, io: CliIo): Promise<number> {
@@ -40,7 +39,7 @@ async function list(argv: readonly string[], env: Env, io: CliIo): Promise<numbe
   const now = systemClock();
   const rows: string[][] = [];
   await withSessions(config, async (sessions) => {
-    const records = only ? await sessions.search({ user_id: only.id }) : await sessions.all();
+    const records = await sessions.list(only?.id);
     for (const record of records) {
       const left = config.sessionDuration > 0 ? config.sessionDuration - (now - storedSessionStart(record)) / 1000 : Number.POSITIVE_INFINITY;
       rows.push([emails.get(record.user_id) ?? `(deleted user ${record.user_id})`, record.created_at, formatAge((now - parseTimestamp(record.created_at)) / 1000), left === Number.POSITIVE_INFINITY ? "never" : left <= 0 ? "expired" : formatAge(left)]);
@@ -67,15 +66,7 @@ async function purge(argv: readonly string[], env: Env, io: CliIo): Promise<numb
     io.out("SESSION_DURATION is not set: sessions never expire, none purged\n");
     return 0;
   }
-  if (config.redisUrl) {
-    io.out("sessions are in Redis, which drops expired ones itself; none purged\n");
-    return 0;
-  }
-  const purged = await withUsers(config, (users) =>
-    withSessions(config, (userSessions) =>
-      new SessionDBAuth({ users, userSessions, sessionName: config.sessionName, sessionDuration: config.sessionDuration, clock: systemClock }).purgeExpired(),
-    ),
-  );
+  const purged = await withSessions(config, (sessions) => sessions.removeCreatedBefore(systemClock() - config.sessionDuration * 1000));
   io.out(`purged ${plural(purged, "expired session")}\n`);
   return 0;
 }

@@ -3,6 +3,7 @@
  * header of the original's Flask-CORS set when the response is made (adding a header to a
  * finished Response costs more than the rest of a fast request).
  */
+import { stringifySorted } from "../sorted-json.ts";
 
 const JSON_HEADERS = { "Content-Type": "application/json", "Access-Control-Allow-Origin": "*" } as const;
 const HTML_HEADERS = { "Content-Type": "text/html; charset=utf-8", "Access-Control-Allow-Origin": "*" } as const;
@@ -17,35 +18,6 @@ export class HttpError extends Error {
     super(message);
     this.name = "HttpError";
   }
-}
-
-/** Two-space indented JSON with object keys sorted, ending in a newline, as Flask's jsonify. */
-export function stringifySorted(value: unknown): string {
-  return `${JSON.stringify(sortedCopy(value), null, 2)}\n`;
-}
-
-/**
- * The value with every object's keys in order; cheaper than a replacer called for every value.
- * Objects already in order (users are built so) are used as they are.
- */
-function sortedCopy(value: unknown): unknown {
-  if (value === null || typeof value !== "object") return value;
-  if (Array.isArray(value)) return value.map(sortedCopy);
-  if (typeof (value as { toJSON?: unknown }).toJSON === "function") return value;
-  const record = value as Record<string, unknown>;
-  const keys = Object.keys(record);
-  let inOrder = true;
-  for (let i = 0; i < keys.length; i++) {
-    const item = record[keys[i]!];
-    if ((i > 0 && keys[i - 1]! > keys[i]!) || (item !== null && typeof item === "object")) {
-      inOrder = false;
-      break;
-    }
-  }
-  if (inOrder) return record;
-  const sorted: Record<string, unknown> = {};
-  for (const key of keys.sort()) sorted[key] = sortedCopy(record[key]);
-  return sorted;
 }
 
 export function json(body: unknown, status = 200, headers?: Record<string, string>): Response {
@@ -71,10 +43,6 @@ export function jsonError(status: number, message: string, headers?: Record<stri
 
 export function html(body: string, status = 200, headers?: Record<string, string>): Response {
   return new Response(body, { status, headers: headers ? { ...HTML_HEADERS, ...headers } : HTML_HEADERS });
-}
-
-export function tooManyAttempts(retryAfterSeconds: number): HttpError {
-  return new HttpError(429, "too many attempts", { "Retry-After": String(retryAfterSeconds) });
 }
 
 /** Flask's 405 page, kept as the transcripts show it. */

@@ -1,6 +1,7 @@
 /**
  * The route table: method + path pattern → handler. Patterns are slash tolerant
- * (`/users` and `/users/` are one route) and take `:name` parameters for whole segments.
+ * (`/users` and `/users/` are one route) and take `:name` parameters for whole segments; and
+ * the path of a request URL, read without parsing the whole URL.
  */
 
 export type RouteMatch<H> =
@@ -116,4 +117,14 @@ function decodeSegment(segment: string): string {
   } catch {
     return segment;
   }
+}
+
+/** The path of an absolute request URL, without parsing the whole URL. */
+export function pathnameOf(url: string): string {
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  if (start === -1) return "/";
+  const query = url.indexOf("?", start);
+  const hash = url.indexOf("#", start);
+  const end = query === -1 ? (hash === -1 ? url.length : hash) : query;
+  return url.slice(start, end);
 }

@@ -1,7 +1,8 @@
 /**
- * The record store: the original's `save`, `remove`, `count`, `all`, `get` and `search`
- * behind one narrow interface, so that PostgreSQL and Redis can stand in for the JSON files,
- * plus the writes that change only what they name (`update`, `removeWhere`).
+ * The record store of users: the original's `save`, `remove`, `count`, `all`, `get` and
+ * `search` behind one narrow interface, so that PostgreSQL can stand in for the JSON files, plus
+ * the writes that change only what they name (`update`, `removeWhere`); and the errors every
+ * store shares, sessions' included (session-store.ts).
  */
 import type { BaseRecord } from "./base.ts";
 
@@ -30,11 +31,21 @@ export interface UpdateOptions<T> {
   expect?: Partial<T>;
 }
 
+export interface CloseOptions {
+  /**
+   * `false` leaves the JSON files' journal as it is (a short-lived command on a large store);
+   * the default folds in what this store wrote.
+   */
+  compact?: boolean;
+}
+
 export interface RecordStore<T extends BaseRecord> {
+  /** Where the records live, for the start-up line: "json files", "postgresql". */
+  readonly backend: string;
   readonly model: string;
   get(id: string, options?: ReadOptions): MaybePromise<T | null>;
   all(): Promise<T[]>;
-  count(): Promise<number>;
+  count(): MaybePromise<number>;
   /** Every record whose attributes all equal the given ones (all records for `{}`). */
   search(attributes: Partial<T>): MaybePromise<T[]>;
   /**
@@ -55,15 +66,8 @@ export interface RecordStore<T extends BaseRecord> {
    * another process added a moment ago included); resolves with how many.
    */
   removeWhere(attributes: Partial<T>): Promise<number>;
-  /** Every record, oldest first (the order they were first stored); stop early by breaking. */
-  scan(): AsyncIterable<T>;
-  /**
-   * Waits for pending writes and releases files. `compact: false` leaves the journal as it is
-   * (a short-lived command on a large store); the default folds in what this store wrote.
-   */
-  close(options?: { compact?: boolean }): Promise<void>;
-  /** True when the backend drops expired records by itself (Redis key TTLs), so no sweep is needed. */
-  readonly selfExpiring?: boolean;
+  /** Waits for pending writes and releases files and connections. */
+  close(options?: CloseOptions): Promise<void>;
 }
 
 /** A data file that cannot be used; start-up stops with this message rather than overwrite it. */

@@ -1,7 +1,5 @@
 /** The UserSession model of session_db_auth: one record per live session. */
-import { type BaseRecord, parseTimestamp } from "./base.ts";
-import type { RecordStore } from "./record-store.ts";
-import { JsonFileStore, type StoreTuning } from "./store.ts";
+import { type BaseRecord, formatTimestamp, parseTimestamp } from "./base.ts";
 
 export interface UserSessionRecord extends BaseRecord {
   user_id: string;
@@ -14,21 +12,40 @@ export interface UserSessionRecord extends BaseRecord {
   password_fingerprint?: string | null;
 }
 
-export type UserSessionStore = RecordStore<UserSessionRecord>;
+/**
+ * The stored fields, the original's first: the one list from which the PostgreSQL columns and
+ * the Redis hash fields are made.
+ */
+export const SESSION_FIELDS = ["id", "created_at", "updated_at", "user_id", "session_id", "password_fingerprint"] as const satisfies readonly (keyof UserSessionRecord)[];
 
-/** Removes every stored session of a user, including one stored a moment ago; resolves with how many. */
-export function removeUserSessions(sessions: UserSessionStore, userId: string): Promise<number> {
-  return sessions.removeWhere({ user_id: userId });
+/** Fails to compile when UserSessionRecord gains a field that SESSION_FIELDS does not list. */
+const everySessionField: Exclude<keyof UserSessionRecord, (typeof SESSION_FIELDS)[number]> extends never ? true : never = true;
+void everySessionField;
+
+/** Oldest first: by `created_at` as stored (text), then by id, as every session store lists them. */
+export function oldestFirst(a: UserSessionRecord, b: UserSessionRecord): number {
+  if (a.created_at !== b.created_at) return a.created_at < b.created_at ? -1 : 1;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
 
 /**
  * The latest moment (epoch ms) a stored session can have been created: its `created_at` holds
- * whole seconds, and a session must never expire before SESSION_DURATION has passed.
+ * whole seconds, and a session must never expire before SESSION_DURATION has passed. NaN for a
+ * timestamp that cannot be read (such a session counts as expired).
  */
 export function storedSessionStart(record: UserSessionRecord): number {
   return parseTimestamp(record.created_at) + 999;
 }
 
-export function openUserSessionStore(dataDir: string, options: StoreTuning = {}): JsonFileStore<UserSessionRecord> {
-  return JsonFileStore.open<UserSessionRecord>({ ...options, model: "UserSession", dataDir, indexes: ["session_id", "user_id"] });
+/** Whether a stored session was created before `moment` (epoch ms), as storedSessionStart reads it. */
+export function createdBefore(record: UserSessionRecord, moment: number): boolean {
+  return !(storedSessionStart(record) >= moment);
+}
+
+/**
+ * The timestamp T such that `created_at < T`, compared as text, holds exactly for the sessions
+ * created before `moment`: the timestamps are whole seconds in a fixed-width format.
+ */
+export function createdBeforeTimestamp(moment: number): string {
+  return formatTimestamp(Math.ceil((moment - 999) / 1000) * 1000);
 }

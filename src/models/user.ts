@@ -1,9 +1,9 @@
 /** The User model: stored fields as in the original's `.db_User.json`, and its public JSON. */
-import { stringifySorted } from "../http/responses.ts";
+import { stringifySorted } from "../sorted-json.ts";
 import { type BaseRecord, type Clock, newBaseRecord } from "./base.ts";
 import { hashPassword } from "./password.ts";
+import { JsonFileStore, type StoreTuning } from "./json-file/store.ts";
 import type { RecordStore } from "./record-store.ts";
-import { JsonFileStore, type StoreTuning } from "./store.ts";
 
 export interface UserRecord extends BaseRecord {
   email: string | null;
@@ -13,14 +13,18 @@ export interface UserRecord extends BaseRecord {
   last_name: string | null;
 }
 
-export interface PublicUser {
-  id: string;
-  email: string | null;
-  first_name: string | null;
-  last_name: string | null;
-  created_at: string;
-  updated_at: string;
-}
+/**
+ * The stored fields, in the original's order: the one list from which the PostgreSQL columns
+ * and the public JSON are made. The private ones start with `_`, as in the original.
+ */
+export const USER_FIELDS = ["id", "created_at", "updated_at", "email", "_password", "first_name", "last_name"] as const satisfies readonly (keyof UserRecord)[];
+
+/** Fails to compile when UserRecord gains a field that USER_FIELDS does not list. */
+const everyUserField: Exclude<keyof UserRecord, (typeof USER_FIELDS)[number]> extends never ? true : never = true;
+void everyUserField;
+
+/** A user as the API shows it: the record without its private (`_`) fields. */
+export type PublicUser = Omit<UserRecord, Extract<keyof UserRecord, `_${string}`>>;
 
 export type UserStore = RecordStore<UserRecord>;
 
@@ -43,23 +47,20 @@ export function publicUserJson(user: UserRecord): string {
   return text;
 }
 
-const PUBLIC_FIELDS = new Set(["created_at", "email", "first_name", "id", "last_name", "updated_at"]);
+/** The public fields, sorted, so that the JSON output needs no re-sorting. */
+const PUBLIC_FIELDS = USER_FIELDS.filter((field) => !field.startsWith("_")).sort() as (keyof PublicUser)[];
+const PUBLIC_FIELD_SET: ReadonlySet<string> = new Set(PUBLIC_FIELDS);
 
 /**
- * `to_json()`: every attribute but the private ones (those starting with `_`). The usual fields
- * come first in sorted order, so that the JSON output needs no re-sorting.
+ * `to_json()`: every attribute but the private ones (those starting with `_`); the usual fields
+ * first, in sorted order, each present (null when the record lacks it).
  */
 export function toPublicUser(user: UserRecord): PublicUser {
-  const visible: PublicUser & Record<string, unknown> = {
-    created_at: user.created_at,
-    email: user.email ?? null,
-    first_name: user.first_name ?? null,
-    id: user.id,
-    last_name: user.last_name ?? null,
-    updated_at: user.updated_at,
-  };
+  const visible = {} as PublicUser & Record<string, unknown>;
+  const fields = user as unknown as Record<string, unknown>;
+  for (const field of PUBLIC_FIELDS) visible[field] = (fields[field] ?? null) as never;
   for (const key in user) {
-    if (!key.startsWith("_") && !PUBLIC_FIELDS.has(key)) visible[key] = (user as unknown as Record<string, unknown>)[key];
+    if (!key.startsWith("_") && !PUBLIC_FIELD_SET.has(key)) visible[key] = fields[key];
   }
   return visible;
 }

@@ -3,7 +3,7 @@
  * and JS are inline, allowed by hash in a strict Content-Security-Policy, so the binary needs
  * no other files and the page loads nothing from anywhere else.
  */
-import type { AuthType } from "../auth/index.ts";
+import type { AuthType } from "../config.ts";
 
 const SESSION_TYPES: readonly string[] = ["session_auth", "session_exp_auth", "session_db_auth"];
 

@@ -26,7 +26,7 @@ async function run(env: Record<string, string>, ...args: string[]): Promise<stri
 async function storedSessions(env: Record<string, string>, dir: string, userId: string): Promise<number> {
   const stores = openStores(testConfig(env, dir), true);
   try {
-    return (await stores.userSessions!.search({ user_id: userId })).length;
+    return (await stores.sessions!.list(userId)).length;
   } finally {
     await stores.close({ compact: false });
   }

@@ -46,7 +46,7 @@ test("logout and expiry delete the record from the file", async () => {
 });
 
 test("needs a UserSession store", () => {
-  expect(() => new SessionDBAuth({ ...sessionOptions(), userSessions: undefined })).toThrow();
+  expect(() => new SessionDBAuth({ ...sessionOptions(), sessions: undefined })).toThrow();
 });
 
 test("an expired session is refused and purged from the file", async () => {

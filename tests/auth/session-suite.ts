@@ -4,7 +4,7 @@ import type { AuthOptions } from "../../src/auth/auth.ts";
 import type { SessionAuth } from "../../src/auth/session-auth.ts";
 import { legacySha256 } from "../../src/models/password.ts";
 import { openUserStore, passwordFingerprint } from "../../src/models/user.ts";
-import { openUserSessionStore } from "../../src/models/user-session.ts";
+import { JsonFileSessionStore } from "../../src/models/json-file/session-store.ts";
 import { FakeClock, legacyUser, tempDir } from "../helpers.ts";
 
 export type SessionStrategy = new (options: AuthOptions) => SessionAuth;
@@ -12,7 +12,7 @@ export type SessionStrategy = new (options: AuthOptions) => SessionAuth;
 export function sessionOptions(dataDir = tempDir(), overrides: Partial<AuthOptions> = {}): AuthOptions {
   return {
     users: openUserStore(dataDir),
-    userSessions: openUserSessionStore(dataDir),
+    sessions: JsonFileSessionStore.open(dataDir),
     sessionName: "_my_session_id",
     sessionDuration: 0,
     clock: new FakeClock().read,
@@ -109,11 +109,11 @@ export function sessionSuite(name: string, Strategy: SessionStrategy): void {
         new Proxy(store, {
           get(target, key) {
             const value = Reflect.get(target, key, target);
-            if (key === "get" || key === "search") return (...args: unknown[]) => Promise.resolve((value as (...a: unknown[]) => unknown).apply(target, args));
+            if (key === "get" || key === "search" || key === "findByKey") return (...args: unknown[]) => Promise.resolve((value as (...a: unknown[]) => unknown).apply(target, args));
             return typeof value === "function" ? value.bind(target) : value;
           },
         });
-      const { auth, user, request } = await userWithSession(Strategy, { ...options, users: later(options.users), userSessions: later(options.userSessions!) });
+      const { auth, user, request } = await userWithSession(Strategy, { ...options, users: later(options.users), sessions: later(options.sessions!) });
       const answer = auth.currentUser(request);
       expect(answer).toBeInstanceOf(Promise);
       expect((await answer)?.id).toBe(user.id);

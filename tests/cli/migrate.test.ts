@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { runCli } from "../../src/cli.ts";
 import { SessionDBAuth } from "../../src/auth/session-db-auth.ts";
 import { openUserStore } from "../../src/models/user.ts";
-import { openUserSessionStore } from "../../src/models/user-session.ts";
+import { JsonFileSessionStore } from "../../src/models/json-file/session-store.ts";
 import { backendEnv, call, legacyUser, seedUsers, tempDir, testApp } from "../helpers.ts";
 import { captureIo } from "./io.ts";
 
@@ -22,8 +22,8 @@ describe.skipIf(!TEST_DATABASE_URL)("migrate into PostgreSQL", () => {
     const bob = legacyUser("bob@hbtn.io", "fake pwd");
     await seedUsers(dir, [bob]);
     const users = openUserStore(dir);
-    const userSessions = openUserSessionStore(dir);
-    const sessionId = (await new SessionDBAuth({ users, userSessions, sessionName: "_my_session_id", sessionDuration: 0, clock: Date.now }).createSession(bob.id))!;
+    const userSessions = JsonFileSessionStore.open(dir);
+    const sessionId = (await new SessionDBAuth({ users, sessions: userSessions, sessionName: "_my_session_id", sessionDuration: 0, clock: Date.now }).createSession(bob.id))!;
     await Promise.all([users.close(), userSessions.close()]);
 
     const { DATABASE_SCHEMA: schema } = backendEnv("postgres", tempDir());

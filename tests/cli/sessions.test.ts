@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { runCli } from "../../src/cli.ts";
 import { sessionKey } from "../../src/auth/session-auth.ts";
 import { formatTimestamp } from "../../src/models/base.ts";
-import { openUserSessionStore } from "../../src/models/user-session.ts";
+import { JsonFileSessionStore } from "../../src/models/json-file/session-store.ts";
 import { readOnDisk, tempDir } from "../helpers.ts";
 import { captureIo } from "./io.ts";
 
@@ -18,13 +18,13 @@ async function setUp(ages: number[]) {
   const created = captureIo();
   await runCli(["users", "create", "--email", "bob@hbtn.io", "--password", "pw"], { DATA_DIR: dir }, created.io);
   const userId = created.captured.out.trim();
-  const store = openUserSessionStore(dir);
+  const store = JsonFileSessionStore.open(dir);
   const cookies: string[] = [];
   for (const age of ages) {
     const cookie = crypto.randomUUID();
     cookies.push(cookie);
     const at = formatTimestamp(Date.now() - age * 1000);
-    await store.save({ id: crypto.randomUUID(), created_at: at, updated_at: at, user_id: userId, session_id: sessionKey(cookie) });
+    await store.create({ id: crypto.randomUUID(), created_at: at, updated_at: at, user_id: userId, session_id: sessionKey(cookie) });
   }
   await store.close();
   return { dir, userId, cookies };

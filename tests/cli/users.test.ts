@@ -5,7 +5,7 @@ import { runCli } from "../../src/cli.ts";
 import { SessionDBAuth } from "../../src/auth/session-db-auth.ts";
 import { verifyPassword } from "../../src/models/password.ts";
 import { openUserStore } from "../../src/models/user.ts";
-import { openUserSessionStore } from "../../src/models/user-session.ts";
+import { JsonFileSessionStore } from "../../src/models/json-file/session-store.ts";
 import { readOnDisk, tempDir } from "../helpers.ts";
 import { captureIo } from "./io.ts";
 
@@ -24,8 +24,8 @@ async function withUser(dir: string, email = "bob@hbtn.io", password = "H0lberto
 /** Two stored sessions for the user, as session_db_auth would have made them. */
 async function sessionsFor(dir: string, userId: string) {
   const users = openUserStore(dir);
-  const userSessions = openUserSessionStore(dir);
-  const auth = new SessionDBAuth({ users, userSessions, sessionName: "s", sessionDuration: 0, clock: Date.now });
+  const userSessions = JsonFileSessionStore.open(dir);
+  const auth = new SessionDBAuth({ users, sessions: userSessions, sessionName: "s", sessionDuration: 0, clock: Date.now });
   const ids = [await auth.createSession(userId), await auth.createSession(userId), await auth.createSession("someone-else")];
   await Promise.all([users.close(), userSessions.close()]);
   return ids;

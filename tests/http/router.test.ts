@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { normalizePath, Router } from "../../src/http/router.ts";
+import { normalizePath, pathnameOf, Router } from "../../src/http/router.ts";
 
 function table() {
   return new Router<string>()
@@ -60,4 +60,11 @@ test("normalizePath drops one trailing slash", () => {
   expect(normalizePath("/a/")).toBe("/a");
   expect(normalizePath("/a//")).toBe("/a/");
   expect(normalizePath("/a")).toBe("/a");
+});
+
+test("pathnameOf takes the path of an absolute URL", () => {
+  expect(pathnameOf("http://127.0.0.1:5000/api/v1/status?x=1")).toBe("/api/v1/status");
+  expect(pathnameOf("http://h/a/b/#frag")).toBe("/a/b/");
+  expect(pathnameOf("http://h")).toBe("/");
+  expect(pathnameOf("http://h/?q=/x")).toBe("/");
 });

@@ -3,7 +3,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { checkCredentials } from "../../src/auth/credentials.ts";
 import { newUser, openUserStore, toPublicUser } from "../../src/models/user.ts";
-import { stringifySorted } from "../../src/http/responses.ts";
+import { stringifySorted } from "../../src/sorted-json.ts";
 import { FakeClock, legacyUser, tempDir } from "../helpers.ts";
 
 describe("User", () => {

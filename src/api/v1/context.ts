@@ -1,6 +1,6 @@
 /** What a route handler receives, and what the API is built from. */
 import type { Auth } from "../../auth/auth.ts";
-import type { LoginThrottle } from "../../auth/throttle.ts";
+import type { CredentialsCheck } from "../../auth/credentials.ts";
 import type { Config } from "../../config.ts";
 import type { Router } from "../../http/router.ts";
 import type { Clock } from "../../models/base.ts";
@@ -23,7 +23,8 @@ export interface ApiDeps {
   config: Config;
   users: UserStore;
   auth: Auth | null;
-  throttle: LoginThrottle;
+  /** The throttled credentials check that BasicAuth uses too. */
+  credentials: CredentialsCheck;
   clock: Clock;
   /** Deletes a user and ends every session of theirs; false if there was no such user. */
   deleteUser(userId: string): Promise<boolean>;

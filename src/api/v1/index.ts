@@ -1,5 +1,6 @@
 /** The basic endpoints: status, stats, and the two error probes. */
-import { HttpError, json, jsonText, stringifySorted } from "../../http/responses.ts";
+import { HttpError, json, jsonText } from "../../http/responses.ts";
+import { stringifySorted } from "../../sorted-json.ts";
 import type { ApiDeps, ApiRouter } from "./context.ts";
 
 /** The health check's answer never changes; it is serialised once. */

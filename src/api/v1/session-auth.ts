@@ -1,17 +1,16 @@
 /** Session login and logout; registered only when the strategy keeps sessions. */
-import type { SessionAuth } from "../../auth/session-auth.ts";
+import type { SessionKeeper } from "../../auth/auth.ts";
 import { readForm } from "../../http/body.ts";
 import { type CookieOptions, serializeCookie } from "../../http/cookies.ts";
 import { isHttps } from "../../http/client-address.ts";
-import { HttpError, json, tooManyAttempts } from "../../http/responses.ts";
-import { checkCredentials } from "../../auth/credentials.ts";
+import { HttpError, json } from "../../http/responses.ts";
 import { passwordFingerprint, toPublicUser } from "../../models/user.ts";
 import type { ApiDeps, ApiRouter } from "./context.ts";
 
 const NO_USER = "no user found for this email";
 const WRONG_PASSWORD = "wrong password";
 
-export function registerSessionRoutes(router: ApiRouter, auth: SessionAuth, { users, config, throttle, clock }: ApiDeps): void {
+export function registerSessionRoutes(router: ApiRouter, auth: SessionKeeper, { users, config, credentials }: ApiDeps): void {
   const cookieOptions = (request: Request): CookieOptions => ({
     path: "/",
     httpOnly: true,
@@ -25,15 +24,8 @@ export function registerSessionRoutes(router: ApiRouter, auth: SessionAuth, { us
     if (!email) throw new HttpError(400, "email missing");
     const password = form.get("password");
     if (!password) throw new HttpError(400, "password missing");
-    const client = clientAddress;
-    const wait = throttle.retryAfter(client, email);
-    if (wait > 0) throw tooManyAttempts(wait);
-    const { user, failure } = await checkCredentials(users, email, password, clock);
-    if (user === null) {
-      throttle.failed(client, failure === "unknown-email" ? null : email);
-      throw failure === "unknown-email" ? new HttpError(404, NO_USER) : new HttpError(401, WRONG_PASSWORD);
-    }
-    throttle.succeeded(email);
+    const { user, failure } = await credentials.check(email, password, clientAddress);
+    if (user === null) throw failure === "unknown-email" ? new HttpError(404, NO_USER) : new HttpError(401, WRONG_PASSWORD);
     const fingerprint = passwordFingerprint(user);
     const sessionId = await auth.createSession(user.id, { fingerprint });
     if (sessionId === null) throw new Error("session could not be created");

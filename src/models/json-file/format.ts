@@ -4,8 +4,8 @@
  */
 import { closeSync, fsyncSync, openSync, readdirSync, readSync, statSync } from "node:fs";
 import { open, rename, unlink } from "node:fs/promises";
-import type { BaseRecord } from "./base.ts";
-import { StoreLoadError } from "./record-store.ts";
+import type { BaseRecord } from "../base.ts";
+import { StoreLoadError } from "../record-store.ts";
 
 export function dataFileName(model: string): string {
   return `.db_${model}.json`;
@@ -20,8 +20,6 @@ export interface FileIdentity {
 
 export const NEWLINE = 0x0a;
 export const READ_CHUNK = 1 << 20;
-
-export type JournalEntry<T> = { op: "put"; record: T } | { op: "remove"; id: string } | { journal: string };
 
 /** Temporary data files of compactions that a crash interrupted (or that run now, without the lock). */
 export function leftoverTemporaryFiles(dataDir: string, model: string): string[] {

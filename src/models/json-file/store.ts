@@ -1,10 +1,16 @@
-/** The record store on JSON files: the original's `.db_<Model>.json`, kept current by a journal. */
-import { closeSync, type FSWatcher, fstatSync, fsyncSync, ftruncateSync, openSync, readFileSync, readSync, unlinkSync, watch, writeSync } from "node:fs";
+/**
+ * The record store on JSON files: the original's `.db_<Model>.json`, kept current by a journal.
+ * This file holds the writing (batches, the lock, compaction) and the following of other
+ * processes; the format, the journal and the in-memory index have files of their own.
+ */
+import { type FSWatcher, readFileSync, unlinkSync, watch } from "node:fs";
 import { join } from "node:path";
-import type { BaseRecord } from "./base.ts";
+import type { BaseRecord } from "../base.ts";
+import { hasValues, type ReadOptions, type RecordStore, StoreLoadError, StoreWriteError, UniqueConstraintError, type UpdateOptions } from "../record-store.ts";
 import { FileLock } from "./file-lock.ts";
-import { dataFileName, type FileIdentity, identity, isRecordObject, type JournalEntry, leftoverTemporaryFiles, NEWLINE, parseSnapshot, READ_CHUNK, readJournalId, sameFile, syncDirectory, writeSnapshot } from "./json-file-format.ts";
-import { hasValues, type ReadOptions, type RecordStore, StoreLoadError, StoreWriteError, UniqueConstraintError, type UpdateOptions } from "./record-store.ts";
+import { dataFileName, type FileIdentity, identity, leftoverTemporaryFiles, parseSnapshot, sameFile, syncDirectory, writeSnapshot } from "./format.ts";
+import { Journal, journalLine } from "./journal.ts";
+import { MemoryIndex } from "./memory-index.ts";
 
 export interface StoreTuning {
   /** Journal size that triggers compaction, at least; default 1 MiB. */
@@ -48,29 +54,19 @@ type Pending<T> = { reject: (error: Error) => void } & (
  * own writes, and by a slow poll), reloading everything when another process compacted.
  */
 export class JsonFileStore<T extends BaseRecord> implements RecordStore<T> {
+  readonly backend = "json files";
   readonly model: string;
   readonly path: string;
-  readonly journalPath: string;
   private readonly dataDir: string;
   private readonly lock: FileLock;
+  private readonly journal: Journal;
   private readonly compactMinBytes: number;
   private readonly liveFileMaxBytes: number;
   private rewriteTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly unique: readonly (keyof T & string)[];
-  private readonly indexedFields: readonly (keyof T & string)[];
-
-  private records = new Map<string, T>();
-  /** field → value → id, or a Set of ids when several records share the value. */
-  private indexes = new Map<keyof T & string, Map<unknown, string | Set<string>>>();
+  private readonly memory: MemoryIndex<T>;
   private snapshot: FileIdentity | null = null;
   private snapshotBytes = 0;
-  /**
-   * The id in the journal's first line. Inode numbers are reused as soon as a compacted journal
-   * is deleted, so only this tells a new journal from the one already read.
-   */
-  private journalId: string | null = null;
-  /** Bytes of the journal already applied to memory. */
-  private journalOffset = 0;
 
   private pending: Pending<T>[] = [];
   /** Whether this store appended anything, so that closing it has something of its own to fold in. */
@@ -85,12 +81,12 @@ export class JsonFileStore<T extends BaseRecord> implements RecordStore<T> {
     this.model = options.model;
     this.dataDir = options.dataDir;
     this.path = join(options.dataDir, dataFileName(options.model));
-    this.journalPath = `${this.path}.journal`;
+    this.journal = new Journal(`${this.path}.journal`, options.dataDir);
     this.lock = new FileLock(`${this.path}.lock`);
     this.compactMinBytes = options.compactMinBytes ?? 1 << 20;
     this.liveFileMaxBytes = options.liveFileMaxBytes ?? 4 << 20;
     this.unique = options.unique ?? [];
-    this.indexedFields = [...new Set([...(options.indexes ?? []), ...this.unique])];
+    this.memory = new MemoryIndex<T>([...new Set([...(options.indexes ?? []), ...this.unique])]);
   }
 
   /** Loads snapshot and journal; a file that is not what it should be throws StoreLoadError. */
@@ -116,38 +112,30 @@ export class JsonFileStore<T extends BaseRecord> implements RecordStore<T> {
     return store;
   }
 
+  get journalPath(): string {
+    return this.journal.path;
+  }
+
   get(id: string, options?: ReadOptions): T | null {
     if (options?.fresh) this.refresh();
-    return this.records.get(id) ?? null;
+    return this.memory.get(id);
   }
 
   async all(): Promise<T[]> {
-    return [...this.records.values()];
+    return [...this.memory.values()];
   }
 
-  async count(): Promise<number> {
-    return this.records.size;
+  count(): number {
+    return this.memory.size;
   }
 
   search(attributes: Partial<T>): T[] {
-    // The usual search (by email, by session id: once per request) names one indexed field;
-    // it is found without building a list of the attributes.
-    let fields = 0;
-    let index: Map<unknown, string | Set<string>> | undefined;
-    let value: unknown;
-    for (const field in attributes) {
-      fields += 1;
-      if (index === undefined && (index = this.indexes.get(field)) !== undefined) value = attributes[field];
-    }
-    if (index === undefined) return matching(this.records.values(), attributes);
-    const ids = index.get(value);
-    if (ids === undefined) return [];
-    const candidates = typeof ids === "string" ? [this.records.get(ids)!] : [...ids].map((id) => this.records.get(id)!);
-    return fields === 1 ? candidates : matching(candidates, attributes);
+    return this.memory.search(attributes);
   }
 
-  async *scan(): AsyncIterable<T> {
-    yield* this.records.values();
+  /** Every record, in the order they were first stored; stop early by breaking. */
+  values(): IterableIterator<T> {
+    return this.memory.values();
   }
 
   save(record: T): Promise<void> {
@@ -182,7 +170,7 @@ export class JsonFileStore<T extends BaseRecord> implements RecordStore<T> {
     if (this.rewriteTimer) clearTimeout(this.rewriteTimer);
     await this.flushChain;
     // A store that only read leaves the files as they are: reading never writes.
-    if (this.wrote && this.journalOffset > 0 && options.compact !== false) {
+    if (this.wrote && this.journal.offset > 0 && options.compact !== false) {
       // Leave one complete snapshot behind, so the original program sees every change.
       try {
         await this.lock.acquire();
@@ -228,15 +216,15 @@ export class JsonFileStore<T extends BaseRecord> implements RecordStore<T> {
       this.catchUp();
       const { lines, accepted, changes } = this.validate(batch);
       if (lines.length > 0) {
-        this.append(lines.join(""));
+        this.journal.append(lines.join(""));
         this.wrote = true;
       }
       for (const [id, record] of changes) {
-        if (record === null) this.delete(id);
-        else this.put(record);
+        if (record === null) this.memory.delete(id);
+        else this.memory.put(record);
       }
       for (const { change, result } of accepted) (change.resolve as (value: unknown) => void)(result);
-      if (this.journalOffset > Math.max(this.compactMinBytes, this.snapshotBytes)) {
+      if (this.journal.offset > Math.max(this.compactMinBytes, this.snapshotBytes)) {
         await this.compact().catch(() => {});
       } else if (lines.length > 0 && this.liveFileMaxBytes > 0 && this.snapshotBytes <= this.liveFileMaxBytes) {
         this.scheduleRewrite();
@@ -258,17 +246,17 @@ export class JsonFileStore<T extends BaseRecord> implements RecordStore<T> {
     const changes = new Map<string, T | null>();
     const lines: string[] = [];
     const accepted: { change: Pending<T>; result: unknown }[] = [];
-    const current = (id: string) => (changes.has(id) ? changes.get(id)! : (this.records.get(id) ?? null));
+    const current = (id: string) => (changes.has(id) ? changes.get(id)! : this.memory.get(id));
     const removeLine = (id: string) => {
       changes.set(id, null);
-      lines.push(`${JSON.stringify({ op: "remove", id })}\n`);
+      lines.push(journalLine<T>({ op: "remove", id }));
     };
     /** Puts the record, or names the unique field it would give a second record. */
     const putLine = (record: T, before: T | null): string | null => {
       const conflict = this.unique.find((field) => (before === null || before[field] !== record[field]) && this.isTaken(field, record, changes));
       if (conflict !== undefined) return conflict;
       changes.set(record.id, record);
-      lines.push(`${JSON.stringify({ op: "put", record })}\n`);
+      lines.push(journalLine({ op: "put", record }));
       return null;
     };
     const settle = (change: Pending<T>, conflict: string | null, result: unknown) => {
@@ -297,7 +285,7 @@ export class JsonFileStore<T extends BaseRecord> implements RecordStore<T> {
           break;
         }
         case "removeWhere": {
-          const ids = new Set(this.search(change.attributes).map((record) => record.id));
+          const ids = new Set(this.memory.search(change.attributes).map((record) => record.id));
           // Earlier changes in this batch count as stored.
           for (const [id, changed] of changes) {
             if (changed !== null && hasValues(changed, change.attributes)) ids.add(id);
@@ -318,9 +306,7 @@ export class JsonFileStore<T extends BaseRecord> implements RecordStore<T> {
     for (const [id, changed] of changes) {
       if (id !== record.id && changed !== null && changed[field] === value) return true;
     }
-    const holders = this.indexes.get(field)!.get(value);
-    if (holders === undefined) return false;
-    for (const id of typeof holders === "string" ? [holders] : holders) {
+    for (const id of this.memory.holders(field, value)) {
       if (id === record.id) continue;
       const changed = changes.get(id);
       if (changed === undefined || (changed !== null && changed[field] === value)) return true;
@@ -350,7 +336,7 @@ export class JsonFileStore<T extends BaseRecord> implements RecordStore<T> {
     }
     try {
       this.catchUp();
-      if (this.journalOffset > 0) await this.compact();
+      if (this.journal.offset > 0) await this.compact();
     } catch {
       // The journal still holds every change; the next write or the clean stop tries again.
     } finally {
@@ -358,54 +344,16 @@ export class JsonFileStore<T extends BaseRecord> implements RecordStore<T> {
     }
   }
 
-  /** Appends and fsyncs; on failure cuts the journal back so no half-written change survives. */
-  private append(text: string): void {
-    const fd = openSync(this.journalPath, "a", 0o600);
-    try {
-      const start = fstatSync(fd).size;
-      if (start !== this.journalOffset) {
-        // Bytes past what was applied, with the lock held: the torn tail of a writer that died.
-        ftruncateSync(fd, this.journalOffset);
-      }
-      const newJournal = this.journalOffset === 0;
-      const journalId = newJournal ? crypto.randomUUID() : this.journalId;
-      const bytes = Buffer.from(newJournal ? `${JSON.stringify({ journal: journalId })}\n${text}` : text);
-      try {
-        let written = 0;
-        while (written < bytes.length) written += writeSync(fd, bytes, written);
-        fsyncSync(fd);
-      } catch (error) {
-        try {
-          ftruncateSync(fd, this.journalOffset);
-        } catch {
-          // Replay ignores a torn tail; the next writer cuts it off.
-        }
-        throw new StoreWriteError(`${this.journalPath}: ${(error as Error).message}`);
-      }
-      if (newJournal) syncDirectory(this.dataDir);
-      this.journalId = journalId;
-      this.journalOffset += bytes.length;
-    } finally {
-      closeSync(fd);
-    }
-  }
-
   /** Writes every record to a new snapshot, atomically, then drops the journal it replaces. */
   private async compact(): Promise<void> {
     this.removeLeftoverTemporaryFiles();
-    const bytes = await writeSnapshot(this.path, this.records);
+    const bytes = await writeSnapshot(this.path, this.memory.byId());
     syncDirectory(this.dataDir);
     // A crash here leaves the old journal beside the new snapshot: replaying it again is harmless.
-    try {
-      unlinkSync(this.journalPath);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
-    }
+    this.journal.remove();
     syncDirectory(this.dataDir);
     this.snapshot = identity(this.path);
     this.snapshotBytes = bytes;
-    this.journalId = null;
-    this.journalOffset = 0;
   }
 
   /** Called with the lock held, when no compaction can be running. */
@@ -423,8 +371,8 @@ export class JsonFileStore<T extends BaseRecord> implements RecordStore<T> {
 
   /** Reads snapshot and journal from scratch. */
   private reload(): void {
-    const records = new Map<string, T>();
     const snapshot = identity(this.path);
+    let records: T[] = [];
     let snapshotBytes = 0;
     if (snapshot) {
       let text: string;
@@ -434,95 +382,28 @@ export class JsonFileStore<T extends BaseRecord> implements RecordStore<T> {
         throw new StoreLoadError(`${this.path}: cannot be read (${(error as Error).message})`);
       }
       snapshotBytes = Buffer.byteLength(text);
-      for (const record of parseSnapshot<T>(this.path, text)) records.set(record.id, record);
+      records = parseSnapshot<T>(this.path, text);
     }
-    this.records = records;
+    this.memory.replace(records);
     this.snapshot = snapshot;
     this.snapshotBytes = snapshotBytes;
-    this.journalId = null;
-    this.journalOffset = 0;
-    this.rebuildIndexes();
+    this.journal.reset();
     this.readJournal();
   }
 
   /** Applies what other processes wrote since we last looked. */
   private catchUp(): void {
-    const snapshot = identity(this.path);
-    if (!sameFile(snapshot, this.snapshot)) {
-      this.reload();
-      return;
-    }
-    this.readJournal();
+    if (!sameFile(identity(this.path), this.snapshot)) this.reload();
+    else this.readJournal();
   }
 
-  /** Applies the complete journal lines past `journalOffset`; a torn last line waits. */
   private readJournal(): void {
-    let fd: number;
-    try {
-      fd = openSync(this.journalPath, "r");
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw new StoreLoadError(`${this.journalPath}: cannot be read (${(error as Error).message})`);
-      if (this.journalOffset > 0) this.reload(); // compacted away by another process
-      return;
-    }
-    try {
-      const { size } = fstatSync(fd);
-      if (this.journalOffset > 0 && (size < this.journalOffset || readJournalId(fd) !== this.journalId)) {
-        // Another process compacted and a new journal took this one's place.
-        closeSync(fd);
-        fd = -1;
-        this.reload();
-        return;
-      }
-      let position = this.journalOffset;
-      let carry = Buffer.alloc(0);
-      while (position < size) {
-        const chunk = Buffer.allocUnsafe(Math.min(READ_CHUNK, size - position));
-        const read = readSync(fd, chunk, 0, chunk.length, position);
-        if (read === 0) break;
-        position += read;
-        const data = carry.length ? Buffer.concat([carry, chunk.subarray(0, read)]) : chunk.subarray(0, read);
-        const lastNewline = data.lastIndexOf(NEWLINE);
-        if (lastNewline === -1) {
-          carry = Buffer.from(data);
-          continue;
-        }
-        this.applyLines(data.subarray(0, lastNewline + 1).toString("utf8"), this.journalOffset);
-        this.journalOffset += lastNewline + 1;
-        carry = Buffer.from(data.subarray(lastNewline + 1));
-      }
-    } finally {
-      if (fd !== -1) closeSync(fd);
-    }
-  }
-
-  private applyLines(text: string, startOffset: number): void {
-    let lineStart = 0;
-    while (lineStart < text.length) {
-      const end = text.indexOf("\n", lineStart);
-      const line = text.slice(lineStart, end);
-      const firstLine = startOffset === 0 && lineStart === 0;
-      lineStart = end + 1;
-      if (line.trim() === "") continue;
-      let entry: JournalEntry<T>;
-      try {
-        entry = JSON.parse(line);
-      } catch {
-        entry = null as never;
-      }
-      if (!isRecordObject(entry)) {
-        throw new StoreLoadError(`${this.journalPath}: corrupt entry near byte ${startOffset + Buffer.byteLength(text.slice(0, end))}`);
-      }
-      if ("op" in entry && entry.op === "put" && isRecordObject(entry.record) && typeof entry.record.id === "string") {
-        this.put(Object.freeze(entry.record));
-      } else if ("op" in entry && entry.op === "remove" && typeof entry.id === "string") {
-        this.delete(entry.id);
-      } else if ("journal" in entry && typeof entry.journal === "string" && firstLine) {
-        this.journalId = entry.journal;
-      } else {
-        throw new StoreLoadError(`${this.journalPath}: unknown entry near byte ${startOffset + Buffer.byteLength(text.slice(0, end))}`);
-      }
-    }
+    const outcome = this.journal.readNew<T>((change) => {
+      if (change.op === "put") this.memory.put(change.record);
+      else this.memory.delete(change.id);
+    });
+    // Another process compacted: its snapshot holds what the old journal did.
+    if (outcome === "replaced") this.reload();
   }
 
   /** Reads what other processes wrote, if anything; never throws. */
@@ -550,55 +431,4 @@ export class JsonFileStore<T extends BaseRecord> implements RecordStore<T> {
     this.poll = setInterval(refresh, this.watcher ? 5000 : 500);
     this.poll.unref();
   }
-
-  // --- Memory and indexes -----------------------------------------------------------------
-
-  private put(record: T): void {
-    const before = this.records.get(record.id);
-    if (before) this.unindex(before);
-    this.records.set(record.id, record);
-    this.index(record);
-  }
-
-  private delete(id: string): void {
-    const before = this.records.get(id);
-    if (!before) return;
-    this.unindex(before);
-    this.records.delete(id);
-  }
-
-  private rebuildIndexes(): void {
-    this.indexes = new Map(this.indexedFields.map((field) => [field, new Map()]));
-    for (const record of this.records.values()) this.index(record);
-  }
-
-  private index(record: T): void {
-    for (const [field, index] of this.indexes) {
-      const value = record[field];
-      const ids = index.get(value);
-      if (ids === undefined) index.set(value, record.id);
-      else if (typeof ids === "string") {
-        if (ids !== record.id) index.set(value, new Set([ids, record.id]));
-      } else ids.add(record.id);
-    }
-  }
-
-  private unindex(record: T): void {
-    for (const [field, index] of this.indexes) {
-      const value = record[field];
-      const ids = index.get(value);
-      if (ids === record.id) index.delete(value);
-      else if (typeof ids === "object") {
-        ids.delete(record.id);
-        if (ids.size === 1) index.set(value, ids.values().next().value!);
-      }
-    }
-  }
-}
-
-/** The records whose attributes all equal the given ones. */
-function matching<T>(records: Iterable<T>, attributes: Partial<T>): T[] {
-  const found: T[] = [];
-  for (const record of records) if (hasValues(record, attributes)) found.push(record);
-  return found;
 }

@@ -1,10 +1,10 @@
 import { describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { BaseRecord } from "../../src/models/base.ts";
-import { StoreLoadError, StoreWriteError, UniqueConstraintError } from "../../src/models/record-store.ts";
-import { JsonFileStore } from "../../src/models/store.ts";
-import { readOnDisk, tempDir } from "../helpers.ts";
+import type { BaseRecord } from "../../../src/models/base.ts";
+import { StoreLoadError, StoreWriteError, UniqueConstraintError } from "../../../src/models/record-store.ts";
+import { JsonFileStore } from "../../../src/models/json-file/store.ts";
+import { readOnDisk, tempDir } from "../../helpers.ts";
 
 interface Thing extends BaseRecord {
   name: string;

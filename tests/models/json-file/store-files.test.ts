@@ -2,11 +2,11 @@
 import { describe, expect, test } from "bun:test";
 import { appendFileSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { BaseRecord } from "../../src/models/base.ts";
-import { FileLock } from "../../src/models/file-lock.ts";
-import { StoreLoadError, UniqueConstraintError } from "../../src/models/record-store.ts";
-import { JsonFileStore } from "../../src/models/store.ts";
-import { readOnDisk, tempDir } from "../helpers.ts";
+import type { BaseRecord } from "../../../src/models/base.ts";
+import { FileLock } from "../../../src/models/json-file/file-lock.ts";
+import { StoreLoadError, UniqueConstraintError } from "../../../src/models/record-store.ts";
+import { JsonFileStore } from "../../../src/models/json-file/store.ts";
+import { readOnDisk, tempDir } from "../../helpers.ts";
 
 interface Thing extends BaseRecord {
   name: string;

@@ -2,8 +2,8 @@
 import { describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { FileLock } from "../../src/models/file-lock.ts";
-import { tempDir } from "../helpers.ts";
+import { FileLock } from "../../../src/models/json-file/file-lock.ts";
+import { tempDir } from "../../helpers.ts";
 
 const HOLDER = join(import.meta.dir, "fixtures", "lock-holder.ts");
 

@@ -1,0 +1,77 @@
+/** The log: access lines and events on standard output, errors on standard error, as text or JSON. */
+import type { LogFormat } from "./config.ts";
+
+/** One line of the access log. Never a query string, a header value, a cookie or a password. */
+export interface AccessEntry {
+  client: string;
+  method: string;
+  path: string;
+  status: number;
+  durationMs: number;
+}
+
+export interface Logger {
+  request(entry: AccessEntry): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+  /** Writes out anything held back. */
+  flush?(): void;
+}
+
+export const silentLogger: Logger = { request: () => {}, info: () => {}, error: () => {} };
+
+/**
+ * The log on standard output (errors on standard error), as text or one JSON object per line.
+ * Lines are written once per turn of the event loop: one system call for a burst of requests.
+ */
+export interface LogSink {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+const stdio: LogSink = { out: (text) => process.stdout.write(text), err: (text) => process.stderr.write(text) };
+
+export function createLogger(format: LogFormat = "text", sink: LogSink = stdio): Logger {
+  let pending: string[] = [];
+  let scheduled = false;
+  let lastMs = 0;
+  let lastTime = "";
+  const now = () => {
+    const ms = Date.now();
+    if (ms !== lastMs) {
+      lastMs = ms;
+      lastTime = new Date(ms).toISOString();
+    }
+    return lastTime;
+  };
+  const flush = () => {
+    scheduled = false;
+    if (pending.length === 0) return;
+    const text = `${pending.join("\n")}\n`;
+    pending = [];
+    sink.out(text);
+  };
+  const push = (line: string) => {
+    pending.push(line);
+    if (!scheduled) {
+      scheduled = true;
+      setImmediate(flush);
+    }
+  };
+  if (sink === stdio) process.on("exit", flush);
+  const json = format === "json";
+  return {
+    request({ client, method, path, status, durationMs }) {
+      const ms = Math.round(durationMs * 10) / 10;
+      push(json ? JSON.stringify({ time: now(), level: "info", client, method, path, status, duration_ms: ms }) : `${now()} ${client} ${method} ${path} ${status} ${ms}ms`);
+    },
+    info(message, fields) {
+      push(json ? JSON.stringify({ time: now(), level: "info", message, ...fields }) : message);
+    },
+    error(message, fields) {
+      flush();
+      sink.err(`${json ? JSON.stringify({ time: now(), level: "error", message, ...fields }) : message}\n`);
+    },
+    flush,
+  };
+}

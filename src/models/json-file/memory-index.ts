@@ -1,0 +1,112 @@
+/**
+ * Every record of one model in memory, by id, with hash indexes on the fields looked up by value
+ * (email, session_id…). Knows nothing of files: the store decides what goes in.
+ */
+import type { BaseRecord } from "../base.ts";
+import { hasValues } from "../record-store.ts";
+
+/** value → id, or a Set of ids when several records share the value. */
+type FieldIndex = Map<unknown, string | Set<string>>;
+
+export class MemoryIndex<T extends BaseRecord> {
+  private records = new Map<string, T>();
+  private readonly indexes = new Map<keyof T & string, FieldIndex>();
+
+  constructor(readonly indexedFields: readonly (keyof T & string)[]) {
+    for (const field of indexedFields) this.indexes.set(field, new Map());
+  }
+
+  get size(): number {
+    return this.records.size;
+  }
+
+  get(id: string): T | null {
+    return this.records.get(id) ?? null;
+  }
+
+  /** In the order the records were first put (a record put again keeps its place). */
+  values(): IterableIterator<T> {
+    return this.records.values();
+  }
+
+  /** The map itself, for writing a snapshot without copying it. */
+  byId(): ReadonlyMap<string, T> {
+    return this.records;
+  }
+
+  /** Every record whose attributes all equal the given ones. */
+  search(attributes: Partial<T>): T[] {
+    // The usual search (by email, by session id: once per request) names one indexed field;
+    // it is found without building a list of the attributes.
+    let fields = 0;
+    let index: FieldIndex | undefined;
+    let value: unknown;
+    for (const field in attributes) {
+      fields += 1;
+      if (index === undefined && (index = this.indexes.get(field)) !== undefined) value = attributes[field];
+    }
+    if (index === undefined) return matching(this.records.values(), attributes);
+    const ids = index.get(value);
+    if (ids === undefined) return [];
+    const candidates = typeof ids === "string" ? [this.records.get(ids)!] : [...ids].map((id) => this.records.get(id)!);
+    return fields === 1 ? candidates : matching(candidates, attributes);
+  }
+
+  /** The ids of the records whose indexed `field` holds `value`. */
+  holders(field: keyof T & string, value: unknown): readonly string[] {
+    const ids = this.indexes.get(field)?.get(value);
+    if (ids === undefined) return [];
+    return typeof ids === "string" ? [ids] : [...ids];
+  }
+
+  put(record: T): void {
+    const before = this.records.get(record.id);
+    if (before) this.unindex(before);
+    this.records.set(record.id, record);
+    this.index(record);
+  }
+
+  delete(id: string): void {
+    const before = this.records.get(id);
+    if (!before) return;
+    this.unindex(before);
+    this.records.delete(id);
+  }
+
+  /** Replaces everything, as after reading the files from scratch. */
+  replace(records: Iterable<T>): void {
+    this.records = new Map();
+    for (const index of this.indexes.values()) index.clear();
+    for (const record of records) this.put(record);
+  }
+
+  private index(record: T): void {
+    for (const [field, index] of this.indexes) {
+      const value = record[field];
+      const ids = index.get(value);
+      if (ids === undefined) index.set(value, record.id);
+      else if (typeof ids === "string") {
+        if (ids !== record.id) index.set(value, new Set([ids, record.id]));
+      } else ids.add(record.id);
+    }
+  }
+
+  private unindex(record: T): void {
+    for (const [field, index] of this.indexes) {
+      const value = record[field];
+      const ids = index.get(value);
+      if (ids === record.id) index.delete(value);
+      else if (typeof ids === "object") {
+        ids.delete(record.id);
+        if (ids.size === 1) index.set(value, ids.values().next().value!);
+      }
+    }
+  }
+}
+
+/** The records whose attributes all equal the given ones. */
+function matching<T>(records: Iterable<T>, attributes: Partial<T>): T[] {
+  const found: T[] = [];
+  for (const record of records) if (hasValues(record, attributes)) found.push(record);
+  return found;
+}

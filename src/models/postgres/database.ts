@@ -1,0 +1,116 @@
+/**
+ * One PostgreSQL database through Bun.sql: the connection pool, the schema, the versioned
+ * migrations that make the tables on first use, and queries that tell a store that cannot be
+ * reached (503) from a query PostgreSQL refused.
+ */
+import { SQL } from "bun";
+import { StoreUnavailableError } from "../record-store.ts";
+
+/** Each entry upgrades the schema by one version; never edit one that has shipped, add another. */
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE users (
+     id text PRIMARY KEY,
+     created_at text NOT NULL,
+     updated_at text NOT NULL,
+     email text UNIQUE,
+     _password text,
+     first_name text,
+     last_name text
+   );
+   CREATE TABLE user_sessions (
+     id text PRIMARY KEY,
+     created_at text NOT NULL,
+     updated_at text NOT NULL,
+     user_id text NOT NULL,
+     session_id text NOT NULL UNIQUE
+   );
+   CREATE INDEX user_sessions_user_id ON user_sessions (user_id);
+   CREATE INDEX user_sessions_created_at ON user_sessions (created_at, id);`,
+  `ALTER TABLE user_sessions ADD COLUMN password_fingerprint text;`,
+];
+
+export type Row = Record<string, unknown>;
+
+const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
+
+/** A table or column name, quoted; only names made of lowercase letters, digits and `_`. */
+export function identifier(name: string): string {
+  if (!IDENTIFIER.test(name)) throw new Error(`not a safe SQL identifier: ${name}`);
+  return `"${name}"`;
+}
+
+const CONNECTION_ATTEMPTS = 3;
+
+/** One connection pool and schema, shared by the stores of one process. */
+export class PgDatabase {
+  readonly sql: SQL;
+  readonly schema: string;
+  private migrated: Promise<void> | null = null;
+
+  constructor(url: string, schema = "public") {
+    this.sql = new SQL({ url, max: 10, connectionTimeout: 5, idleTimeout: 30 });
+    this.schema = identifier(schema);
+  }
+
+  /** A table of this database's schema, quoted. */
+  table(name: string): string {
+    return `${this.schema}.${identifier(name)}`;
+  }
+
+  /** Runs pending migrations once; after a failure (store down), the next call tries again. */
+  ready(): Promise<void> {
+    this.migrated ??= this.migrate().catch((error) => {
+      this.migrated = null;
+      throw unavailable(error);
+    });
+    return this.migrated;
+  }
+
+  /** One statement, once the schema is ready. */
+  async query(text: string, values: unknown[] = []): Promise<Row[]> {
+    await this.ready();
+    // After PostgreSQL restarts, the pool still holds dead connections and each fails at once;
+    // a few more tries reach a fresh one, so the first request after the store is back is served.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return (await this.sql.unsafe(text, values)) as Row[];
+      } catch (error) {
+        const mapped = unavailable(error);
+        if (!(mapped instanceof StoreUnavailableError) || attempt >= CONNECTION_ATTEMPTS) throw mapped;
+      }
+    }
+  }
+
+  private async migrate(): Promise<void> {
+    await this.sql.begin(async (tx) => {
+      // One instance migrates at a time; the others wait here and find nothing left to do.
+      await tx.unsafe("SELECT pg_advisory_xact_lock(7411)");
+      await tx.unsafe(`CREATE SCHEMA IF NOT EXISTS ${this.schema}`);
+      await tx.unsafe(`CREATE TABLE IF NOT EXISTS ${this.schema}.schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
+      const [{ version }] = await tx.unsafe(`SELECT coalesce(max(version), 0)::int AS version FROM ${this.schema}.schema_migrations`);
+      for (let next = version; next < MIGRATIONS.length; next++) {
+        await tx.unsafe(`SET LOCAL search_path TO ${this.schema}`);
+        await tx.unsafe(MIGRATIONS[next]!);
+        await tx.unsafe(`INSERT INTO ${this.schema}.schema_migrations (version) VALUES ($1)`, [next + 1]);
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.sql.close();
+  }
+}
+
+/** Connection trouble (as opposed to a query PostgreSQL refused) means the store is unavailable. */
+function unavailable(error: unknown): Error {
+  const code = (error as { code?: string }).code ?? "";
+  const sqlState = (error as { errno?: string }).errno ?? "";
+  if (code === "ERR_POSTGRES_SERVER_ERROR" && !/^(08|57P|53)/.test(sqlState)) return error as Error;
+  if (error instanceof StoreUnavailableError) return error;
+  return new StoreUnavailableError(`PostgreSQL: ${(error as Error).message}`);
+}
+
+/** A row as a frozen record, as every store gives them. */
+export function toRecord<T>(row: Row): T {
+  return Object.freeze({ ...row }) as unknown as T;
+}

@@ -1,0 +1,29 @@
+/**
+ * The stored sessions of session_db_auth, behind an interface shaped around what sessions need:
+ * create, find by key, list, remove one, remove a user's, remove the expired, count. The JSON
+ * files, PostgreSQL and Redis each implement it (json-file/, postgres/, redis/).
+ */
+import type { CloseOptions, MaybePromise } from "./record-store.ts";
+import type { UserSessionRecord } from "./user-session.ts";
+
+export interface SessionStore {
+  /** Where the sessions live, for the start-up line: "json files", "postgresql", "redis". */
+  readonly backend: string;
+  /** Stores a session (replacing one with the same id); resolves once it is durable. */
+  create(session: UserSessionRecord): Promise<void>;
+  /** The session stored under a key (the SHA-256 of its cookie value), or null. */
+  findByKey(key: string): MaybePromise<UserSessionRecord | null>;
+  /** Every stored session, or every session of one user, oldest first. */
+  list(userId?: string): Promise<UserSessionRecord[]>;
+  /** Resolves true once the session with this record id is removed; false if there was none. */
+  remove(id: string): Promise<boolean>;
+  /**
+   * Removes every session of a user as stored when the removal runs (one another process
+   * stored a moment ago included); resolves with how many.
+   */
+  removeByUser(userId: string): Promise<number>;
+  /** Removes the sessions created before `moment` (epoch ms; see `createdBefore`); resolves with how many. */
+  removeCreatedBefore(moment: number): Promise<number>;
+  count(): MaybePromise<number>;
+  close(options?: CloseOptions): Promise<void>;
+}
