@@ -44,6 +44,8 @@ export interface Config {
   /** redis://…: session_db_auth sessions in Redis. */
   redisUrl: string | null;
   redisPrefix: string;
+  /** How long a PostgreSQL or Redis call may take before the request gets a 503. */
+  storeTimeoutMs: number;
 }
 
 export type LogFormat = "text" | "json";
@@ -58,6 +60,7 @@ export const DEFAULTS = {
   loginMaxFailuresPerClient: 100,
   loginMaxFailuresPerAccount: 10,
   loginThrottleWindowSeconds: 15 * 60,
+  storeTimeoutMs: 3000,
 } as const;
 
 /** A setting that cannot be used; start-up prints the message and exits with status 2. */
@@ -99,6 +102,7 @@ export function loadConfig(env: Env, runtime: Runtime = detectRuntime()): Config
     databaseSchema: parseSchema(env.DATABASE_SCHEMA),
     redisUrl: parseUrl("REDIS_URL", env.REDIS_URL, ["redis:", "rediss:"]),
     redisPrefix: nonEmpty(env.REDIS_PREFIX) ?? "session-auth:",
+    storeTimeoutMs: parseWhole("STORE_TIMEOUT_MS", env.STORE_TIMEOUT_MS, DEFAULTS.storeTimeoutMs, 1, "milliseconds"),
   };
 }
 

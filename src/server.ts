@@ -8,6 +8,7 @@ import { type Auth, createAuth, EXCLUDED_PATHS, keepsStoredSessions } from "./au
 import { LoginThrottle, ThrottledError } from "./auth/throttle.ts";
 import { ConfigError, type Config } from "./config.ts";
 import { createLogger, type Logger } from "./logger.ts";
+import { declaresTooLarge, TOO_LARGE_MESSAGE } from "./http/body.ts";
 import { clientAddress } from "./http/client-address.ts";
 import { HttpError, html, jsonError, METHOD_NOT_ALLOWED_PAGE } from "./http/responses.ts";
 import { pathnameOf, Router } from "./http/router.ts";
@@ -25,6 +26,7 @@ export interface AppOptions {
 
 const API_PREFIX = "/api/v1/";
 const SWEEP_INTERVAL_SECONDS = 60;
+const UNAVAILABLE_LOG_EVERY_MS = 5000;
 const IDLE_TIMEOUT_SECONDS = 10;
 const CORS_ALLOWED_HEADERS = "Authorization, Content-Type";
 
@@ -32,7 +34,8 @@ export class App {
   readonly router: ApiRouter = new Router<Handler>();
   readonly auth: Auth | null;
   private readonly logger: Logger;
-  private sweep: ReturnType<typeof setInterval> | null = null;
+  private readonly sweeps: ReturnType<typeof setInterval>[] = [];
+  private unavailableLogged = { at: Number.NEGATIVE_INFINITY, leftOut: 0 };
 
   readonly users: UserStore;
 
@@ -49,6 +52,7 @@ export class App {
       perClient: { maxFailures: config.loginMaxFailuresPerClient, windowSeconds: config.loginThrottleWindowSeconds },
       perAccount: { maxFailures: config.loginMaxFailuresPerAccount, windowSeconds: config.loginThrottleWindowSeconds },
       clock,
+      counters: stores.counters,
     });
     const credentials = new CredentialsCheck(users, clock, throttle);
     const auth = config.authType
@@ -75,17 +79,24 @@ export class App {
     if (keeper) registerSessionRoutes(this.router, keeper, deps);
     const page = loginPage(config.authType);
     this.router.add("GET", "/", () => html(page, 200, PAGE_SECURITY_HEADERS));
-    const lifetime = auth?.sessionLifetime() ?? 0;
-    if (auth && lifetime > 0) this.sweepExpiredSessions(auth, lifetime);
+    this.startSweeps(auth, throttle);
   }
 
-  /** Expired sessions are purged on sight and by this sweep, so storage does not grow without bound. */
-  private sweepExpiredSessions(auth: Auth, lifetime: number): void {
-    const every = Math.min(lifetime, SWEEP_INTERVAL_SECONDS) * 1000;
-    this.sweep = setInterval(() => {
-      auth.purgeExpired().catch((error) => this.logger.error(`session sweep failed: ${(error as Error).message}`));
-    }, every);
-    this.sweep.unref();
+  /**
+   * Expired sessions are purged on sight and by this sweep, and ended throttle windows dropped,
+   * so that storage and memory do not grow without bound.
+   */
+  private startSweeps(auth: Auth | null, throttle: LoginThrottle): void {
+    const lifetime = auth?.sessionLifetime() ?? 0;
+    const failed = (what: string) => (error: unknown) => this.logger.error(`${what} sweep failed: ${(error as Error).message}`, { event: "sweep-failed" });
+    if (auth && lifetime > 0) {
+      const sessions = setInterval(() => auth.purgeExpired().catch(failed("session")), Math.min(lifetime, SWEEP_INTERVAL_SECONDS) * 1000);
+      sessions.unref();
+      this.sweeps.push(sessions);
+    }
+    const attempts = setInterval(() => throttle.sweep().catch(failed("login attempt")), SWEEP_INTERVAL_SECONDS * 1000);
+    attempts.unref();
+    this.sweeps.push(attempts);
   }
 
   /** Opens the data files (StoreLoadError if one is unusable) and builds the routes. */
@@ -129,6 +140,8 @@ export class App {
   private dispatch(request: Request, path: string, client: string): Response | Promise<Response> {
     // A CORS preflight carries no credentials, so it is answered before the guard.
     if (request.method === "OPTIONS") return this.options(path);
+    // Refused before anything else is done for it, and the connection closed rather than drained.
+    if (declaresTooLarge(request, this.config.maxBodyBytes)) return jsonError(413, TOO_LARGE_MESSAGE, { Connection: "close" });
     const auth = this.auth;
     if (auth && auth.requireAuth(path, EXCLUDED_PATHS)) return this.guarded(auth, request, path, client);
     return this.route(request, path, null, client);
@@ -167,7 +180,7 @@ export class App {
     if (error instanceof HttpError) return jsonError(error.status, error.message, error.headers);
     if (error instanceof ThrottledError) return jsonError(429, error.message, { "Retry-After": String(error.retryAfterSeconds) });
     if (error instanceof StoreUnavailableError) {
-      this.logger.error(`store unavailable: ${error.message}`, { event: "store-unavailable" });
+      this.logUnavailable(error);
       return jsonError(503, "Service unavailable: the data store cannot be reached", { "Retry-After": "5" });
     }
     if (error instanceof StoreWriteError) {
@@ -178,9 +191,21 @@ export class App {
     return jsonError(500, "Internal server error");
   }
 
+  /** One line per outage and then at most one every few seconds, saying how many requests it stands for. */
+  private logUnavailable(error: StoreUnavailableError): void {
+    const now = performance.now();
+    if (now - this.unavailableLogged.at < UNAVAILABLE_LOG_EVERY_MS) {
+      this.unavailableLogged.leftOut += 1;
+      return;
+    }
+    const more = this.unavailableLogged.leftOut;
+    this.unavailableLogged = { at: now, leftOut: 0 };
+    this.logger.error(`store unavailable: ${error.message}${more > 0 ? ` (and ${more} more requests since the last line)` : ""}`, { event: "store-unavailable", left_out: more });
+  }
+
   /** Waits for every pending write. */
   async close(): Promise<void> {
-    if (this.sweep) clearInterval(this.sweep);
+    for (const sweep of this.sweeps) clearInterval(sweep);
     this.logger.flush?.();
     await this.stores.close();
   }
@@ -207,8 +232,8 @@ export function startServer(config: Config, options: AppOptions = {}): RunningSe
       // Production mode would otherwise share the port with another process (SO_REUSEPORT),
       // silently splitting traffic between two servers instead of refusing to start.
       reusePort: false,
-      // Our reader answers 413 JSON at maxBodyBytes; this is only the backstop for huge bodies.
-      maxRequestBodySize: Math.max(config.maxBodyBytes * 4, 1024 * 1024),
+      // The app answers every 413 itself, as JSON with its log line: Bun's own limit never applies.
+      maxRequestBodySize: Number.MAX_SAFE_INTEGER,
       // Every log line needs it; looked up before any await, while it is cheapest.
       fetch: (request, server) => app.handle(request, server.requestIP(request)?.address),
       // Idle connections are closed after this many seconds; headers must arrive within ~10 s.

@@ -26,6 +26,7 @@ describe("loadConfig", () => {
       databaseSchema: "public",
       redisUrl: null,
       redisPrefix: "session-auth:",
+      storeTimeoutMs: 3000,
     });
   });
 

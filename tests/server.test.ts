@@ -73,6 +73,70 @@ describe("through a real socket on 127.0.0.1", () => {
     }
   });
 
+  /** Sends raw bytes on a new connection; resolves with what came back before the server closed it (or `waitMs` passed). */
+  async function raw(url: string, bytes: string, options: { closeAfterSend?: boolean; waitMs?: number } = {}): Promise<string> {
+    const { port } = new URL(url);
+    let received = "";
+    let done: () => void = () => {};
+    const finished = new Promise<void>((resolve) => (done = resolve));
+    const socket = await Bun.connect({
+      hostname: "127.0.0.1",
+      port: Number(port),
+      socket: { data: (_socket, data) => void (received += data.toString()), close: () => done(), error: () => done() },
+    });
+    socket.write(bytes);
+    if (options.closeAfterSend) socket.end();
+    await Promise.race([finished, Bun.sleep(options.waitMs ?? 2000)]);
+    socket.end();
+    return received;
+  }
+
+  test("a request without Host (HTTP/1.0, health checkers) or with an absolute target keeps its path", async () => {
+    const running = startServer(testConfig({ AUTH_TYPE: "basic_auth" }), { logger: silentLogger });
+    try {
+      const bare = await raw(running.url, "GET /api/v1/status HTTP/1.0\r\n\r\n");
+      expect(bare).toStartWith("HTTP/1.1 200");
+      expect(bare).toContain('"status": "OK"');
+      expect(await raw(running.url, "GET /x/api/v1/status HTTP/1.0\r\n\r\n")).toStartWith("HTTP/1.1 401");
+      const absolute = await raw(running.url, `GET ${running.url}/api/v1/status HTTP/1.1\r\nHost: elsewhere\r\nConnection: close\r\n\r\n`);
+      expect(absolute).toStartWith("HTTP/1.1 200");
+    } finally {
+      await running.stop();
+    }
+  });
+
+  test("every 413 is the JSON one with its log line, however large the declared body", async () => {
+    let text = "";
+    const logger = createLogger("text", { out: (t) => void (text += t), err: (t) => void (text += t) });
+    const running = startServer(testConfig(), { logger });
+    try {
+      for (const size of [70_000, 2 * 1024 * 1024, 10 * 1024 * 1024 * 1024]) {
+        const answer = await raw(running.url, `POST /api/v1/users HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${size}\r\n\r\n{}`);
+        expect(answer).toStartWith("HTTP/1.1 413");
+        expect(answer).toContain('"error": "Request body too large"');
+      }
+      expect((await fetch(`${running.url}/api/v1/status`)).status).toBe(200);
+    } finally {
+      await running.stop();
+    }
+    expect(text.match(/ POST \/api\/v1\/users 413 /g)).toHaveLength(3);
+  });
+
+  test("a body that stops arriving is a 400 in the log, never a 500 or an internal error", async () => {
+    let text = "";
+    const logger = createLogger("text", { out: (t) => void (text += t), err: (t) => void (text += t) });
+    const running = startServer(testConfig(), { logger });
+    try {
+      await raw(running.url, `POST /api/v1/users HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"email": "a@b"`, { closeAfterSend: true, waitMs: 500 });
+      for (let i = 0; i < 40 && !/ POST \/api\/v1\/users \d{3} /.test(text); i++) await Bun.sleep(50);
+      logger.flush?.();
+    } finally {
+      await running.stop();
+    }
+    expect(text).toMatch(/ POST \/api\/v1\/users 400 /);
+    expect(text).not.toContain("internal error");
+  });
+
   test("a port in use is a configuration error", () => {
     const first = startServer(testConfig(), { logger: silentLogger });
     try {

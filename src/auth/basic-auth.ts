@@ -63,22 +63,15 @@ export class BasicAuth extends Auth {
   /**
    * Basic credentials are a password check on every request, so they are throttled like logins
    * (ThrottledError past the limit). A header verified lately is answered from the cache, without
-   * waiting when the store can answer at once.
+   * a password check, a count or waiting when the store can answer at once.
    */
   override currentUser(request: Request | null | undefined, client: string | null = null): MaybePromise<UserRecord | null> {
     const header = this.authorizationHeader(request);
     if (header === null) return null;
-    const [email, password] = this.credentials(request);
-    this.credentialsCheck.admit(client, email);
     const key = verifiedKey(header);
-    const { users, clock } = this.options;
     const cached = this.verified.get(key);
-    if (cached === undefined || cached.expiresAt <= clock()) return this.verify(email, password, key, client);
-    return andThen(users.get(cached.userId), (user) => {
-      if (user === null || user._password !== cached.passwordHash) return this.verify(email, password, key, client);
-      if (email !== null) this.credentialsCheck.succeeded(email);
-      return user;
-    });
+    if (cached === undefined || cached.expiresAt <= this.options.clock()) return this.verify(request, key, client);
+    return andThen(this.options.users.get(cached.userId), (user) => (user !== null && user._password === cached.passwordHash ? user : this.verify(request, key, client)));
   }
 
   /** [email, password] from the request's Authorization header, or [null, null]. */
@@ -87,11 +80,12 @@ export class BasicAuth extends Auth {
     return this.extractUserCredentials(this.decodeBase64AuthorizationHeader(base64));
   }
 
-  /** Checks the password and remembers the header if it matched; a header naming no one counts as a failure. */
-  private async verify(email: string | null, password: string | null, key: string, client: string | null): Promise<UserRecord | null> {
+  /** Checks the password and remembers the header if it matched; a header naming no one counts against the client. */
+  private async verify(request: Request | null | undefined, key: string, client: string | null): Promise<UserRecord | null> {
     this.verified.delete(key);
+    const [email, password] = this.credentials(request);
     if (email === null) {
-      this.credentialsCheck.failed(client, null);
+      await this.credentialsCheck.failed(client);
       return null;
     }
     const user = await this.userObjectFromCredentials(email, password, client);

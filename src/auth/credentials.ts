@@ -1,21 +1,23 @@
 /**
  * The one credentials check, for session logins and Basic alike: which user an email and a
- * password name, throttled per client and per account. The password is checked against the hash
- * as stored, and an old SHA-256 hash is upgraded only while it is still the stored one
+ * password name, throttled per client and per account. Each attempt is counted before its
+ * password is checked (and given back when it succeeds), so that a burst of concurrent attempts
+ * gets no more checks than the limits allow. The password is checked against the hash as
+ * stored, and an old SHA-256 hash is upgraded only while it is still the stored one
  * (compare-and-set), so a concurrent password change or deletion is never undone.
  */
 import { type Clock, formatTimestamp } from "../models/base.ts";
 import { hashPassword, verifyAgainstDummy, verifyPassword } from "../models/password.ts";
 import { StoreWriteError } from "../models/record-store.ts";
-import type { UserRecord, UserStore } from "../models/user.ts";
-import { type LoginThrottle, ThrottledError } from "./throttle.ts";
+import { FIELD_LIMITS, storable, type UserRecord, type UserStore } from "../models/user.ts";
+import type { LoginThrottle } from "./throttle.ts";
 
 export type CredentialCheck =
   /** `user` is the record as stored after the check: its `_password` is the hash the password matched. */
   | { user: UserRecord; failure: null }
   | { user: null; failure: "unknown-email" | "wrong-password" };
 
-/** `checkCredentials` behind the throttle: what the login route and BasicAuth both call. */
+/** checkCredentials behind the throttle: what the login route and BasicAuth both call. */
 export class CredentialsCheck {
   constructor(
     private readonly users: UserStore,
@@ -24,29 +26,39 @@ export class CredentialsCheck {
     private readonly throttle: LoginThrottle | null = null,
   ) {}
 
-  /** Throws ThrottledError while the client (null: none known) or the account has failed too often. */
-  admit(client: string | null, email: string | null): void {
-    const wait = this.throttle?.retryAfter(client, email) ?? 0;
-    if (wait > 0) throw new ThrottledError(wait);
-  }
-
-  /** Checks a password, once admitted, and counts the outcome: a failure against both, a success clears the account's count. */
+  /**
+   * Checks a password, counting the attempt against the client (null: none known) and against
+   * each account the email names before any hash is verified; ThrottledError when a count is at
+   * its limit. A success gives the client's attempt back and starts the account's count again;
+   * an unknown email counts against the client only.
+   */
   async check(email: string, password: string, client: string | null): Promise<CredentialCheck> {
-    this.admit(client, email);
-    const result = await checkCredentials(this.users, email, password, this.clock);
-    if (result.user) this.succeeded(email);
-    else this.failed(client, result.failure === "unknown-email" ? null : email);
+    const throttle = this.throttle;
+    if (throttle === null) return checkCredentials(this.users, email, password, this.clock);
+    if (client !== null) await throttle.takeClient(client);
+    const candidates = await findCandidates(this.users, email);
+    const counted: string[] = [];
+    try {
+      for (const candidate of candidates) {
+        await throttle.takeAccount(candidate.id);
+        counted.push(candidate.id);
+      }
+    } catch (error) {
+      // Refused unchecked: nothing of this attempt stays counted.
+      await Promise.all([client !== null ? throttle.giveBackClient(client) : null, ...counted.map((id) => throttle.giveBackAccount(id))]);
+      throw error;
+    }
+    const result = await checkCandidates(this.users, candidates, password, this.clock);
+    if (result.user) {
+      const userId = result.user.id;
+      await Promise.all([client !== null ? throttle.giveBackClient(client) : null, ...counted.map((id) => (id === userId ? throttle.clearAccount(id) : throttle.giveBackAccount(id)))]);
+    }
     return result;
   }
 
-  /** A password that matched (now, or lately for a remembered Basic header) clears the account's count. */
-  succeeded(email: string): void {
-    this.throttle?.succeeded(email);
-  }
-
-  /** A failed attempt: the client's count, and the account's when one was named. */
-  failed(client: string | null, email: string | null): void {
-    this.throttle?.failed(client, email);
+  /** An attempt that named no account at all (a Basic header that is not `email:password`): the client's count. */
+  async failed(client: string | null): Promise<void> {
+    if (client !== null) await this.throttle?.takeClient(client);
   }
 }
 
@@ -54,7 +66,16 @@ export class CredentialsCheck {
 const ATTEMPTS = 3;
 
 export async function checkCredentials(users: UserStore, email: string, password: string, clock: Clock): Promise<CredentialCheck> {
-  const candidates = await users.search({ email });
+  return checkCandidates(users, await findCandidates(users, email), password, clock);
+}
+
+/** The users an email names. An email no backend could store names no one, and is not looked up. */
+async function findCandidates(users: UserStore, email: string): Promise<UserRecord[]> {
+  if (storable(email, FIELD_LIMITS.email) !== null) return [];
+  return users.search({ email });
+}
+
+async function checkCandidates(users: UserStore, candidates: readonly UserRecord[], password: string, clock: Clock): Promise<CredentialCheck> {
   if (candidates.length === 0) {
     await verifyAgainstDummy(password);
     return { user: null, failure: "unknown-email" };
@@ -71,7 +92,11 @@ export async function checkCredentials(users: UserStore, email: string, password
 async function verifiedUser(users: UserStore, read: UserRecord, password: string, clock: Clock): Promise<UserRecord | null> {
   let user: UserRecord | null = read;
   for (let attempt = 0; attempt < ATTEMPTS && user !== null; attempt++) {
-    const { valid, needsRehash } = await verifyPassword(password, user._password);
+    const { valid, needsRehash, costly } = await verifyPassword(password, user._password);
+    // A failed check that cost no argon2 (the original's SHA-256, no password at all) takes as
+    // long as one that did, so that timing tells nothing about the account; a matching SHA-256
+    // pays the same in the argon2 hash that replaces it.
+    if (!valid && !costly) await verifyAgainstDummy(password);
     if (!valid) return null;
     if (!needsRehash) return user;
     let upgraded: UserRecord | null;

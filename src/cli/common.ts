@@ -2,7 +2,7 @@
 import { type Config, type Env, loadConfig } from "../config.ts";
 import { checkDataDir, checkReadableDataDir } from "../models/data-dir.ts";
 import { openStores, type Stores, usesDataDir } from "../models/stores.ts";
-import type { UserRecord, UserStore } from "../models/user.ts";
+import { fieldProblem, type UserRecord, type UserStore } from "../models/user.ts";
 import type { SessionStore } from "../models/session-store.ts";
 
 export interface CliIo {
@@ -164,5 +164,7 @@ export function withSessions<T>(config: Config, work: (sessions: SessionStore) =
 export async function readPassword(flags: Map<string, string>, io: CliIo, prompt = "Password: "): Promise<string> {
   const password = flags.get("password") ?? (await io.readSecret(prompt));
   if (!password) throw usage("the password must not be empty");
+  const problem = fieldProblem("password", password);
+  if (problem !== null) throw failure(problem);
   return password;
 }

@@ -3,7 +3,7 @@ import type { Env } from "../config.ts";
 import { formatTimestamp, systemClock } from "../models/base.ts";
 import { hashPassword } from "../models/password.ts";
 import { UniqueConstraintError } from "../models/record-store.ts";
-import { newUser, toPublicUser } from "../models/user.ts";
+import { fieldProblem, newUser, toPublicUser } from "../models/user.ts";
 import { type CliIo, emailClashes, failure, findUser, formatTable, parseFlags, plural, readableConfig, readPassword, runGroup, type Subcommand, usage, withStores, withUsers, writableConfig } from "./common.ts";
 import { revokeStoredSessions } from "./sessions.ts";
 
@@ -48,9 +48,14 @@ async function create(argv: readonly string[], env: Env, io: CliIo): Promise<num
   const flags = parseFlags(argv, ["email", "password", "first-name", "last-name"]);
   const email = flags.get("email");
   if (!email) throw usage("users create needs --email EMAIL");
+  const names = { first_name: flags.get("first-name") ?? null, last_name: flags.get("last-name") ?? null };
+  for (const [field, value] of [["email", email], ["first_name", names.first_name], ["last_name", names.last_name]] as const) {
+    const problem = value === null ? null : fieldProblem(field, value);
+    if (problem !== null) throw failure(problem);
+  }
   const password = await readPassword(flags, io);
   const config = writableConfig(env);
-  const user = await newUser({ email, password, first_name: flags.get("first-name") ?? null, last_name: flags.get("last-name") ?? null }, systemClock);
+  const user = await newUser({ email, password, ...names }, systemClock);
   await withUsers(config, async (users) => {
     try {
       await users.save(user);

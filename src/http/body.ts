@@ -3,17 +3,37 @@ import { parseForm } from "./forms.ts";
 import { HttpError } from "./responses.ts";
 
 export const TOO_LARGE_MESSAGE = "Request body too large";
+export const INCOMPLETE_MESSAGE = "Request body incomplete";
 
-export async function readBodyBytes(request: Request, limit: number): Promise<Uint8Array> {
+/** Whether the request declares a body larger than `limit` bytes (answered 413 before it is read). */
+export function declaresTooLarge(request: Request, limit: number): boolean {
   const declared = request.headers.get("content-length");
-  if (declared !== null && Number(declared) > limit) throw new HttpError(413, TOO_LARGE_MESSAGE);
+  return declared !== null && Number(declared) > limit;
+}
+
+/**
+ * The body, at most `limit` bytes (413 past it). A body that stops arriving (the client went
+ * away, or sent less than it declared) is a 400, never taken for a whole one.
+ */
+export async function readBodyBytes(request: Request, limit: number): Promise<Uint8Array> {
+  if (declaresTooLarge(request, limit)) throw new HttpError(413, TOO_LARGE_MESSAGE);
   if (!request.body) return new Uint8Array(0);
+  const declared = request.headers.get("content-length");
   const chunks: Uint8Array[] = [];
   let size = 0;
   const reader = request.body.getReader();
   for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
+    let chunk: Awaited<ReturnType<typeof reader.read>>;
+    try {
+      chunk = await reader.read();
+    } catch {
+      throw new HttpError(400, INCOMPLETE_MESSAGE);
+    }
+    const { done, value } = chunk;
+    if (done) {
+      if (declared !== null && size < Number(declared)) throw new HttpError(400, INCOMPLETE_MESSAGE);
+      break;
+    }
     size += value.byteLength;
     if (size > limit) {
       await reader.cancel().catch(() => {});

@@ -41,6 +41,50 @@ export function jsonError(status: number, message: string, headers?: Record<stri
   return new Response(body, { status, headers: headers ? { ...JSON_HEADERS, ...headers } : JSON_HEADERS });
 }
 
+/**
+ * A JSON array in the output format, from elements already in it (each as stringifySorted
+ * writes it), arriving in batches: small arrays are sent as one text, longer ones streamed as
+ * their batches come, so that a listing of any length holds one batch in memory and lets other
+ * requests run between batches.
+ */
+export async function jsonArray(batches: AsyncIterable<readonly string[]>): Promise<Response> {
+  const iterator = batches[Symbol.asyncIterator]();
+  const first = await iterator.next();
+  if (first.done) return jsonText("[]\n");
+  const second = await iterator.next();
+  const head = `[\n${arrayItems(first.value)}`;
+  if (second.done) return jsonText(`${head}\n]\n`);
+  const encoder = new TextEncoder();
+  let pending: readonly string[] | null = second.value;
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(encoder.encode(head));
+    },
+    async pull(controller) {
+      if (pending === null) {
+        controller.enqueue(encoder.encode("\n]\n"));
+        controller.close();
+        return;
+      }
+      controller.enqueue(encoder.encode(`,\n${arrayItems(pending)}`));
+      // Batches a store holds in memory come without a pause: wait a turn of the event loop
+      // between them, so that other requests are answered while a long list goes out.
+      await new Promise((resolve) => setImmediate(resolve));
+      const next = await iterator.next();
+      pending = next.done ? null : next.value;
+    },
+    async cancel() {
+      await iterator.return?.();
+    },
+  });
+  return new Response(body, { status: 200, headers: JSON_HEADERS });
+}
+
+/** Elements indented one level, as inside an array, separated by commas. */
+function arrayItems(items: readonly string[]): string {
+  return items.map((item) => `  ${item.trimEnd().replaceAll("\n", "\n  ")}`).join(",\n");
+}
+
 export function html(body: string, status = 200, headers?: Record<string, string>): Response {
   return new Response(body, { status, headers: headers ? { ...HTML_HEADERS, ...headers } : HTML_HEADERS });
 }

@@ -121,7 +121,8 @@ function decodeSegment(segment: string): string {
 
 /** The path of an absolute request URL, without parsing the whole URL. */
 export function pathnameOf(url: string): string {
-  const start = url.indexOf("/", url.indexOf("//") + 2);
+  // Bun passes a bare path on when a request (HTTP/1.0, a health checker) names no Host.
+  const start = url.startsWith("/") ? 0 : url.indexOf("/", url.indexOf("//") + 2);
   if (start === -1) return "/";
   const query = url.indexOf("?", start);
   const hash = url.indexOf("#", start);

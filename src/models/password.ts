@@ -12,6 +12,8 @@ export interface PasswordCheck {
   valid: boolean;
   /** The stored hash is weaker than today's: store a new one after this successful check. */
   needsRehash: boolean;
+  /** Whether the check cost a slow hash (argon2, bcrypt); false for SHA-256, none or a damaged one. */
+  costly: boolean;
 }
 
 export function hashPassword(password: string): Promise<string> {
@@ -19,20 +21,20 @@ export function hashPassword(password: string): Promise<string> {
 }
 
 export async function verifyPassword(password: string, stored: string | null | undefined): Promise<PasswordCheck> {
-  if (typeof stored !== "string" || stored === "") return { valid: false, needsRehash: false };
+  if (typeof stored !== "string" || stored === "") return { valid: false, needsRehash: false, costly: false };
   if (LEGACY_SHA256.test(stored)) {
     const digest = new Bun.CryptoHasher("sha256").update(password).digest();
     // Bun's global crypto has it too; importing node:crypto for it would add ~3 ms to start-up.
     const valid = crypto.timingSafeEqual(digest, Buffer.from(stored, "hex"));
-    return { valid, needsRehash: valid };
+    return { valid, needsRehash: valid, costly: false };
   }
-  if (!stored.startsWith("$argon2") && !stored.startsWith("$2")) return { valid: false, needsRehash: false };
+  if (!stored.startsWith("$argon2") && !stored.startsWith("$2")) return { valid: false, needsRehash: false, costly: false };
   try {
     const valid = await Bun.password.verify(password, stored);
-    return { valid, needsRehash: valid && !stored.startsWith("$argon2id$") };
+    return { valid, needsRehash: valid && !stored.startsWith("$argon2id$"), costly: true };
   } catch {
     // Bun throws on a malformed hash; a damaged record simply does not match.
-    return { valid: false, needsRehash: false };
+    return { valid: false, needsRehash: false, costly: false };
   }
 }
 

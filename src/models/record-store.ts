@@ -26,6 +26,12 @@ export interface ReadOptions {
   fresh?: boolean;
 }
 
+export interface BatchOptions {
+  size: number;
+  offset?: number;
+  limit?: number;
+}
+
 export interface UpdateOptions<T> {
   /** Compare-and-set: the update happens only while the stored record still has these values. */
   expect?: Partial<T>;
@@ -45,6 +51,11 @@ export interface RecordStore<T extends BaseRecord> {
   readonly model: string;
   get(id: string, options?: ReadOptions): MaybePromise<T | null>;
   all(): Promise<T[]>;
+  /**
+   * The records in the order `all` gives them, `size` at a time, from `offset`, at most `limit`
+   * of them: a listing of any length holds one batch in memory.
+   */
+  batches(options: BatchOptions): AsyncIterable<T[]>;
   count(): MaybePromise<number>;
   /** Every record whose attributes all equal the given ones (all records for `{}`). */
   search(attributes: Partial<T>): MaybePromise<T[]>;

@@ -1,25 +1,32 @@
 /**
  * Which store holds what: users in PostgreSQL when DATABASE_URL is set, else in the JSON files;
- * sessions in Redis when REDIS_URL is set, else with the users. Every strategy, route and
- * command works on whichever it gets, through the RecordStore and SessionStore interfaces.
+ * sessions in Redis when REDIS_URL is set, else with the users; login attempt counts in Redis,
+ * else PostgreSQL, else memory. Every strategy, route and command works on whichever it gets,
+ * through the RecordStore, SessionStore and AttemptCounters interfaces.
  */
 import type { Config } from "../config.ts";
+import { type AttemptCounters, MemoryAttemptCounters } from "./attempt-counters.ts";
 import { JsonFileSessionStore } from "./json-file/session-store.ts";
+import { PgAttemptCounters } from "./postgres/attempt-counters.ts";
 import { PgDatabase } from "./postgres/database.ts";
 import { PgSessionStore } from "./postgres/session-store.ts";
 import { PgStore, USERS_TABLE } from "./postgres/store.ts";
 import type { CloseOptions } from "./record-store.ts";
+import { RedisAttemptCounters } from "./redis/attempt-counters.ts";
+import { RedisConnection } from "./redis/connection.ts";
 import { RedisSessionStore } from "./redis/session-store.ts";
 import type { SessionStore } from "./session-store.ts";
 import { openUserStore, type UserStore } from "./user.ts";
 
 /** The settings the stores use, and no others. */
-export type StoreSettings = Pick<Config, "dataDir" | "journalCompactBytes" | "liveDataFileBytes" | "databaseUrl" | "databaseSchema" | "redisUrl" | "redisPrefix" | "sessionDuration">;
+export type StoreSettings = Pick<Config, "dataDir" | "journalCompactBytes" | "liveDataFileBytes" | "databaseUrl" | "databaseSchema" | "redisUrl" | "redisPrefix" | "sessionDuration" | "storeTimeoutMs">;
 
 export interface Stores {
   users: UserStore;
   /** Only when asked for (session_db_auth, the sessions commands). */
   sessions: SessionStore | null;
+  /** Login attempts, for the throttle: shared by every instance on PostgreSQL or Redis. */
+  counters: AttemptCounters;
   /** Where each lives, for the start-up line. */
   description: string;
   /**
@@ -39,18 +46,21 @@ export function usesDataDir(settings: Pick<Config, "databaseUrl">): boolean {
 
 export function openStores(settings: StoreSettings, withSessions: boolean): Stores {
   const tuning = { compactMinBytes: settings.journalCompactBytes, liveFileMaxBytes: settings.liveDataFileBytes };
-  const db = settings.databaseUrl ? new PgDatabase(settings.databaseUrl, settings.databaseSchema) : null;
+  const db = settings.databaseUrl ? new PgDatabase(settings.databaseUrl, settings.databaseSchema, settings.storeTimeoutMs) : null;
+  const redis = settings.redisUrl ? new RedisConnection(settings.redisUrl, settings.storeTimeoutMs) : null;
   const users: UserStore = db ? new PgStore(db, USERS_TABLE) : openUserStore(settings.dataDir, tuning);
   let sessions: SessionStore | null = null;
   if (withSessions) {
-    if (settings.redisUrl) sessions = new RedisSessionStore({ url: settings.redisUrl, ttlSeconds: settings.sessionDuration, prefix: settings.redisPrefix });
+    if (redis) sessions = new RedisSessionStore(redis, { ttlSeconds: settings.sessionDuration, prefix: settings.redisPrefix });
     else if (db) sessions = new PgSessionStore(db);
     else sessions = JsonFileSessionStore.open(settings.dataDir, tuning);
   }
+  const counters: AttemptCounters = redis ? new RedisAttemptCounters(redis, settings.redisPrefix) : db ? new PgAttemptCounters(db) : new MemoryAttemptCounters();
   return {
     users,
     sessions,
-    description: sessions ? `users: ${users.backend}, sessions: ${sessions.backend}` : `users: ${users.backend}`,
+    counters,
+    description: `users: ${users.backend}${sessions ? `, sessions: ${sessions.backend}` : ""}, login attempts: ${counters.backend}`,
     async removeUser(userId) {
       const removed = await users.remove(userId);
       return { removed, sessions: sessions ? await sessions.removeByUser(userId) : 0 };
@@ -58,6 +68,7 @@ export function openStores(settings: StoreSettings, withSessions: boolean): Stor
     async close(options) {
       await Promise.all([users.close(options), sessions?.close(options)]);
       await db?.close();
+      redis?.close();
     },
   };
 }

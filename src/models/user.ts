@@ -65,6 +65,30 @@ export function toPublicUser(user: UserRecord): PublicUser {
   return visible;
 }
 
+/**
+ * The longest values accepted, in characters: every backend stores them (a PostgreSQL index
+ * entry holds at most about 2,700 bytes), and no real address or name comes near.
+ */
+export const FIELD_LIMITS = { email: 320, first_name: 256, last_name: 256, password: 1024, id: 256 } as const;
+
+/**
+ * Why a text cannot be stored as it is on every backend, or null when it can: PostgreSQL refuses
+ * NUL characters, and indexes refuse long values.
+ */
+export function storable(value: string, maxLength: number): "too long" | "NUL character" | null {
+  if (value.length > maxLength) return "too long";
+  if (value.includes("\0")) return "NUL character";
+  return null;
+}
+
+/** What is wrong with a value for a user field, in words for an error message; null when it can be stored. */
+export function fieldProblem(field: keyof typeof FIELD_LIMITS, value: string): string | null {
+  const problem = storable(value, FIELD_LIMITS[field]);
+  if (problem === "too long") return `${field} too long (at most ${FIELD_LIMITS[field]} characters)`;
+  if (problem === "NUL character") return `${field} must not contain a NUL character`;
+  return null;
+}
+
 export interface NewUser {
   email: string;
   password: string;

@@ -67,4 +67,7 @@ test("pathnameOf takes the path of an absolute URL", () => {
   expect(pathnameOf("http://h/a/b/#frag")).toBe("/a/b/");
   expect(pathnameOf("http://h")).toBe("/");
   expect(pathnameOf("http://h/?q=/x")).toBe("/");
+  // What Bun hands over for a request without a Host header.
+  expect(pathnameOf("/api/v1/status")).toBe("/api/v1/status");
+  expect(pathnameOf("/x/api/v1/status?y=//z")).toBe("/x/api/v1/status");
 });

@@ -1,27 +1,30 @@
 /** The User endpoints. */
 import { readJson } from "../../http/body.ts";
-import { HttpError, json, jsonText } from "../../http/responses.ts";
+import { HttpError, json, jsonArray, jsonText } from "../../http/responses.ts";
 import { formatTimestamp } from "../../models/base.ts";
 import { andThen, UniqueConstraintError } from "../../models/record-store.ts";
-import { newUser, publicUserJson, toPublicUser, type UserRecord } from "../../models/user.ts";
+import { FIELD_LIMITS, fieldProblem, newUser, publicUserJson, storable, toPublicUser, type UserRecord } from "../../models/user.ts";
 import type { ApiDeps, ApiRouter } from "./context.ts";
 
 const NOT_FOUND = "Not found";
+const LIST_BATCH = 1000;
+const MAX_PER_PAGE = 1000;
 const WRONG_FORMAT = "Wrong format";
 
 export function registerUserRoutes(router: ApiRouter, { users, config, clock, deleteUser }: ApiDeps): void {
-  router.add("GET", "/api/v1/users", async () => json((await users.all()).map(toPublicUser)));
+  // Streamed in batches: a long list costs one batch of memory and never holds up other requests.
+  router.add("GET", "/api/v1/users", ({ request }) => jsonArray(publicJsonBatches(users.batches({ size: LIST_BATCH, ...paging(request.url) }))));
 
   // `me` is the guard's user: answered without waiting.
-  router.add("GET", "/api/v1/users/:id", ({ params, currentUser }) => (params.id === "me" ? userResponse(currentUser) : andThen(users.get(params.id!), userResponse)));
+  router.add("GET", "/api/v1/users/:id", ({ params, currentUser }) => (params.id === "me" ? userResponse(currentUser) : andThen(users.get(storedId(params.id!)), userResponse)));
 
   router.add("POST", "/api/v1/users", async ({ request }) => {
     const body = await readJson(request, config.maxBodyBytes);
     if (!isObject(body)) throw new HttpError(400, WRONG_FORMAT);
-    const email = requiredString(body.email, "email missing");
-    const password = requiredString(body.password, "password missing");
+    const email = storableField("email", requiredString(body.email, "email missing"));
+    const password = storableField("password", requiredString(body.password, "password missing"));
     const user = await newUser(
-      { email, password, first_name: optionalName(body.first_name), last_name: optionalName(body.last_name) },
+      { email, password, first_name: optionalName(body.first_name, "first_name"), last_name: optionalName(body.last_name, "last_name") },
       clock,
     );
     try {
@@ -34,14 +37,14 @@ export function registerUserRoutes(router: ApiRouter, { users, config, clock, de
   });
 
   router.add("PUT", "/api/v1/users/:id", async ({ request, params }) => {
-    if ((await users.get(params.id!)) === null) throw new HttpError(404, NOT_FOUND);
+    if ((await users.get(storedId(params.id!))) === null) throw new HttpError(404, NOT_FOUND);
     const body = await readJson(request, config.maxBodyBytes);
     if (!isObject(body)) throw new HttpError(400, WRONG_FORMAT);
     // Only the fields given change, on the record as stored when the body has arrived: a user
     // deleted or given a new password meanwhile stays that way.
     const changes: Partial<UserRecord> = { updated_at: formatTimestamp(clock()) };
-    const firstName = optionalName(body.first_name);
-    const lastName = optionalName(body.last_name);
+    const firstName = optionalName(body.first_name, "first_name");
+    const lastName = optionalName(body.last_name, "last_name");
     if (firstName !== null) changes.first_name = firstName;
     if (lastName !== null) changes.last_name = lastName;
     const updated = await users.update(params.id!, changes);
@@ -50,9 +53,35 @@ export function registerUserRoutes(router: ApiRouter, { users, config, clock, de
   });
 
   router.add("DELETE", "/api/v1/users/:id", async ({ params }) => {
-    if (!(await deleteUser(params.id!))) throw new HttpError(404, NOT_FOUND);
+    if (!(await deleteUser(storedId(params.id!)))) throw new HttpError(404, NOT_FOUND);
     return json({});
   });
+}
+
+async function* publicJsonBatches(batches: AsyncIterable<UserRecord[]>): AsyncIterable<string[]> {
+  for await (const batch of batches) yield batch.map(publicUserJson);
+}
+
+/**
+ * `?page=N&per_page=M` (pages from 1; per_page 1 to 1000, 100 when only page is given): one page
+ * of the list. Without either, the whole list, as the original gives it.
+ */
+function paging(url: string): { offset?: number; limit?: number } {
+  const query = url.indexOf("?");
+  if (query === -1) return {};
+  const params = new URLSearchParams(url.slice(query + 1));
+  const page = params.get("page");
+  const perPage = params.get("per_page");
+  if (page === null && perPage === null) return {};
+  const pageNumber = page === null ? 1 : wholeNumber(page, "page", 1, Number.MAX_SAFE_INTEGER);
+  const size = perPage === null ? 100 : wholeNumber(perPage, "per_page", 1, MAX_PER_PAGE);
+  return { offset: (pageNumber - 1) * size, limit: size };
+}
+
+function wholeNumber(text: string, name: string, min: number, max: number): number {
+  const value = /^\d{1,16}$/.test(text) ? Number(text) : Number.NaN;
+  if (!(value >= min && value <= max)) throw new HttpError(400, `${name} must be a whole number from ${min} to ${max}`);
+  return value;
 }
 
 function userResponse(user: UserRecord | null): Response {
@@ -72,8 +101,21 @@ function requiredString(value: unknown, missing: string): string {
 }
 
 /** A name is a string, or absent (undefined / null: left as it is). */
-function optionalName(value: unknown): string | null {
+function optionalName(value: unknown, field: "first_name" | "last_name"): string | null {
   if (value === undefined || value === null) return null;
   if (typeof value !== "string") throw new HttpError(400, WRONG_FORMAT);
+  return storableField(field, value);
+}
+
+/** Refused with 400 before it reaches a backend that could not store it, the same on every backend. */
+function storableField(field: keyof typeof FIELD_LIMITS, value: string): string {
+  const problem = fieldProblem(field, value);
+  if (problem !== null) throw new HttpError(400, problem);
   return value;
+}
+
+/** An id no backend could hold names no user: 404 without asking the store. */
+function storedId(id: string): string {
+  if (storable(id, FIELD_LIMITS.id) !== null) throw new HttpError(404, NOT_FOUND);
+  return id;
 }

@@ -6,7 +6,7 @@
 import { type FSWatcher, readFileSync, unlinkSync, watch } from "node:fs";
 import { join } from "node:path";
 import type { BaseRecord } from "../base.ts";
-import { hasValues, type ReadOptions, type RecordStore, StoreLoadError, StoreWriteError, UniqueConstraintError, type UpdateOptions } from "../record-store.ts";
+import { type BatchOptions, hasValues, type ReadOptions, type RecordStore, StoreLoadError, StoreWriteError, UniqueConstraintError, type UpdateOptions } from "../record-store.ts";
 import { FileLock } from "./file-lock.ts";
 import { dataFileName, type FileIdentity, identity, leftoverTemporaryFiles, parseSnapshot, sameFile, syncDirectory, writeSnapshot } from "./format.ts";
 import { Journal, journalLine } from "./journal.ts";
@@ -127,6 +127,27 @@ export class JsonFileStore<T extends BaseRecord> implements RecordStore<T> {
 
   count(): number {
     return this.memory.size;
+  }
+
+  /** Over the live records: a change while a listing is under way shows in the batches still to come. */
+  async *batches({ size, offset = 0, limit = Number.POSITIVE_INFINITY }: BatchOptions): AsyncIterable<T[]> {
+    let skipped = 0;
+    let given = 0;
+    let batch: T[] = [];
+    for (const record of this.memory.values()) {
+      if (skipped < offset) {
+        skipped += 1;
+        continue;
+      }
+      if (given >= limit) break;
+      batch.push(record);
+      given += 1;
+      if (batch.length === size) {
+        yield batch;
+        batch = [];
+      }
+    }
+    if (batch.length > 0) yield batch;
   }
 
   search(attributes: Partial<T>): T[] {

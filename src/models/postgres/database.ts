@@ -4,6 +4,7 @@
  * reached (503) from a query PostgreSQL refused.
  */
 import { SQL } from "bun";
+import { Availability } from "../availability.ts";
 import { StoreUnavailableError } from "../record-store.ts";
 
 /** Each entry upgrades the schema by one version; never edit one that has shipped, add another. */
@@ -27,6 +28,8 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX user_sessions_user_id ON user_sessions (user_id);
    CREATE INDEX user_sessions_created_at ON user_sessions (created_at, id);`,
   `ALTER TABLE user_sessions ADD COLUMN password_fingerprint text;`,
+  `CREATE TABLE login_attempts (key text PRIMARY KEY, attempts integer NOT NULL, window_ends bigint NOT NULL, counted boolean NOT NULL);
+   CREATE INDEX login_attempts_window_ends ON login_attempts (window_ends);`,
 ];
 
 export type Row = Record<string, unknown>;
@@ -46,10 +49,13 @@ export class PgDatabase {
   readonly sql: SQL;
   readonly schema: string;
   private migrated: Promise<void> | null = null;
+  private readonly availability: Availability;
 
-  constructor(url: string, schema = "public") {
-    this.sql = new SQL({ url, max: 10, connectionTimeout: 5, idleTimeout: 30 });
+  /** `timeoutMs`: how long a statement (with its connection attempts) may take before it counts as unavailable. */
+  constructor(url: string, schema = "public", timeoutMs = 3000) {
+    this.sql = new SQL({ url, max: 10, connectionTimeout: Math.max(1, Math.ceil(timeoutMs / 1000)), idleTimeout: 30 });
     this.schema = identifier(schema);
+    this.availability = new Availability("PostgreSQL", timeoutMs, (error) => unavailable(error) instanceof StoreUnavailableError);
   }
 
   /** A table of this database's schema, quoted. */
@@ -66,19 +72,21 @@ export class PgDatabase {
     return this.migrated;
   }
 
-  /** One statement, once the schema is ready. */
-  async query(text: string, values: unknown[] = []): Promise<Row[]> {
-    await this.ready();
-    // After PostgreSQL restarts, the pool still holds dead connections and each fails at once;
-    // a few more tries reach a fresh one, so the first request after the store is back is served.
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return (await this.sql.unsafe(text, values)) as Row[];
-      } catch (error) {
-        const mapped = unavailable(error);
-        if (!(mapped instanceof StoreUnavailableError) || attempt >= CONNECTION_ATTEMPTS) throw mapped;
+  /** One statement, once the schema is ready, within the time limit. */
+  query(text: string, values: unknown[] = []): Promise<Row[]> {
+    return this.availability.run(async () => {
+      await this.ready();
+      // After PostgreSQL restarts, the pool still holds dead connections and each fails at once;
+      // a few more tries reach a fresh one, so the first request after the store is back is served.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return (await this.sql.unsafe(text, values)) as Row[];
+        } catch (error) {
+          const mapped = unavailable(error);
+          if (!(mapped instanceof StoreUnavailableError) || attempt >= CONNECTION_ATTEMPTS) throw mapped;
+        }
       }
-    }
+    });
   }
 
   private async migrate(): Promise<void> {

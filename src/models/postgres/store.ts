@@ -3,7 +3,7 @@
  * table, every read fresh (PostgreSQL is the one copy), every write one statement.
  */
 import type { BaseRecord } from "../base.ts";
-import { type RecordStore, UniqueConstraintError, type UpdateOptions } from "../record-store.ts";
+import { type BatchOptions, type RecordStore, UniqueConstraintError, type UpdateOptions } from "../record-store.ts";
 import { USER_FIELDS, type UserRecord } from "../user.ts";
 import { identifier, type PgDatabase, type Row, toRecord } from "./database.ts";
 
@@ -63,6 +63,23 @@ export class PgStore<T extends BaseRecord> implements RecordStore<T> {
 
   async all(): Promise<T[]> {
     return (await this.db.query(`SELECT ${this.columnList} FROM ${this.table} ORDER BY created_at, id`)).map((row) => toRecord<T>(row));
+  }
+
+  /** The first batch by OFFSET, the rest by key (created_at, id), so that each is one indexed range. */
+  async *batches({ size, offset = 0, limit = Number.POSITIVE_INFINITY }: BatchOptions): AsyncIterable<T[]> {
+    let after: [string, string] | null = null;
+    let left = limit;
+    while (left > 0) {
+      const take = Math.min(size, left);
+      const rows: Row[] = after
+        ? await this.db.query(`SELECT ${this.columnList} FROM ${this.table} WHERE (created_at, id) > ($1, $2) ORDER BY created_at, id LIMIT ${take}`, after)
+        : await this.db.query(`SELECT ${this.columnList} FROM ${this.table} ORDER BY created_at, id OFFSET ${Math.floor(offset)} LIMIT ${take}`);
+      if (rows.length > 0) yield rows.map((row) => toRecord<T>(row));
+      if (rows.length < take) return;
+      left -= rows.length;
+      const last = rows[rows.length - 1]!;
+      after = [String(last.created_at), String(last.id)];
+    }
   }
 
   async count(): Promise<number> {

@@ -1,35 +1,36 @@
 /**
  * Sessions in Redis through Bun's client: one hash per session (keyed by the session key, the
  * SHA-256 of the cookie value), a key from record id to session key, a per-user set for "end
- * all of this user's sessions", and one sorted set of every session by creation time, so that
- * the expired are found and counted without a scan. Keys carry a TTL of SESSION_DURATION, so
+ * all of this user's sessions", and one sorted set of every session by creation time (each
+ * member its user id followed by its 64-character session key), so that the expired are found,
+ * taken out of their user's set and counted without a scan. Keys carry a TTL of SESSION_DURATION, so
  * Redis drops expired sessions even when no sweep runs. Changes run as Lua scripts: atomic, and
  * safe on the one connection that concurrent requests share.
  */
-import { RedisClient } from "bun";
 import { parseTimestamp } from "../base.ts";
-import { StoreUnavailableError } from "../record-store.ts";
 import type { SessionStore } from "../session-store.ts";
 import { oldestFirst, SESSION_FIELDS, type UserSessionRecord } from "../user-session.ts";
+import type { RedisConnection } from "./connection.ts";
 
 /** The layout version, kept in `<prefix>schema`; 1 added the sorted set by creation time. */
 const LAYOUT_VERSION = "1";
 
 // KEYS: session hash, user set, id key, created set. ARGV: ttl seconds (0: none), session key,
-// creation ms, key prefix, then field/value pairs. Members of the user's set whose session is
+// creation ms, key prefix, user id, then field/value pairs. Members of the user's set whose session is
 // gone (expired by TTL) leave it here, so the set holds only live sessions.
 const CREATE = `
 redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], unpack(ARGV, 5))
+redis.call('HSET', KEYS[1], unpack(ARGV, 6))
 redis.call('SET', KEYS[3], ARGV[2])
+local userId = ARGV[5]
 for _, member in ipairs(redis.call('SMEMBERS', KEYS[2])) do
   if redis.call('EXISTS', ARGV[4] .. 'session:' .. member) == 0 then
     redis.call('SREM', KEYS[2], member)
-    redis.call('ZREM', KEYS[4], member)
+    redis.call('ZREM', KEYS[4], userId .. member)
   end
 end
 redis.call('SADD', KEYS[2], ARGV[2])
-redis.call('ZADD', KEYS[4], ARGV[3], ARGV[2])
+redis.call('ZADD', KEYS[4], ARGV[3], userId .. ARGV[2])
 local ttl = tonumber(ARGV[1])
 if ttl > 0 then
   redis.call('EXPIRE', KEYS[1], ttl)
@@ -45,11 +46,13 @@ if not member then return 0 end
 local sessionKey = ARGV[1] .. 'session:' .. member
 local userId = redis.call('HGET', sessionKey, 'user_id')
 redis.call('DEL', sessionKey, KEYS[1])
-redis.call('ZREM', KEYS[2], member)
-if userId then redis.call('SREM', ARGV[1] .. 'user:' .. userId, member) end
+if userId then
+  redis.call('SREM', ARGV[1] .. 'user:' .. userId, member)
+  redis.call('ZREM', KEYS[2], userId .. member)
+end
 return 1`;
 
-// KEYS: user set, created set. ARGV: key prefix. Removes every session in the set; how many still existed.
+// KEYS: user set, created set. ARGV: key prefix, user id. Removes every session in the set; how many still existed.
 const REMOVE_USER = `
 local removed = 0
 for _, member in ipairs(redis.call('SMEMBERS', KEYS[1])) do
@@ -57,7 +60,7 @@ for _, member in ipairs(redis.call('SMEMBERS', KEYS[1])) do
   local id = redis.call('HGET', sessionKey, 'id')
   removed = removed + redis.call('DEL', sessionKey)
   if id then redis.call('DEL', ARGV[1] .. 'id:' .. id) end
-  redis.call('ZREM', KEYS[2], member)
+  redis.call('ZREM', KEYS[2], ARGV[2] .. member)
 end
 redis.call('DEL', KEYS[1])
 return removed`;
@@ -68,10 +71,12 @@ const REMOVE_BEFORE = `
 local members = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[2], 'LIMIT', 0, tonumber(ARGV[3]))
 local removed = 0
 for _, member in ipairs(members) do
-  local sessionKey = ARGV[1] .. 'session:' .. member
-  local fields = redis.call('HMGET', sessionKey, 'id', 'user_id')
-  if fields[1] then redis.call('DEL', ARGV[1] .. 'id:' .. fields[1]) end
-  if fields[2] then redis.call('SREM', ARGV[1] .. 'user:' .. fields[2], member) end
+  local userId = string.sub(member, 1, #member - 64)
+  local key = string.sub(member, -64)
+  local sessionKey = ARGV[1] .. 'session:' .. key
+  local id = redis.call('HGET', sessionKey, 'id')
+  if id then redis.call('DEL', ARGV[1] .. 'id:' .. id) end
+  redis.call('SREM', ARGV[1] .. 'user:' .. userId, key)
   removed = removed + redis.call('DEL', sessionKey)
   redis.call('ZREM', KEYS[1], member)
 end
@@ -79,8 +84,10 @@ return {#members, removed}`;
 
 const PURGE_BATCH = 500;
 
+/** A session key is a SHA-256 in hex: the last 64 characters of its member of the sorted set. */
+const SESSION_KEY_LENGTH = 64;
+
 export interface RedisSessionStoreOptions {
-  url: string;
   /** Seconds; 0 or less: sessions never expire. */
   ttlSeconds: number;
   /** Key prefix, so that several deployments or tests can share one Redis. */
@@ -89,19 +96,16 @@ export interface RedisSessionStoreOptions {
 
 export class RedisSessionStore implements SessionStore {
   readonly backend = "redis";
-  private readonly client: RedisClient;
   private readonly prefix: string;
   private readonly ttl: number;
   private readonly createdKey: string;
   /** Brings an older layout up to date, once per process; after a failure the next command tries again. */
   private upgraded: Promise<void> | null = null;
-  /** One connection attempt at a time, shared by the requests that need it. */
-  private connecting: Promise<void> | null = null;
 
-  constructor(options: RedisSessionStoreOptions) {
-    // No offline queue: while Redis is away a request fails at once (503) instead of waiting, and
-    // the next command connects again, so the server recovers as soon as Redis is back.
-    this.client = new RedisClient(options.url, { connectionTimeout: 2000, autoReconnect: false, enableOfflineQueue: false });
+  constructor(
+    private readonly redis: RedisConnection,
+    options: RedisSessionStoreOptions,
+  ) {
     this.prefix = options.prefix ?? "session-auth:";
     this.ttl = Math.max(0, options.ttlSeconds);
     this.createdKey = `${this.prefix}created`;
@@ -109,7 +113,7 @@ export class RedisSessionStore implements SessionStore {
 
   async create(session: UserSessionRecord): Promise<void> {
     const created = String(scoreOf(session.created_at));
-    await this.command("EVAL", [CREATE, "4", this.sessionKey(session.session_id), this.userKey(session.user_id), this.idKey(session.id), this.createdKey, String(this.ttl), session.session_id, created, this.prefix, ...fieldPairs(session)]);
+    await this.command("EVAL", [CREATE, "4", this.sessionKey(session.session_id), this.userKey(session.user_id), this.idKey(session.id), this.createdKey, String(this.ttl), session.session_id, created, this.prefix, session.user_id, ...fieldPairs(session)]);
   }
 
   async findByKey(key: string): Promise<UserSessionRecord | null> {
@@ -119,7 +123,10 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async list(userId?: string): Promise<UserSessionRecord[]> {
-    const keys = (userId === undefined ? await this.command("ZRANGE", [this.createdKey, "0", "-1"]) : await this.command("SMEMBERS", [this.userKey(userId)])) as string[];
+    const keys =
+      userId === undefined
+        ? ((await this.command("ZRANGE", [this.createdKey, "0", "-1"])) as string[]).map((member) => member.slice(-SESSION_KEY_LENGTH))
+        : ((await this.command("SMEMBERS", [this.userKey(userId)])) as string[]);
     const found = await Promise.all(keys.map((key) => this.findByKey(key)));
     return found.filter((record): record is UserSessionRecord => record !== null).sort(oldestFirst);
   }
@@ -130,7 +137,7 @@ export class RedisSessionStore implements SessionStore {
 
   /** One script, so a session stored a moment ago is included. */
   async removeByUser(userId: string): Promise<number> {
-    return (await this.command("EVAL", [REMOVE_USER, "2", this.userKey(userId), this.createdKey, this.prefix])) as number;
+    return (await this.command("EVAL", [REMOVE_USER, "2", this.userKey(userId), this.createdKey, this.prefix, userId])) as number;
   }
 
   /** In batches of scripts over the sorted set; sessions Redis already dropped by TTL leave it too. */
@@ -151,30 +158,16 @@ export class RedisSessionStore implements SessionStore {
     return (await this.command("ZCOUNT", [this.createdKey, `(${Date.now() - this.ttl * 1000}`, "+inf"])) as number;
   }
 
-  async close(): Promise<void> {
-    this.client.close();
-  }
+  /** The connection belongs to the stores, closed with them. */
+  async close(): Promise<void> {}
 
   private async command(name: string, args: string[]): Promise<unknown> {
-    try {
-      await this.connected();
-      this.upgraded ??= this.upgrade().catch((error) => {
-        this.upgraded = null;
-        throw error;
-      });
-      await this.upgraded;
-      return await this.client.send(name, args);
-    } catch (error) {
-      throw unavailable(error);
-    }
-  }
-
-  private async connected(): Promise<void> {
-    if (this.client.connected) return;
-    this.connecting ??= this.client.connect().finally(() => {
-      this.connecting = null;
+    this.upgraded ??= this.upgrade().catch((error) => {
+      this.upgraded = null;
+      throw error;
     });
-    await this.connecting;
+    await this.upgraded;
+    return this.redis.command(name, args);
   }
 
   /**
@@ -183,19 +176,19 @@ export class RedisSessionStore implements SessionStore {
    */
   private async upgrade(): Promise<void> {
     const schemaKey = `${this.prefix}schema`;
-    if ((await this.client.send("GET", [schemaKey])) === LAYOUT_VERSION) return;
+    if ((await this.redis.command("GET", [schemaKey])) === LAYOUT_VERSION) return;
     const sessionPrefix = `${this.prefix}session:`;
     let cursor = "0";
     do {
-      const [next, keys] = (await this.client.send("SCAN", [cursor, "MATCH", `${sessionPrefix}*`, "COUNT", "1000"])) as [string, string[]];
+      const [next, keys] = (await this.redis.command("SCAN", [cursor, "MATCH", `${sessionPrefix}*`, "COUNT", "1000"])) as [string, string[]];
       cursor = next;
       for (const key of keys) {
-        const createdAt = (await this.client.send("HGET", [key, "created_at"])) as string | null;
-        if (createdAt === null) continue;
-        await this.client.send("ZADD", [this.createdKey, "NX", String(scoreOf(createdAt)), key.slice(sessionPrefix.length)]);
+        const [createdAt, userId] = (await this.redis.command("HMGET", [key, "created_at", "user_id"])) as (string | null)[];
+        if (!createdAt || !userId) continue;
+        await this.redis.command("ZADD", [this.createdKey, "NX", String(scoreOf(createdAt)), `${userId}${key.slice(sessionPrefix.length)}`]);
       }
     } while (cursor !== "0");
-    await this.client.send("SET", [schemaKey, LAYOUT_VERSION]);
+    await this.redis.command("SET", [schemaKey, LAYOUT_VERSION]);
   }
 
   private sessionKey(key: string): string {
@@ -209,16 +202,6 @@ export class RedisSessionStore implements SessionStore {
   private idKey(id: string): string {
     return `${this.prefix}id:${id}`;
   }
-}
-
-/** Connection trouble means the store is unavailable (503); anything else is passed on. */
-function unavailable(error: unknown): unknown {
-  if (error instanceof StoreUnavailableError) return error;
-  const code = (error as { code?: string }).code ?? "";
-  if (code.startsWith("ERR_REDIS_CONNECTION") || /connect|closed|timed? ?out/i.test((error as Error).message)) {
-    return new StoreUnavailableError(`Redis: ${(error as Error).message}`);
-  }
-  return error;
 }
 
 /** A session's place in the sorted set: its creation second in ms; one whose time cannot be read counts as oldest. */

@@ -1,6 +1,7 @@
 /** What only the Redis session store has: its key layout, its upgrade from the layout before, TTLs. */
 import { afterAll, describe, expect, test } from "bun:test";
 import { RedisClient } from "bun";
+import { RedisConnection } from "../../../src/models/redis/connection.ts";
 import { RedisSessionStore } from "../../../src/models/redis/session-store.ts";
 import type { UserSessionRecord } from "../../../src/models/user-session.ts";
 import { TEST_REDIS_URL } from "../../helpers.ts";
@@ -15,15 +16,15 @@ const session = (userId: string, createdAt = "2020-01-01T00:00:00"): UserSession
 
 describe.skipIf(!TEST_REDIS_URL)("RedisSessionStore", () => {
   const client = TEST_REDIS_URL ? new RedisClient(TEST_REDIS_URL) : null;
-  const stores: RedisSessionStore[] = [];
+  const connections: RedisConnection[] = [];
   const open = (prefix: string, ttlSeconds = 0) => {
-    const store = new RedisSessionStore({ url: TEST_REDIS_URL!, ttlSeconds, prefix });
-    stores.push(store);
-    return store;
+    const connection = new RedisConnection(TEST_REDIS_URL!);
+    connections.push(connection);
+    return new RedisSessionStore(connection, { ttlSeconds, prefix });
   };
   const prefix = () => `t_redis_${crypto.randomUUID().slice(0, 8)}:`;
   afterAll(async () => {
-    await Promise.all(stores.map((store) => store.close()));
+    for (const connection of connections) connection.close();
     client?.close();
   });
 
@@ -62,5 +63,21 @@ describe.skipIf(!TEST_REDIS_URL)("RedisSessionStore", () => {
     await store.create(third);
     expect(((await client!.send("SMEMBERS", [`${p}user:u1`])) as string[]).sort()).toEqual([second.session_id, third.session_id].sort());
     expect((await store.list("u1")).map((record) => record.id)).toEqual([second.id, third.id]);
+  });
+
+  test("the sweep takes sessions Redis already dropped by TTL out of their user's set and the sorted set", async () => {
+    const p = prefix();
+    const store = open(p, 1);
+    const gone = session("u1", new Date(Date.now() - 5000).toISOString().slice(0, 19));
+    const live = session("u2", new Date().toISOString().slice(0, 19));
+    await store.create(gone);
+    await store.create(live);
+    // As if the key had expired by TTL already: the hash and id key go, set and sorted set stay.
+    await client!.send("DEL", [`${p}session:${gone.session_id}`, `${p}id:${gone.id}`]);
+    expect(await client!.send("SISMEMBER", [`${p}user:u1`, gone.session_id])).toBe(1);
+    expect(await store.removeCreatedBefore(Date.now() - 2000)).toBe(0);
+    expect(await client!.send("SCARD", [`${p}user:u1`])).toBe(0);
+    expect(await client!.send("ZCARD", [`${p}created`])).toBe(1);
+    expect((await store.list()).map((record) => record.id)).toEqual([live.id]);
   });
 });
