@@ -1,13 +1,23 @@
 #!/usr/bin/env bash
 # Throwaway PostgreSQL and Redis on 127.0.0.1 for tests and development (not the system
-# services): `up` starts them in a folder of their own and prints the variables to use,
-# `down` stops them and removes the folder. Needs Debian's postgresql and redis-server
-# packages (apt-get install postgresql redis-server).
+# services): `up` starts them in a folder of their own, on ports free at that moment (or
+# PG_PORT / REDIS_PORT), and prints the variables to use; `down` stops them and removes the
+# folder. When one does not start, its log is printed before `up` fails. Needs Debian's
+# postgresql and redis-server packages (apt-get install postgresql redis-server).
 set -euo pipefail
 
 STATE=${SESSION_AUTH_SERVICES_DIR:-${TMPDIR:-/tmp}/session-auth-services}
-PG_PORT=${PG_PORT:-55432}
-REDIS_PORT=${REDIS_PORT:-56379}
+
+# A port nothing listens on now, from the kernel (node is there wherever npm is).
+free_port() {
+  node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })'
+}
+
+# The log of a service that failed, on standard error, while its folder still exists.
+show_log() {
+  echo "--- $1 ---" >&2
+  cat "$1" >&2 2>/dev/null || echo "(no log)" >&2
+}
 
 pg_bin() {
   local bin
@@ -23,24 +33,29 @@ as_pg() {
 
 up() {
   command -v redis-server >/dev/null || { echo "Redis is not installed (apt-get install redis-server)" >&2; exit 1; }
-  local bin
+  local bin pg_port redis_port
   bin=$(pg_bin)
+  pg_port=${PG_PORT:-$(free_port)}
+  redis_port=${REDIS_PORT:-$(free_port)}
   mkdir -p "$STATE"
   [ "$(id -u)" = 0 ] && chown postgres "$STATE"
   if [ ! -f "$STATE/pg/PG_VERSION" ]; then
-    as_pg "$bin/initdb" -D "$STATE/pg" -U session_auth --auth=trust >/dev/null
+    as_pg "$bin/initdb" -D "$STATE/pg" -U session_auth --auth=trust >/dev/null || { show_log "$STATE/pg.log"; exit 1; }
   fi
-  as_pg "$bin/pg_ctl" -D "$STATE/pg" -l "$STATE/pg.log" -w -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $STATE -c max_connections=300 -c fsync=on" start >/dev/null
-  as_pg "$bin/psql" -h 127.0.0.1 -p "$PG_PORT" -U session_auth -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'session_auth'" | grep -q 1 ||
-    as_pg "$bin/createdb" -h 127.0.0.1 -p "$PG_PORT" -U session_auth session_auth
-  redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --daemonize yes --dir "$STATE" --save "" --appendonly no \
+  as_pg "$bin/pg_ctl" -D "$STATE/pg" -l "$STATE/pg.log" -w -o "-c listen_addresses=127.0.0.1 -p $pg_port -k $STATE -c max_connections=300 -c fsync=on" start >/dev/null ||
+    { echo "PostgreSQL did not start on 127.0.0.1:$pg_port" >&2; show_log "$STATE/pg.log"; exit 1; }
+  as_pg "$bin/psql" -h 127.0.0.1 -p "$pg_port" -U session_auth -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'session_auth'" | grep -q 1 ||
+    as_pg "$bin/createdb" -h 127.0.0.1 -p "$pg_port" -U session_auth session_auth
+  redis-server --bind 127.0.0.1 --port "$redis_port" --daemonize yes --dir "$STATE" --save "" --appendonly no \
     --pidfile "$STATE/redis.pid" --logfile "$STATE/redis.log"
+  local ready=no
   for _ in $(seq 1 50); do
-    redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break
+    if redis-cli -p "$redis_port" ping >/dev/null 2>&1; then ready=yes; break; fi
     sleep 0.1
   done
-  echo "export DATABASE_URL=postgres://session_auth@127.0.0.1:$PG_PORT/session_auth"
-  echo "export REDIS_URL=redis://127.0.0.1:$REDIS_PORT"
+  [ "$ready" = yes ] || { echo "Redis did not start on 127.0.0.1:$redis_port" >&2; show_log "$STATE/redis.log"; exit 1; }
+  echo "export DATABASE_URL=postgres://session_auth@127.0.0.1:$pg_port/session_auth"
+  echo "export REDIS_URL=redis://127.0.0.1:$redis_port"
 }
 
 down() {

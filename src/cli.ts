@@ -5,7 +5,7 @@
 import pkg from "../package.json" with { type: "json" };
 import { ConfigError, detectRuntime, type Env } from "./config.ts";
 import { type CliIo, CliError, usage } from "./cli/common.ts";
-import { migrateCommand } from "./cli/migrate.ts";
+import { MIGRATE_HELP, migrateCommand } from "./cli/migrate.ts";
 import { SESSIONS_HELP, sessionsCommand } from "./cli/sessions.ts";
 import { USERS_HELP, usersCommand } from "./cli/users.ts";
 import { dotenvPath, withDotenv } from "./dotenv.ts";
@@ -20,7 +20,7 @@ export const USAGE = `session-auth ${VERSION}: a user-account REST API with Basi
 
 Usage:
   session-auth [serve]                 start the server (configured by environment variables)
-  session-auth users COMMAND           create, list, show, delete, passwd (see users --help)
+  session-auth users COMMAND           create, list, show, update, delete, passwd (see users --help)
   session-auth sessions COMMAND        list, revoke, purge stored sessions (see sessions --help)
   session-auth migrate --to postgres://…
                                        copy the JSON files' users and sessions into PostgreSQL
@@ -35,6 +35,7 @@ Environment (a .env file next to the executable is read too; the real environmen
   SESSION_NAME       session cookie name (default _my_session_id)
   SESSION_DURATION   session lifetime in seconds for session_exp_auth / session_db_auth
                      (unset or <= 0: sessions never expire)
+  SESSION_IDLE_TIMEOUT  seconds a session may go unused (unset or 0: no limit)
   DATA_DIR           folder of the .db_*.json files (default: the folder of this executable)
   COOKIE_SECURE      1: mark the session cookie Secure (serve over https)
   MAX_BODY_BYTES     largest request body accepted (default 65536)
@@ -47,7 +48,10 @@ Environment (a .env file next to the executable is read too; the real environmen
   DATABASE_SCHEMA    the PostgreSQL schema to use (default public)
   REDIS_URL          redis://…: session_db_auth sessions in Redis
   REDIS_PREFIX       prefix of the Redis keys (default session-auth:)
+  STORE_TIMEOUT_MS   time limit of a PostgreSQL or Redis call (default 3000)
   JOURNAL_COMPACT_BYTES  journal size from which it is folded into its data file (default 1048576)
+  LIVE_DATA_FILE_BYTES   data files up to this size are rewritten within a second of a change
+                         (default 4194304; 0: only by JOURNAL_COMPACT_BYTES)
 
 Exit codes: 0 ok, 1 failed, 2 usage or configuration error.
 `;
@@ -84,7 +88,7 @@ async function dispatch(argv: readonly string[], rawEnv: Env, io: CliIo, serve: 
   const [command, ...rest] = argv;
   if (command === "--help" || command === "-h" || command === "help") {
     const topic = rest[0];
-    io.out(topic === "users" ? USERS_HELP : topic === "sessions" ? SESSIONS_HELP : USAGE);
+    io.out(topic === "users" ? USERS_HELP : topic === "sessions" ? SESSIONS_HELP : topic === "migrate" ? MIGRATE_HELP : USAGE);
     return 0;
   }
   if (command === "--version" || command === "-v" || command === "version") {
@@ -111,7 +115,13 @@ async function dispatch(argv: readonly string[], rawEnv: Env, io: CliIo, serve: 
 const processIo: CliIo = {
   out: (text) => process.stdout.write(text),
   err: (text) => process.stderr.write(text),
-  readSecret: (prompt) => (process.stdin.isTTY ? promptHidden(prompt) : readAllStdin()),
+  readSecret: async (prompt) => {
+    if (!process.stdin.isTTY) return readAllStdin();
+    const first = await promptHidden(prompt);
+    if (first === "") return first;
+    if ((await promptHidden(`Repeat ${prompt.charAt(0).toLowerCase()}${prompt.slice(1)}`)) !== first) throw new CliError("the two passwords differ", 2);
+    return first;
+  },
 };
 
 async function readAllStdin(): Promise<string> {
@@ -143,7 +153,8 @@ function promptHidden(prompt: string): Promise<string> {
         }
         if (char === "\u0003") {
           finish();
-          process.exit(1);
+          // Interrupted, as a shell reports it: 128 + SIGINT.
+          process.exit(130);
         }
         if (char === "\u007f" || char === "\b") typed = typed.slice(0, -1);
         else typed += char;

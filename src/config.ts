@@ -21,6 +21,8 @@ export interface Config {
   sessionName: string;
   /** Seconds; 0 means sessions never expire. */
   sessionDuration: number;
+  /** Seconds a session may go unused before it ends; 0: no limit. */
+  sessionIdleTimeout: number;
   dataDir: string;
   /** Adds `Secure` to the session cookie. */
   cookieSecure: boolean;
@@ -88,6 +90,7 @@ export function loadConfig(env: Env, runtime: Runtime = detectRuntime()): Config
     authType: parseAuthType(env.AUTH_TYPE),
     sessionName: parseSessionName(env.SESSION_NAME),
     sessionDuration: parseSessionDuration(env.SESSION_DURATION),
+    sessionIdleTimeout: parseWhole("SESSION_IDLE_TIMEOUT", env.SESSION_IDLE_TIMEOUT, 0, 0, "seconds", "0 for no limit"),
     dataDir: nonEmpty(env.DATA_DIR) ?? (runtime.compiled ? dirname(runtime.execPath) : runtime.cwd),
     cookieSecure: parseFlag("COOKIE_SECURE", env.COOKIE_SECURE),
     maxBodyBytes: parseWhole("MAX_BODY_BYTES", env.MAX_BODY_BYTES, DEFAULTS.maxBodyBytes, 1, "bytes"),
@@ -152,6 +155,20 @@ function parseLogFormat(value: string | undefined): LogFormat {
   if (nonEmpty(value) === undefined) return "text";
   if (value === "text" || value === "json") return value;
   throw new ConfigError(`LOG_FORMAT must be text or json, not ${JSON.stringify(value)}`);
+}
+
+/**
+ * Settings the server accepts but that may not mean what was meant, each as one line for the
+ * start-up log: a SESSION_DURATION that is not a positive whole number makes sessions never
+ * expire, as the original reads it.
+ */
+export function configWarnings(env: Env): string[] {
+  const warnings: string[] = [];
+  const duration = env.SESSION_DURATION;
+  if (duration !== undefined && duration !== "" && parseSessionDuration(duration) === 0 && !/^\s*0+\s*$/.test(duration)) {
+    warnings.push(`warning: SESSION_DURATION=${JSON.stringify(duration)} is not a positive whole number of seconds, so sessions never expire (the original's rule)`);
+  }
+  return warnings;
 }
 
 /** As the original: an integer, else 0; and 0 or less means sessions never expire. */

@@ -1,5 +1,5 @@
 /** `session-auth serve`: the server for the life of the process, stopped cleanly by SIGINT or SIGTERM. */
-import { type Env, loadConfig } from "./config.ts";
+import { configWarnings, type Env, loadConfig } from "./config.ts";
 import { createLogger } from "./logger.ts";
 import { startServer } from "./server.ts";
 
@@ -9,7 +9,7 @@ export const SHUTDOWN_GRACE_MS = 10_000;
 export function serve(env: Env): void {
   const config = loadConfig(env);
   const logger = createLogger(config.logFormat);
-  const running = startServer(config, { logger });
+  const running = startServer(config, { logger, warnings: configWarnings(env) });
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;

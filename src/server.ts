@@ -61,6 +61,7 @@ export class App {
           sessions: sessions ?? undefined,
           sessionName: config.sessionName,
           sessionDuration: config.sessionDuration,
+          sessionIdleTimeout: config.sessionIdleTimeout,
           clock,
           credentials,
         })
@@ -79,6 +80,8 @@ export class App {
     if (keeper) registerSessionRoutes(this.router, keeper, deps);
     const page = loginPage(config.authType);
     this.router.add("GET", "/", () => html(page, 200, PAGE_SECURITY_HEADERS));
+    // Browsers ask for it with every page; there is none, and the question needs no credentials.
+    this.router.add("GET", "/favicon.ico", () => new Response(null, { status: 204, headers: { "Cache-Control": "max-age=86400" } }));
     this.startSweeps(auth, throttle);
   }
 
@@ -141,7 +144,9 @@ export class App {
     // A CORS preflight carries no credentials, so it is answered before the guard.
     if (request.method === "OPTIONS") return this.options(path);
     // Refused before anything else is done for it, and the connection closed rather than drained.
-    if (declaresTooLarge(request, this.config.maxBodyBytes)) return jsonError(413, TOO_LARGE_MESSAGE, { Connection: "close" });
+    // GET and HEAD bodies are never read (the most frequent requests skip the header lookup).
+    const method = request.method;
+    if (method !== "GET" && method !== "HEAD" && declaresTooLarge(request, this.config.maxBodyBytes)) return jsonError(413, TOO_LARGE_MESSAGE, { Connection: "close" });
     const auth = this.auth;
     if (auth && auth.requireAuth(path, EXCLUDED_PATHS)) return this.guarded(auth, request, path, client);
     return this.route(request, path, null, client);
@@ -172,7 +177,8 @@ export class App {
     const allow = match.allow.join(", ");
     return new Response(null, {
       status: 200,
-      headers: { Allow: allow, "Access-Control-Allow-Methods": allow, "Access-Control-Allow-Headers": CORS_ALLOWED_HEADERS },
+      // A browser reads a preflight's answer only when it names the origin (any, as every API answer does).
+      headers: { Allow: allow, "Access-Control-Allow-Origin": "*", "Access-Control-Allow-Methods": allow, "Access-Control-Allow-Headers": CORS_ALLOWED_HEADERS, "Access-Control-Max-Age": "600" },
     });
   }
 
@@ -219,9 +225,15 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-export function startServer(config: Config, options: AppOptions = {}): RunningServer {
+export interface StartOptions extends AppOptions {
+  /** Lines for the log before the start-up line (configWarnings). */
+  warnings?: readonly string[];
+}
+
+export function startServer(config: Config, options: StartOptions = {}): RunningServer {
   if (usesDataDir(config)) checkDataDir(config.dataDir);
   const logger = options.logger ?? createLogger(config.logFormat);
+  for (const warning of options.warnings ?? []) logger.error(warning, { event: "config-warning" });
   const app = App.create(config, { ...options, logger });
   let server: ReturnType<typeof Bun.serve>;
   try {
@@ -241,10 +253,16 @@ export function startServer(config: Config, options: AppOptions = {}): RunningSe
       error: () => jsonError(500, "Internal server error"),
     });
   } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? "";
+    // Bun reports a host name that does not resolve as ENOENT.
+    if (code === "ENOENT" || code === "EADDRNOTAVAIL" || /ENOENT|EADDRNOTAVAIL/.test((error as Error).message)) {
+      throw new ConfigError(`cannot listen on ${config.host}:${config.port}: API_HOST is not an address of this machine (an IP address such as 127.0.0.1 or 0.0.0.0, or a name that resolves to one)`);
+    }
     throw new ConfigError(`cannot listen on ${config.host}:${config.port}: ${(error as Error).message}`);
   }
   const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${server.port}`;
-  const data = usesDataDir(config) ? `data: ${config.dataDir}` : app.storage;
+  // The data folder when users live there, and every backend by name.
+  const data = usesDataDir(config) ? `data: ${config.dataDir}; ${app.storage}` : app.storage;
   logger.info(`session-auth listening on ${url} (auth: ${config.authType ?? "none"}, ${data})`, {
     event: "listening",
     url,

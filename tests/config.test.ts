@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { ConfigError, loadConfig, parseSessionDuration } from "../src/config.ts";
+import { ConfigError, loadConfig, parseSessionDuration, configWarnings } from "../src/config.ts";
 
 const source = { compiled: false, execPath: "/opt/bun/bin/bun", cwd: "/srv/here" };
 const compiled = { compiled: true, execPath: "/opt/app/session-auth", cwd: "/somewhere/else" };
@@ -12,6 +12,7 @@ describe("loadConfig", () => {
       authType: null,
       sessionName: "_my_session_id",
       sessionDuration: 0,
+      sessionIdleTimeout: 0,
       dataDir: "/srv/here",
       cookieSecure: false,
       maxBodyBytes: 65536,
@@ -79,4 +80,10 @@ describe("loadConfig", () => {
 test("SESSION_DURATION: an integer, else 0; 0 or less never expires", () => {
   const cases: [string | undefined, number][] = [[undefined, 0], ["", 0], ["60", 60], [" 60 ", 60], ["+5", 5], ["-5", 0], ["0", 0], ["1.5", 0], ["abc", 0], ["99999999999999999999", 0]];
   for (const [value, expected] of cases) expect([value, parseSessionDuration(value)]).toEqual([value, expected]);
+});
+
+test("configWarnings names the SESSION_DURATION values that make sessions never expire, and only those", () => {
+  for (const value of ["3600s", "abc", "-5", "1.5"]) expect(configWarnings({ SESSION_DURATION: value })).toHaveLength(1);
+  for (const value of ["3600", "0", "", " 60 "]) expect(configWarnings({ SESSION_DURATION: value })).toEqual([]);
+  expect(configWarnings({})).toEqual([]);
 });

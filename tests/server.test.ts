@@ -165,6 +165,21 @@ describe("the process", () => {
     expect(result.stderr.toString()).toContain("auth, basic_auth, session_auth, session_exp_auth, session_db_auth");
   });
 
+  test("an API_HOST that is no address of this machine: exit 2 with a message that says so", () => {
+    const result = run({ API_HOST: "not-a-host.invalid", DATA_DIR: tempDir() });
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr.toString()).toContain("API_HOST is not an address of this machine");
+    expect(result.stderr.toString()).not.toContain("ENOENT");
+  });
+
+  test("a SESSION_DURATION that means 'never expire' starts the server with one warning line", async () => {
+    const server = await spawnServer(SOURCE_COMMAND, { DATA_DIR: tempDir(), AUTH_TYPE: "session_exp_auth", SESSION_DURATION: "3600s" });
+    server.process.kill("SIGTERM");
+    await server.process.exited;
+    const stderr = await new Response(server.process.stderr as ReadableStream).text();
+    expect(stderr.trim().split("\n")).toEqual(['warning: SESSION_DURATION="3600s" is not a positive whole number of seconds, so sessions never expire (the original\'s rule)']);
+  });
+
   test("a corrupt data file: exit 1, the message names the file", () => {
     const dir = tempDir();
     writeFileSync(join(dir, ".db_User.json"), "[1, 2");

@@ -12,8 +12,10 @@ export interface AuthOptions {
   /** The stored sessions, for session_db_auth. */
   sessions?: SessionStore;
   sessionName: string;
-  /** Seconds; 0 or less: sessions never expire. */
+  /** Seconds from creation; 0 or less: sessions never expire. */
   sessionDuration: number;
+  /** Seconds without use after which a session ends; 0 or absent: never. */
+  sessionIdleTimeout?: number;
   clock: Clock;
   /** The throttled credentials check the server shares with the login route; unthrottled by default. */
   credentials?: CredentialsCheck;
@@ -22,9 +24,28 @@ export interface AuthOptions {
 export interface NewSessionOptions {
   /** passwordFingerprint of the user as the login checked them: the session ends when it changes. */
   fingerprint?: string;
+  /** Where the login came from, for the owner's list of sessions. */
+  clientAddress?: string | null;
+  userAgent?: string | null;
 }
 
-/** What the login and logout routes ask of a strategy that keeps sessions. */
+/** A live session, whichever strategy keeps it. */
+export interface FoundSession {
+  /** How the strategy finds the session again to end it: the key in memory, the stored record's id. */
+  key: string;
+  /** The id its owner sees and ends it by: never the cookie value nor its hash. */
+  publicId: string;
+  userId: string;
+  /** passwordFingerprint of the hash checked at login; null for sessions that predate it. */
+  fingerprint: string | null;
+  /** Epoch milliseconds; the latest moment each can have been, as stored. */
+  createdAt: number;
+  lastUsedAt: number;
+  clientAddress: string | null;
+  userAgent: string | null;
+}
+
+/** What the session routes ask of a strategy that keeps sessions. */
 export interface SessionKeeper {
   /** A new session id for `userId`, or null unless it is a string. */
   createSession(userId: unknown, options?: NewSessionOptions): Promise<string | null>;
@@ -34,6 +55,16 @@ export interface SessionKeeper {
   destroySessionId(sessionId: unknown): Promise<boolean>;
   /** `Max-Age` for the session cookie, when sessions expire. */
   cookieMaxAge(): number | undefined;
+  /** The live session the request's cookie names, or null. */
+  requestSession(request: Request): MaybePromise<FoundSession | null>;
+  /** The user's live sessions, newest first. */
+  userSessions(user: UserRecord): Promise<FoundSession[]>;
+  /** Ends one of the user's sessions by its public id; false if the user has no such session. */
+  endUserSession(user: UserRecord, publicId: string): Promise<boolean>;
+  /** Ends every session of the user but `keep`; resolves with how many. */
+  endOtherSessions(user: UserRecord, keep: FoundSession): Promise<number>;
+  /** The session goes on under a new password: it remembers the new hash's fingerprint. */
+  refreshFingerprint(session: FoundSession, fingerprint: string): Promise<void>;
 }
 
 /** An excluded-paths list, prepared once: exact paths (normalized) and `*` prefixes. */

@@ -33,10 +33,21 @@ export class CredentialsCheck {
    * an unknown email counts against the client only.
    */
   async check(email: string, password: string, client: string | null): Promise<CredentialCheck> {
-    const throttle = this.throttle;
-    if (throttle === null) return checkCredentials(this.users, email, password, this.clock);
-    if (client !== null) await throttle.takeClient(client);
-    const candidates = await findCandidates(this.users, email);
+    if (this.throttle === null) return checkCredentials(this.users, email, password, this.clock);
+    if (client !== null) await this.throttle.takeClient(client);
+    return this.checkCounted(await findCandidates(this.users, email), password, client);
+  }
+
+  /** The same check of one known user's password (changing it needs the current one). */
+  async checkUser(user: UserRecord, password: string, client: string | null): Promise<CredentialCheck> {
+    if (this.throttle === null) return checkCandidates(this.users, [user], password, this.clock);
+    if (client !== null) await this.throttle.takeClient(client);
+    return this.checkCounted([user], password, client);
+  }
+
+  /** Counts the attempt against each candidate account (the client's is counted already), then checks. */
+  private async checkCounted(candidates: readonly UserRecord[], password: string, client: string | null): Promise<CredentialCheck> {
+    const throttle = this.throttle!;
     const counted: string[] = [];
     try {
       for (const candidate of candidates) {

@@ -9,6 +9,7 @@ import { SessionExpAuth } from "./session-exp-auth.ts";
 /** Paths the request guard never asks credentials for (MISSION section 4), and the login page. */
 export const EXCLUDED_PATHS: readonly string[] = Object.freeze([
   "/",
+  "/favicon.ico",
   "/api/v1/status/",
   "/api/v1/unauthorized/",
   "/api/v1/forbidden/",

@@ -1,30 +1,32 @@
-/** `SessionAuth`: sessions in memory, named by a cookie. */
+/** `SessionAuth`: sessions in memory, named by a cookie, ended after SESSION_IDLE_TIMEOUT without use. */
 import { andThen, type MaybePromise } from "../models/record-store.ts";
 import { passwordFingerprint, type UserRecord } from "../models/user.ts";
-import { Auth, type NewSessionOptions, type SessionKeeper } from "./auth.ts";
+import { Auth, type FoundSession, type NewSessionOptions, type SessionKeeper } from "./auth.ts";
 
-/** What a session id leads to, whichever strategy keeps the session. */
-export interface FoundSession {
-  /** How the strategy finds the session again to end it: the key in memory, the stored record's id. */
-  key: string;
-  userId: string;
-  /** passwordFingerprint of the hash checked at login; null for sessions that predate it. */
-  fingerprint: string | null;
-}
+export type { FoundSession } from "./auth.ts";
 
-export interface MemorySession extends FoundSession {
-  /** Epoch milliseconds. */
-  createdAt: number;
-}
+/** A session is marked used at most this often, so that a busy one does not write on every request. */
+export const RECORD_USE_EVERY_MS = 60_000;
 
 /** Session ids are kept only as SHA-256, so memory and files never hold a usable cookie. */
 export function sessionKey(sessionId: string): string {
   return Bun.SHA256.hash(sessionId, "hex");
 }
 
+/** The longest user agent a session keeps: enough to tell one browser from another. */
+const USER_AGENT_LENGTH = 120;
+
+/** A user agent as a session keeps it: printable characters only, shortened. */
+export function shortUserAgent(userAgent: string | null | undefined): string | null {
+  if (!userAgent) return null;
+  const printable = userAgent.replace(/[^\x20-\x7e]/g, "").trim();
+  if (printable === "") return null;
+  return printable.length > USER_AGENT_LENGTH ? `${printable.slice(0, USER_AGENT_LENGTH - 1)}…` : printable;
+}
+
 export class SessionAuth extends Auth implements SessionKeeper {
   /** sessionKey(session id) → session; the original's `user_id_by_session_id`. */
-  readonly userIdBySessionId = new Map<string, MemorySession>();
+  readonly userIdBySessionId = new Map<string, FoundSession>();
   /** user id → its session keys, so that all of a user's sessions can be ended at once. */
   private readonly sessionKeysByUser = new Map<string, Set<string>>();
 
@@ -33,7 +35,17 @@ export class SessionAuth extends Auth implements SessionKeeper {
     if (typeof userId !== "string") return null;
     const sessionId = crypto.randomUUID();
     const key = sessionKey(sessionId);
-    this.userIdBySessionId.set(key, { key, userId, fingerprint: options.fingerprint ?? null, createdAt: this.options.clock() });
+    const now = this.options.clock();
+    this.userIdBySessionId.set(key, {
+      key,
+      publicId: crypto.randomUUID(),
+      userId,
+      fingerprint: options.fingerprint ?? null,
+      createdAt: now,
+      lastUsedAt: now,
+      clientAddress: options.clientAddress ?? null,
+      userAgent: shortUserAgent(options.userAgent),
+    });
     let keys = this.sessionKeysByUser.get(userId);
     if (!keys) this.sessionKeysByUser.set(userId, (keys = new Set()));
     keys.add(key);
@@ -80,15 +92,94 @@ export class SessionAuth extends Auth implements SessionKeeper {
     return undefined;
   }
 
-  /** The live session a session id names, or null. */
+  requestSession(request: Request): MaybePromise<FoundSession | null> {
+    return this.findSession(this.sessionCookie(request));
+  }
+
+  /** The sessions that stand: not ended by time, and opened under the user's present password. */
+  async userSessions(user: UserRecord): Promise<FoundSession[]> {
+    const fingerprint = passwordFingerprint(user);
+    const live = (await this.storedSessions(user.id)).filter((session) => !this.hasEnded(session) && (session.fingerprint === null || session.fingerprint === fingerprint));
+    return live.sort((a, b) => b.createdAt - a.createdAt);
+  }
+
+  async endUserSession(user: UserRecord, publicId: string): Promise<boolean> {
+    const session = (await this.userSessions(user)).find((candidate) => candidate.publicId === publicId);
+    return session !== undefined && (await this.endSession(session));
+  }
+
+  async endOtherSessions(user: UserRecord, keep: FoundSession): Promise<number> {
+    const others = (await this.storedSessions(user.id)).filter((session) => session.key !== keep.key);
+    const ended = await Promise.all(others.map((session) => this.endSession(session)));
+    return ended.filter(Boolean).length;
+  }
+
+  async refreshFingerprint(session: FoundSession, fingerprint: string): Promise<void> {
+    const kept = this.userIdBySessionId.get(session.key);
+    if (kept) kept.fingerprint = fingerprint;
+  }
+
+  /** Seconds a session may go unused; 0: no limit. */
+  get sessionIdleTimeout(): number {
+    return Math.max(0, this.options.sessionIdleTimeout ?? 0);
+  }
+
+  /** Ends sessions unused for longer than SESSION_IDLE_TIMEOUT (and, below, past SESSION_DURATION); how many. */
+  override async purgeExpired(): Promise<number> {
+    let purged = 0;
+    for (const [key, session] of this.userIdBySessionId) {
+      if (!this.hasEnded(session)) continue;
+      this.forgetSession(key);
+      purged += 1;
+    }
+    return purged;
+  }
+
+  override sessionLifetime(): number {
+    return this.sessionIdleTimeout;
+  }
+
+  /** Every session this strategy keeps for a user, live or not. */
+  protected async storedSessions(userId: string): Promise<FoundSession[]> {
+    const keys = this.sessionKeysByUser.get(userId) ?? [];
+    return [...keys].map((key) => this.userIdBySessionId.get(key)!);
+  }
+
+  /** The live session a session id names, or null; one that ended is forgotten on sight, and a use is recorded. */
   protected findSession(sessionId: unknown): MaybePromise<FoundSession | null> {
-    return this.memorySession(sessionId);
+    const session = this.memorySession(sessionId);
+    if (session === null) return null;
+    if (this.hasEnded(session)) {
+      this.forgetSession(session.key);
+      return null;
+    }
+    const now = this.options.clock();
+    if (this.useIsDue(session, now)) session.lastUsedAt = now;
+    return session;
   }
 
   /** The session this process keeps in memory for a session id, or null. */
-  protected memorySession(sessionId: unknown): MemorySession | null {
+  protected memorySession(sessionId: unknown): FoundSession | null {
     if (typeof sessionId !== "string") return null;
     return this.userIdBySessionId.get(sessionKey(sessionId)) ?? null;
+  }
+
+  /** Whether a session has ended by time: unused for longer than SESSION_IDLE_TIMEOUT. */
+  protected hasEnded(session: FoundSession): boolean {
+    const idle = this.sessionIdleTimeout;
+    if (idle <= 0) return false;
+    if (!Number.isFinite(session.lastUsedAt)) return true;
+    return session.lastUsedAt + idle * 1000 < this.options.clock();
+  }
+
+  /**
+   * Whether this use should be recorded: once a minute at most, or a quarter of the idle timeout
+   * when that is shorter, so that a session in use never looks idle.
+   */
+  protected useIsDue(session: FoundSession, now: number): boolean {
+    const idle = this.sessionIdleTimeout;
+    const every = idle > 0 ? Math.min(RECORD_USE_EVERY_MS, (idle * 1000) / 4) : RECORD_USE_EVERY_MS;
+    return now - session.lastUsedAt >= every;
   }
 
   /** Ends a found session; true if it was still there. */

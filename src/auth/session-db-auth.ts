@@ -1,11 +1,25 @@
 /** `SessionDBAuth`: sessions as UserSession records in a session store, so they survive a restart. */
-import { newBaseRecord } from "../models/base.ts";
+import { formatTimestamp, newBaseRecord } from "../models/base.ts";
 import { andThen, type MaybePromise } from "../models/record-store.ts";
 import type { SessionStore } from "../models/session-store.ts";
-import { storedSessionStart, type UserSessionRecord } from "../models/user-session.ts";
-import type { AuthOptions, NewSessionOptions } from "./auth.ts";
-import { type FoundSession, sessionKey } from "./session-auth.ts";
+import { storedLastUse, storedSessionStart, type UserSessionRecord } from "../models/user-session.ts";
+import type { AuthOptions, FoundSession, NewSessionOptions } from "./auth.ts";
+import { sessionKey, shortUserAgent } from "./session-auth.ts";
 import { SessionExpAuth } from "./session-exp-auth.ts";
+
+/** A stored session as the strategies see it: its record id is how it is ended and how its owner names it. */
+function found(record: UserSessionRecord): FoundSession {
+  return {
+    key: record.id,
+    publicId: record.id,
+    userId: record.user_id,
+    fingerprint: record.password_fingerprint ?? null,
+    createdAt: storedSessionStart(record),
+    lastUsedAt: storedLastUse(record),
+    clientAddress: record.client_address ?? null,
+    userAgent: record.user_agent ?? null,
+  };
+}
 
 export class SessionDBAuth extends SessionExpAuth {
   private readonly sessions: SessionStore;
@@ -22,38 +36,57 @@ export class SessionDBAuth extends SessionExpAuth {
     const sessionId = crypto.randomUUID();
     const record: UserSessionRecord = { ...newBaseRecord(this.options.clock), user_id: userId, session_id: sessionKey(sessionId) };
     if (options.fingerprint !== undefined) record.password_fingerprint = options.fingerprint;
+    if (options.clientAddress) record.client_address = options.clientAddress;
+    const userAgent = shortUserAgent(options.userAgent);
+    if (userAgent) record.user_agent = userAgent;
     await this.sessions.create(record);
     return sessionId;
   }
 
-  /** The unexpired stored session a session id names, or null; an expired one is purged on sight. */
+  /**
+   * The live stored session a session id names, or null; one that ended by time is removed on
+   * sight. A use is recorded in the store, without holding up the request.
+   */
   protected override findSession(sessionId: unknown): MaybePromise<FoundSession | null> {
     if (typeof sessionId !== "string") return null;
     return andThen(this.sessions.findByKey(sessionKey(sessionId)), (record) => {
       if (!record) return null;
-      if (this.hasExpired(record)) {
-        // Purged on sight; if the write fails the record is still refused.
+      const session = found(record);
+      if (this.hasEnded(session)) {
+        // Removed on sight; if the write fails the session is still refused.
         return this.sessions.remove(record.id).then(
           () => null,
           () => null,
         );
       }
-      return { key: record.id, userId: record.user_id, fingerprint: record.password_fingerprint ?? null };
+      const now = this.options.clock();
+      if (this.useIsDue(session, now)) {
+        session.lastUsedAt = now;
+        // A failed record of use costs nothing but an earlier idle end; the next use tries again.
+        this.sessions.touch(record.id, { last_used_at: formatTimestamp(now) }).catch(() => {});
+      }
+      return session;
     });
   }
 
-  protected override endSession(found: FoundSession): Promise<boolean> {
-    return this.sessions.remove(found.key);
+  protected override endSession(session: FoundSession): Promise<boolean> {
+    return this.sessions.remove(session.key);
   }
 
-  /** Whether a stored session has expired; its timestamp is read only when sessions expire. */
-  private hasExpired(record: UserSessionRecord): boolean {
-    return this.sessionDuration > 0 && this.isExpired(storedSessionStart(record));
+  protected override async storedSessions(userId: string): Promise<FoundSession[]> {
+    return (await this.sessions.list(userId)).map(found);
   }
 
-  /** Removes the stored sessions created more than SESSION_DURATION ago: one call to the store. */
-  override purgeExpired(): Promise<number> {
-    if (this.sessionDuration <= 0) return Promise.resolve(0);
-    return this.sessions.removeCreatedBefore(this.options.clock() - this.sessionDuration * 1000);
+  override async refreshFingerprint(session: FoundSession, fingerprint: string): Promise<void> {
+    await this.sessions.touch(session.key, { password_fingerprint: fingerprint });
+  }
+
+  /** Removes the stored sessions past SESSION_DURATION, and those idle past SESSION_IDLE_TIMEOUT: a call to the store each. */
+  override async purgeExpired(): Promise<number> {
+    const now = this.options.clock();
+    let purged = 0;
+    if (this.sessionDuration > 0) purged += await this.sessions.removeCreatedBefore(now - this.sessionDuration * 1000);
+    if (this.sessionIdleTimeout > 0) purged += await this.sessions.removeUnusedSince(now - this.sessionIdleTimeout * 1000);
+    return purged;
   }
 }

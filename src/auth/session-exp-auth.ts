@@ -1,38 +1,25 @@
-/** `SessionExpAuth`: in-memory sessions that expire SESSION_DURATION seconds after creation. */
-import type { MaybePromise } from "../models/record-store.ts";
-import { type FoundSession, SessionAuth } from "./session-auth.ts";
+/** `SessionExpAuth`: in-memory sessions that also end SESSION_DURATION seconds after creation. */
+import type { FoundSession } from "./auth.ts";
+import { SessionAuth } from "./session-auth.ts";
 
 export class SessionExpAuth extends SessionAuth {
   get sessionDuration(): number {
     return this.options.sessionDuration;
   }
 
-  protected override findSession(sessionId: unknown): MaybePromise<FoundSession | null> {
-    const session = this.memorySession(sessionId);
-    if (session !== null && this.isExpired(session.createdAt)) {
-      this.forgetSession(session.key);
-      return null;
-    }
-    return session;
-  }
-
+  /** The shorter of the two limits that are set; 0 when neither is. */
   override sessionLifetime(): number {
-    return this.sessionDuration;
-  }
-
-  /** Removes expired sessions, oldest first, stopping at the first live one; returns how many. */
-  override async purgeExpired(): Promise<number> {
-    let purged = 0;
-    for (const [key, session] of this.userIdBySessionId) {
-      if (!this.isExpired(session.createdAt)) break;
-      this.forgetSession(key);
-      purged += 1;
-    }
-    return purged;
+    const limits = [this.sessionDuration, this.sessionIdleTimeout].filter((seconds) => seconds > 0);
+    return limits.length > 0 ? Math.min(...limits) : 0;
   }
 
   override cookieMaxAge(): number | undefined {
     return this.sessionDuration > 0 ? this.sessionDuration : undefined;
+  }
+
+  /** Ended by time: past SESSION_DURATION since creation, however busy, or idle too long. */
+  protected override hasEnded(session: FoundSession): boolean {
+    return this.isExpired(session.createdAt) || super.hasEnded(session);
   }
 
   /** Expired once `created_at + session_duration` lies before now; never when the duration is <= 0. */

@@ -8,7 +8,10 @@ import type { SessionStore } from "../models/session-store.ts";
 export interface CliIo {
   out(text: string): void;
   err(text: string): void;
-  /** Reads a password when no flag gives it: stdin, or a prompt on a terminal without echo. */
+  /**
+   * Reads a password when no flag gives it: stdin, or a prompt on a terminal without echo, asked
+   * twice there (a typo would lock the user out); a mismatch is an error.
+   */
   readSecret(prompt: string): Promise<string>;
 }
 
@@ -65,7 +68,9 @@ export function parseFlags(argv: readonly string[], names: readonly string[], bo
     }
     if (!names.includes(name)) throw usage(`unknown option --${name}`);
     const value = equals !== -1 ? arg.slice(equals + 1) : argv[++i];
-    if (value === undefined) throw usage(`--${name} needs a value`);
+    // `--email --password pw` is a missing email, not the email "--password"; a value that
+    // starts with -- is given as --name=value.
+    if (value === undefined || (equals === -1 && value.startsWith("--"))) throw usage(`--${name} needs a value`);
     flags.set(name, value);
   }
   return flags;

@@ -1,7 +1,7 @@
 /** `session-auth migrate --to postgres://…`: copy the JSON files' users and sessions into PostgreSQL. */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { type Env, loadConfig } from "../config.ts";
+import { ConfigError, type Env, loadConfig } from "../config.ts";
 import type { BaseRecord } from "../models/base.ts";
 import { dataFileName } from "../models/json-file/format.ts";
 import { JsonFileSessionStore } from "../models/json-file/session-store.ts";
@@ -28,7 +28,14 @@ export async function migrateCommand(argv: readonly string[], env: Env, io: CliI
   const flags = parseFlags(argv, ["to", "schema"]);
   const to = flags.get("to");
   if (!to) throw usage("migrate needs --to postgres://…; see session-auth migrate --help");
-  const config = loadConfig({ ...env, DATABASE_URL: to, DATABASE_SCHEMA: flags.get("schema") ?? env.DATABASE_SCHEMA });
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig({ ...env, DATABASE_URL: to, DATABASE_SCHEMA: flags.get("schema") ?? env.DATABASE_SCHEMA });
+  } catch (error) {
+    // The message names the variable the flag stands for; name the flag that was typed.
+    if (error instanceof ConfigError) throw usage(error.message.replace(/^DATABASE_URL\b/, "--to").replace(/^DATABASE_SCHEMA\b/, flags.has("schema") ? "--schema" : "DATABASE_SCHEMA"));
+    throw error;
+  }
   if (!existsSync(join(config.dataDir, dataFileName("User")))) throw failure(`no ${dataFileName("User")} in ${config.dataDir} (set DATA_DIR)`);
   const db = new PgDatabase(config.databaseUrl!, config.databaseSchema);
   try {

@@ -1,23 +1,31 @@
 /** `session-auth sessions …`: list, revoke, purge; the sessions stored by session_db_auth. */
 import type { Config, Env } from "../config.ts";
 import { parseTimestamp, systemClock } from "../models/base.ts";
-import { storedSessionStart } from "../models/user-session.ts";
+import { storedLastUse, storedSessionStart, type UserSessionRecord } from "../models/user-session.ts";
 import { type CliIo, findUser, formatAge, formatTable, parseFlags, plural, readableConfig, runGroup, type Subcommand, usage, withSessions, withUsers, writableConfig } from "./common.ts";
 
 export const SESSIONS_HELP = `Usage: session-auth sessions COMMAND [OPTIONS]
 
-  list [--user EMAIL]   stored sessions: user, creation time, age, expiry (never the session id)
-  revoke --user EMAIL   end every stored session of a user
-  purge                 remove expired sessions (by SESSION_DURATION)
+  list [--user EMAIL | --id ID] [--json]
+                        stored sessions: user, session id, creation, last use, where from,
+                        browser, expiry (never the cookie value or its hash)
+  revoke (--user EMAIL | --id ID)
+                        end every stored session of a user
+  purge                 remove sessions past SESSION_DURATION or idle past SESSION_IDLE_TIMEOUT
 
-These are the sessions session_db_auth keeps in .db_UserSession.json; session_auth and
-session_exp_auth keep theirs in the server's memory, where no command can reach them.
+These are the sessions session_db_auth keeps in .db_UserSession.json (or PostgreSQL, Redis);
+session_auth and session_exp_auth keep theirs in the server's memory, where no command can
+reach them. The expiry settings are read as the server reads them: the environment, then the
+.env next to the executable; list and purge say which values they used.
 `;
 
 const SESSIONS_COMMANDS: Record<string, Subcommand> = {
-  list: { help: "Usage: session-auth sessions list [--user EMAIL]\n\nLists stored sessions with their user, creation time, age and time left; never the session id.\n", run: list },
-  revoke: { help: "Usage: session-auth sessions revoke --user EMAIL\n\nEnds every stored session of the user; their cookies stop working at once.\n", run: revoke },
-  purge: { help: "Usage: session-auth sessions purge\n\nRemoves the stored sessions older than SESSION_DURATION seconds (none when it is unset).\n", run: purge },
+  list: {
+    help: "Usage: session-auth sessions list [--user EMAIL | --id ID] [--json]\n\nLists stored sessions with their user, session id (the one the user's page shows, never the cookie), creation, last use, client address, browser and time left.\n",
+    run: list,
+  },
+  revoke: { help: "Usage: session-auth sessions revoke (--user EMAIL | --id ID)\n\nEnds every stored session of the user; their cookies stop working at once.\n", run: revoke },
+  purge: { help: "Usage: session-auth sessions purge\n\nRemoves the stored sessions older than SESSION_DURATION seconds, or unused for SESSION_IDLE_TIMEOUT seconds (none when neither is set).\n", run: purge },
 };
 
 export function sessionsCommand(argv: readonly string[], env: Env, io: CliIo): Promise<number> {
@@ -29,31 +37,77 @@ export function revokeStoredSessions(config: Config, userId: string): Promise<nu
   return withSessions(config, (sessions) => sessions.removeByUser(userId));
 }
 
+/** `--user EMAIL` or `--id ID`, as findUser reads them. */
+function userFlags(flags: Map<string, string>): Map<string, string> {
+  const named = new Map<string, string>();
+  if (flags.has("user")) named.set("email", flags.get("user")!);
+  if (flags.has("id")) named.set("id", flags.get("id")!);
+  return named;
+}
+
+/** One line on standard error: the expiry settings a command used, and where they come from. */
+function expirySettings(config: Config, io: CliIo): void {
+  const seconds = (value: number) => (value > 0 ? `${value} s` : "unset");
+  io.err(`session-auth: expiry: SESSION_DURATION ${seconds(config.sessionDuration)}, SESSION_IDLE_TIMEOUT ${seconds(config.sessionIdleTimeout)} (from the environment and the .env next to the executable, as the server reads them)\n`);
+}
+
+/** Seconds until a stored session ends by either limit; Infinity when neither is set. */
+function secondsLeft(config: Config, record: UserSessionRecord, now: number): number {
+  const ends: number[] = [];
+  if (config.sessionDuration > 0) ends.push(storedSessionStart(record) + config.sessionDuration * 1000);
+  if (config.sessionIdleTimeout > 0) ends.push(storedLastUse(record) + config.sessionIdleTimeout * 1000);
+  return ends.length === 0 ? Number.POSITIVE_INFINITY : (Math.min(...ends) - now) / 1000;
+}
+
 async function list(argv: readonly string[], env: Env, io: CliIo): Promise<number> {
-  const flags = parseFlags(argv, ["user"]);
+  const flags = parseFlags(argv, ["user", "id"], ["json"]);
   const config = readableConfig(env);
   const { emails, only } = await withUsers(config, async (users) => {
-    const only = flags.has("user") ? await findUser(users, new Map([["email", flags.get("user")!]])) : null;
+    const named = userFlags(flags);
+    const only = named.size > 0 ? await findUser(users, named) : null;
     return { emails: new Map((await users.all()).map((u) => [u.id, u.email ?? ""])), only };
   });
   const now = systemClock();
-  const rows: string[][] = [];
-  await withSessions(config, async (sessions) => {
-    const records = await sessions.list(only?.id);
-    for (const record of records) {
-      const left = config.sessionDuration > 0 ? config.sessionDuration - (now - storedSessionStart(record)) / 1000 : Number.POSITIVE_INFINITY;
-      rows.push([emails.get(record.user_id) ?? `(deleted user ${record.user_id})`, record.created_at, formatAge((now - parseTimestamp(record.created_at)) / 1000), left === Number.POSITIVE_INFINITY ? "never" : left <= 0 ? "expired" : formatAge(left)]);
-    }
+  const records = await withSessions(config, (sessions) => sessions.list(only?.id));
+  expirySettings(config, io);
+  const shown = records.map((record) => {
+    const left = secondsLeft(config, record, now);
+    return {
+      id: record.id,
+      user_id: record.user_id,
+      email: emails.get(record.user_id) ?? null,
+      created_at: record.created_at,
+      last_used_at: record.last_used_at ?? record.created_at,
+      client_address: record.client_address ?? null,
+      user_agent: record.user_agent ?? null,
+      expires_in_seconds: left === Number.POSITIVE_INFINITY ? null : Math.max(0, Math.round(left)),
+      expired: left <= 0,
+    };
   });
-  io.out(formatTable(["USER", "CREATED AT", "AGE", "EXPIRES IN"], rows));
+  if (flags.has("json")) {
+    io.out(`${JSON.stringify(shown, null, 2)}\n`);
+    return 0;
+  }
+  const rows = shown.map((session) => [
+    session.email ?? `(deleted user ${session.user_id})`,
+    session.id,
+    session.created_at,
+    formatAge((now - parseTimestamp(session.created_at)) / 1000),
+    formatAge((now - parseTimestamp(session.last_used_at)) / 1000),
+    session.client_address ?? "",
+    session.user_agent ?? "",
+    session.expires_in_seconds === null ? "never" : session.expired ? "expired" : formatAge(session.expires_in_seconds),
+  ]);
+  io.out(formatTable(["USER", "SESSION", "CREATED AT", "AGE", "LAST USED", "FROM", "BROWSER", "EXPIRES IN"], rows));
   return 0;
 }
 
 async function revoke(argv: readonly string[], env: Env, io: CliIo): Promise<number> {
-  const flags = parseFlags(argv, ["user"]);
-  if (!flags.has("user")) throw usage("sessions revoke needs --user EMAIL");
+  const flags = parseFlags(argv, ["user", "id"]);
+  const named = userFlags(flags);
+  if (named.size === 0) throw usage("sessions revoke needs --user EMAIL or --id ID");
   const config = writableConfig(env);
-  const user = await withUsers(config, (users) => findUser(users, new Map([["email", flags.get("user")!]])));
+  const user = await withUsers(config, (users) => findUser(users, named));
   const revoked = await revokeStoredSessions(config, user.id);
   io.out(`ended ${plural(revoked, "stored session")} of ${user.email}\n`);
   return 0;
@@ -62,11 +116,18 @@ async function revoke(argv: readonly string[], env: Env, io: CliIo): Promise<num
 async function purge(argv: readonly string[], env: Env, io: CliIo): Promise<number> {
   parseFlags(argv, []);
   const config = writableConfig(env);
-  if (config.sessionDuration <= 0) {
-    io.out("SESSION_DURATION is not set: sessions never expire, none purged\n");
+  expirySettings(config, io);
+  if (config.sessionDuration <= 0 && config.sessionIdleTimeout <= 0) {
+    io.out("neither SESSION_DURATION nor SESSION_IDLE_TIMEOUT is set: sessions never expire, none purged\n");
     return 0;
   }
-  const purged = await withSessions(config, (sessions) => sessions.removeCreatedBefore(systemClock() - config.sessionDuration * 1000));
+  const now = systemClock();
+  const purged = await withSessions(config, async (sessions) => {
+    let removed = 0;
+    if (config.sessionDuration > 0) removed += await sessions.removeCreatedBefore(now - config.sessionDuration * 1000);
+    if (config.sessionIdleTimeout > 0) removed += await sessions.removeUnusedSince(now - config.sessionIdleTimeout * 1000);
+    return removed;
+  });
   io.out(`purged ${plural(purged, "expired session")}\n`);
   return 0;
 }

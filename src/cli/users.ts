@@ -3,7 +3,7 @@ import type { Env } from "../config.ts";
 import { formatTimestamp, systemClock } from "../models/base.ts";
 import { hashPassword } from "../models/password.ts";
 import { UniqueConstraintError } from "../models/record-store.ts";
-import { fieldProblem, newUser, toPublicUser } from "../models/user.ts";
+import { fieldProblem, newUser, toPublicUser, type UserRecord } from "../models/user.ts";
 import { type CliIo, emailClashes, failure, findUser, formatTable, parseFlags, plural, readableConfig, readPassword, runGroup, type Subcommand, usage, withStores, withUsers, writableConfig } from "./common.ts";
 import { revokeStoredSessions } from "./sessions.ts";
 
@@ -14,6 +14,8 @@ export const USERS_HELP = `Usage: session-auth users COMMAND [OPTIONS]
   list [--json]       list the users
   show (--email EMAIL | --id ID) [--json]
                       show one user
+  update (--email EMAIL | --id ID) [--new-email EMAIL] [--first-name NAME] [--last-name NAME]
+                      change a user's email or names
   delete (--email EMAIL | --id ID)
                       delete a user and all of their stored sessions
   passwd (--email EMAIL | --id ID) [--password PASSWORD]
@@ -30,6 +32,10 @@ const USERS_COMMANDS: Record<string, Subcommand> = {
   },
   list: { help: "Usage: session-auth users list [--json]\n\nLists every user: id, email, names, creation time.\n", run: list },
   show: { help: "Usage: session-auth users show (--email EMAIL | --id ID) [--json]\n\nShows one user's public fields.\n", run: show },
+  update: {
+    help: "Usage: session-auth users update (--email EMAIL | --id ID) [--new-email EMAIL] [--first-name NAME] [--last-name NAME]\n\nChanges the named fields of the user and prints it; the others stay as they are.\n",
+    run: update,
+  },
   delete: {
     help: "Usage: session-auth users delete (--email EMAIL | --id ID)\n\nDeletes the user and all of their stored (session_db_auth) sessions.\n",
     run: remove,
@@ -53,8 +59,10 @@ async function create(argv: readonly string[], env: Env, io: CliIo): Promise<num
     const problem = value === null ? null : fieldProblem(field, value);
     if (problem !== null) throw failure(problem);
   }
-  const password = await readPassword(flags, io);
+  // Everything that can fail without the password is checked before it is asked for.
   const config = writableConfig(env);
+  if ((await withUsers(config, async (users) => users.search({ email }))).length > 0) throw failure(`a user with email ${email} already exists`);
+  const password = await readPassword(flags, io);
   const user = await newUser({ email, password, ...names }, systemClock);
   await withUsers(config, async (users) => {
     try {
@@ -85,10 +93,15 @@ async function list(argv: readonly string[], env: Env, io: CliIo): Promise<numbe
 
 async function show(argv: readonly string[], env: Env, io: CliIo): Promise<number> {
   const flags = parseFlags(argv, ["email", "id"], ["json"]);
-  const user = toPublicUser(await withUsers(readableConfig(env), (users) => findUser(users, flags)));
-  if (flags.has("json")) io.out(`${JSON.stringify(user, null, 2)}\n`);
-  else io.out(formatTable(["FIELD", "VALUE"], Object.entries(user).map(([key, value]) => [key, value === null ? "" : String(value)])));
+  printUser(await withUsers(readableConfig(env), (users) => findUser(users, flags)), flags.has("json"), io);
   return 0;
+}
+
+/** A user's public fields, as JSON or as a FIELD / VALUE table. */
+function printUser(user: UserRecord, asJson: boolean, io: CliIo): void {
+  const shown = toPublicUser(user);
+  if (asJson) io.out(`${JSON.stringify(shown, null, 2)}\n`);
+  else io.out(formatTable(["FIELD", "VALUE"], Object.entries(shown).map(([key, value]) => [key, value === null ? "" : String(value)])));
 }
 
 async function remove(argv: readonly string[], env: Env, io: CliIo): Promise<number> {
@@ -101,9 +114,37 @@ async function remove(argv: readonly string[], env: Env, io: CliIo): Promise<num
   return 0;
 }
 
+async function update(argv: readonly string[], env: Env, io: CliIo): Promise<number> {
+  const flags = parseFlags(argv, ["email", "id", "new-email", "first-name", "last-name"], ["json"]);
+  const changes: Partial<UserRecord> = {};
+  for (const [flag, field] of [["new-email", "email"], ["first-name", "first_name"], ["last-name", "last_name"]] as const) {
+    const value = flags.get(flag);
+    if (value === undefined) continue;
+    const problem = fieldProblem(field, value);
+    if (problem !== null) throw failure(problem);
+    changes[field] = value;
+  }
+  if (Object.keys(changes).length === 0) throw usage("users update needs --new-email, --first-name or --last-name");
+  const updated = await withUsers(writableConfig(env), async (users) => {
+    const found = await findUser(users, flags);
+    try {
+      const changed = await users.update(found.id, { ...changes, updated_at: formatTimestamp(Date.now()) });
+      if (!changed) throw failure(`user ${found.id} was deleted meanwhile`);
+      return changed;
+    } catch (error) {
+      if (error instanceof UniqueConstraintError) throw failure(`a user with email ${changes.email} already exists`);
+      throw error;
+    }
+  });
+  printUser(updated, flags.has("json"), io);
+  return 0;
+}
+
 async function passwd(argv: readonly string[], env: Env, io: CliIo): Promise<number> {
   const flags = parseFlags(argv, ["email", "id", "password"]);
   const config = writableConfig(env);
+  // Everything that can fail without the password is checked before it is asked for.
+  await withUsers(config, (users) => findUser(users, flags));
   const password = await readPassword(flags, io, "New password: ");
   const user = await withUsers(config, async (users) => {
     const found = await findUser(users, flags);
@@ -113,6 +154,6 @@ async function passwd(argv: readonly string[], env: Env, io: CliIo): Promise<num
   });
   // A new password ends the sessions the old one opened (OWASP Session Management).
   const revoked = await revokeStoredSessions(config, user.id);
-  io.out(`password changed for ${user.email}; ${plural(revoked, "stored session")} ended\n`);
+  io.out(`password changed for ${user.email}; ${plural(revoked, "stored session")} ended; sessions a running server keeps in memory end at their next request\n`);
   return 0;
 }

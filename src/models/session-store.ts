@@ -1,10 +1,11 @@
 /**
  * The stored sessions of session_db_auth, behind an interface shaped around what sessions need:
- * create, find by key, list, remove one, remove a user's, remove the expired, count. The JSON
+ * create, find by key, list, record a use, remove one, remove a user's, remove the expired
+ * (by creation or by last use), count. The JSON
  * files, PostgreSQL and Redis each implement it (json-file/, postgres/, redis/).
  */
 import type { CloseOptions, MaybePromise } from "./record-store.ts";
-import type { UserSessionRecord } from "./user-session.ts";
+import type { SessionChanges, UserSessionRecord } from "./user-session.ts";
 
 export interface SessionStore {
   /** Where the sessions live, for the start-up line: "json files", "postgresql", "redis". */
@@ -15,6 +16,8 @@ export interface SessionStore {
   findByKey(key: string): MaybePromise<UserSessionRecord | null>;
   /** Every stored session, or every session of one user, oldest first. */
   list(userId?: string): Promise<UserSessionRecord[]>;
+  /** Changes what a session's use changes (last use, password fingerprint); false if there is no such session. */
+  touch(id: string, changes: SessionChanges): Promise<boolean>;
   /** Resolves true once the session with this record id is removed; false if there was none. */
   remove(id: string): Promise<boolean>;
   /**
@@ -24,6 +27,8 @@ export interface SessionStore {
   removeByUser(userId: string): Promise<number>;
   /** Removes the sessions created before `moment` (epoch ms; see `createdBefore`); resolves with how many. */
   removeCreatedBefore(moment: number): Promise<number>;
+  /** Removes the sessions last used before `moment` (see `unusedSince`); resolves with how many. */
+  removeUnusedSince(moment: number): Promise<number>;
   count(): MaybePromise<number>;
   close(options?: CloseOptions): Promise<void>;
 }

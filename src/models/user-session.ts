@@ -10,13 +10,24 @@ export interface UserSessionRecord extends BaseRecord {
    * changes. Absent in records the original program wrote, which stand as before.
    */
   password_fingerprint?: string | null;
+  /** When the session was last used, recorded at most about once a minute; absent: its creation. */
+  last_used_at?: string | null;
+  /** The client address and (shortened) user agent it was created from, for its owner's list. */
+  client_address?: string | null;
+  user_agent?: string | null;
 }
+
+/** The fields a stored session's use changes. */
+export type SessionChanges = Partial<Pick<UserSessionRecord, "last_used_at" | "password_fingerprint">>;
 
 /**
  * The stored fields, the original's first: the one list from which the PostgreSQL columns and
  * the Redis hash fields are made.
  */
-export const SESSION_FIELDS = ["id", "created_at", "updated_at", "user_id", "session_id", "password_fingerprint"] as const satisfies readonly (keyof UserSessionRecord)[];
+export const SESSION_FIELDS = ["id", "created_at", "updated_at", "user_id", "session_id", "password_fingerprint", "last_used_at", "client_address", "user_agent"] as const satisfies readonly (keyof UserSessionRecord)[];
+
+/** The fields a stored session may lack (records of the original program, or of earlier versions). */
+export const OPTIONAL_SESSION_FIELDS: ReadonlySet<string> = new Set(["password_fingerprint", "last_used_at", "client_address", "user_agent"] satisfies (keyof UserSessionRecord)[]);
 
 /** Fails to compile when UserSessionRecord gains a field that SESSION_FIELDS does not list. */
 const everySessionField: Exclude<keyof UserSessionRecord, (typeof SESSION_FIELDS)[number]> extends never ? true : never = true;
@@ -35,6 +46,16 @@ export function oldestFirst(a: UserSessionRecord, b: UserSessionRecord): number 
  */
 export function storedSessionStart(record: UserSessionRecord): number {
   return parseTimestamp(record.created_at) + 999;
+}
+
+/** The latest moment (epoch ms) a stored session can have been last used; NaN when unreadable (counts as idle). */
+export function storedLastUse(record: UserSessionRecord): number {
+  return parseTimestamp(record.last_used_at ?? record.created_at) + 999;
+}
+
+/** Whether a stored session was last used before `moment` (epoch ms), as storedLastUse reads it. */
+export function unusedSince(record: UserSessionRecord, moment: number): boolean {
+  return !(storedLastUse(record) >= moment);
 }
 
 /** Whether a stored session was created before `moment` (epoch ms), as storedSessionStart reads it. */

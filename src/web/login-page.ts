@@ -1,5 +1,6 @@
 /**
- * The page at `/`: log in, see "me", log out, through the API and the session cookie. Its CSS
+ * The page at `/`: log in, see "me" and one's sessions (end one, end all the others), change the
+ * password, log out, through the API and the session cookie. Its CSS
  * and JS are inline, allowed by hash in a strict Content-Security-Policy, so the binary needs
  * no other files and the page loads nothing from anywhere else.
  */
@@ -23,28 +24,113 @@ const STYLE = `
   dt { color: var(--muted); }
   dd { margin: 0; overflow-wrap: anywhere; }
   [hidden] { display: none !important; }
+  h2 { margin: 1.5rem 0 .5rem; font-size: 1.05rem; }
+  ul { list-style: none; margin: 0 0 .75rem; padding: 0; }
+  li { display: flex; gap: .75rem; align-items: center; justify-content: space-between; padding: .5rem 0; border-top: 1px solid color-mix(in srgb, CanvasText 12%, transparent); font-size: .85rem; }
+  li .current { color: var(--accent); font-weight: 600; }
+  button.small { width: auto; padding: .3rem .7rem; font-size: .85rem; }
+  button.secondary { background: transparent; color: var(--accent); border: 1px solid var(--accent); }
+  .message { min-height: 1.5rem; margin: .5rem 0 0; }
 `;
 
 const SCRIPT = `
   const $ = (id) => document.getElementById(id);
   const sessions = document.body.dataset.sessions === "yes";
+  const TITLES = { login: "Log in", me: "Your account", off: "session-auth" };
   function show(view) {
     for (const id of ["login", "me", "off"]) $(id).hidden = id !== view;
+    $("title").textContent = TITLES[view];
+    document.title = TITLES[view] + " · session-auth";
+  }
+  function when(timestamp) {
+    const date = new Date(timestamp + "Z");
+    return Number.isNaN(date.getTime()) ? timestamp : date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
   }
   function showUser(user) {
     $("me-email").textContent = user.email ?? "";
     $("me-name").textContent = [user.first_name, user.last_name].filter(Boolean).join(" ") || "—";
-    $("me-id").textContent = user.id;
-    $("me-created").textContent = user.created_at + " UTC";
+    $("me-created").textContent = when(user.created_at);
     show("me");
+    loadSessions().catch(() => {});
   }
   async function loadMe() {
     const response = await fetch("/api/v1/users/me", { credentials: "same-origin" });
     if (response.ok) showUser(await response.json());
     else show("login");
   }
+  function describe(session) {
+    const parts = [session.user_agent ?? "Unknown browser", "from " + (session.client_address ?? "an unknown address"), "since " + when(session.created_at), "last used " + when(session.last_used_at)];
+    return parts.join(" · ");
+  }
+  async function loadSessions() {
+    const response = await fetch("/api/v1/auth_session/sessions", { credentials: "same-origin" });
+    if (!response.ok) { show("login"); return; }
+    const list = $("sessions");
+    list.replaceChildren();
+    for (const session of await response.json()) {
+      const item = document.createElement("li");
+      item.dataset.id = session.id;
+      const text = document.createElement("span");
+      text.textContent = describe(session);
+      if (session.current) {
+        const mark = document.createElement("span");
+        mark.className = "current";
+        mark.textContent = "this browser";
+        item.append(text, mark);
+      } else {
+        const end = document.createElement("button");
+        end.type = "button";
+        end.className = "small secondary";
+        end.textContent = "End";
+        end.addEventListener("click", async () => {
+          await fetch("/api/v1/auth_session/sessions/" + encodeURIComponent(session.id), { method: "DELETE", credentials: "same-origin" });
+          await loadSessions();
+        });
+        item.append(text, end);
+      }
+      list.append(item);
+    }
+  }
+  $("end-others").addEventListener("click", async () => {
+    await fetch("/api/v1/auth_session/sessions", { method: "DELETE", credentials: "same-origin" });
+    await loadSessions();
+  });
+  $("password-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const message = $("password-message");
+    message.textContent = "";
+    message.className = "message";
+    const body = JSON.stringify({ current_password: $("current-password").value, new_password: $("new-password").value });
+    const response = await fetch("/api/v1/auth_session/password", { method: "POST", body, headers: { "Content-Type": "application/json" }, credentials: "same-origin" });
+    if (response.ok) {
+      const { ended } = await response.json();
+      $("current-password").value = "";
+      $("new-password").value = "";
+      message.textContent = "Password changed" + (ended ? "; " + ended + " other session" + (ended === 1 ? "" : "s") + " ended." : ".");
+      await loadSessions();
+    } else {
+      message.className = "message error";
+      message.textContent = await errorOf(response);
+    }
+  });
+  const MESSAGES = {
+    "no user found for this email": "There is no account with this email.",
+    "wrong password": "The password is not right.",
+    "email missing": "Enter your email.",
+    "password missing": "Enter your password.",
+  };
   async function errorOf(response) {
-    try { return (await response.json()).error; } catch { return "HTTP " + response.status; }
+    if (response.status === 429) {
+      const seconds = Number(response.headers.get("Retry-After"));
+      return "Too many attempts. Try again in " + (seconds >= 120 ? Math.ceil(seconds / 60) + " minutes." : seconds + " seconds.");
+    }
+    if (response.status >= 500) return "The server cannot answer right now. Try again in a moment.";
+    try {
+      const error = (await response.json()).error;
+      return MESSAGES[error] ?? error.charAt(0).toUpperCase() + error.slice(1) + ".";
+    } catch {
+      return "Something went wrong (HTTP " + response.status + ").";
+    }
   }
   $("login-form").addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -109,7 +195,7 @@ export function loginPage(authType: AuthType | null): string {
 </head>
 <body data-sessions="${sessions ? "yes" : "no"}">
 <main>
-  <h1>session-auth</h1>
+  <h1 id="title">session-auth</h1>
   <section id="login" hidden>
     <form id="login-form">
       <label>Email <input id="email" name="email" type="email" autocomplete="username" required></label>
@@ -122,10 +208,19 @@ export function loginPage(authType: AuthType | null): string {
     <dl>
       <dt>Email</dt><dd id="me-email"></dd>
       <dt>Name</dt><dd id="me-name"></dd>
-      <dt>Id</dt><dd id="me-id"></dd>
-      <dt>Since</dt><dd id="me-created"></dd>
+      <dt>Member since</dt><dd id="me-created"></dd>
     </dl>
     <button id="logout-button" type="button">Log out</button>
+    <h2>Your sessions</h2>
+    <ul id="sessions"></ul>
+    <button id="end-others" type="button" class="secondary">End all other sessions</button>
+    <h2>Change password</h2>
+    <form id="password-form">
+      <label>Current password <input id="current-password" type="password" autocomplete="current-password" required></label>
+      <label>New password <input id="new-password" type="password" autocomplete="new-password" required></label>
+      <button id="password-button" type="submit">Change password</button>
+      <p id="password-message" class="message" role="status"></p>
+    </form>
   </section>
   <section id="off" hidden>
     <p class="notice">This server runs ${running}. Logging in here needs session authentication:

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { App } from "../../src/server.ts";
-import { BACKENDS, basicHeader, call, legacyUser, on, tempDir } from "../helpers.ts";
+import { available, BACKENDS, basicHeader, call, legacyUser, on, tempDir } from "../helpers.ts";
 
 const bobBasic = { Authorization: basicHeader("bob@hbtn.io", "H0lbertonSchool98!") };
 
 for (const backend of BACKENDS) {
-  describe(`[${backend}] the request guard runs before routing`, () => {
+  describe.skipIf(!available(backend))(`[${backend}] the request guard runs before routing`, () => {
     const { testApp, seedUsers, closeApps } = on(backend);
     afterAll(closeApps);
     const dir = tempDir();

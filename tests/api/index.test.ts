@@ -62,6 +62,13 @@ describe("index routes, no authentication", () => {
     expect((await call(testApp({ AUTH_TYPE: "session_auth" }), "/", { method: "POST" })).status).toBe(405);
   });
 
+  test("/favicon.ico answers 204 without credentials, so a browser's page load logs no 401", async () => {
+    for (const authType of ["basic_auth", "session_auth"]) {
+      const response = await call(testApp({ AUTH_TYPE: authType }), "/favicon.ico");
+      expect([authType, response.status]).toEqual([authType, 204]);
+    }
+  });
+
   test("OPTIONS is a CORS preflight answer, before any authentication", async () => {
     const guarded = testApp({ AUTH_TYPE: "session_auth" });
     const response = await call(guarded, "/api/v1/users/me", { method: "OPTIONS" });
@@ -69,6 +76,8 @@ describe("index routes, no authentication", () => {
     expect(response.headers.get("allow")).toBe("GET, PUT, DELETE, HEAD, OPTIONS");
     expect(response.headers.get("access-control-allow-methods")).toBe("GET, PUT, DELETE, HEAD, OPTIONS");
     expect(response.headers.get("access-control-allow-headers")).toContain("Authorization");
+    // Without it a browser reads no preflight answer at all, and sends nothing that needs one.
+    expect(response.headers.get("access-control-allow-origin")).toBe("*");
     expect((await call(guarded, "/api/v1/nope", { method: "OPTIONS" })).status).toBe(404);
   });
 });

@@ -1,10 +1,9 @@
 /** Several instances, one user base: two server processes sharing PostgreSQL (and Redis). */
 import { describe, expect, test } from "bun:test";
 import { SOURCE_COMMAND, type ServerProcess, spawnServer } from "../../scripts/lib/spawn-server.ts";
-import { BACKENDS, backendEnv, basicHeader, tempDir } from "../helpers.ts";
+import { available, BACKENDS, backendEnv, basicHeader, tempDir } from "../helpers.ts";
 
 const shared = BACKENDS.filter((backend) => backend !== "json");
-if (shared.length === 0) console.warn("skipping the two-instance tests: set TEST_DATABASE_URL (and TEST_REDIS_URL) to run them");
 
 async function stop(server: ServerProcess): Promise<void> {
   server.process.kill("SIGTERM");
@@ -12,7 +11,7 @@ async function stop(server: ServerProcess): Promise<void> {
 }
 
 for (const backend of shared) {
-  describe(`[${backend}] two instances, one store`, () => {
+  describe.skipIf(!available(backend))(`[${backend}] two instances, one store`, () => {
     test("a session made on A works on B; logout on B ends it on A; users made on A are seen on B", async () => {
       const dataDirA = tempDir();
       // Both instances get the same namespace (from A's folder) but keep separate data folders.

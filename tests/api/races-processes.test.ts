@@ -6,7 +6,7 @@
 import { describe, expect, test } from "bun:test";
 import { SOURCE_COMMAND, spawnServer } from "../../scripts/lib/spawn-server.ts";
 import { openStores } from "../../src/models/stores.ts";
-import { BACKENDS, backendEnv, tempDir, testConfig } from "../helpers.ts";
+import { available, BACKENDS, backendEnv, tempDir, testConfig } from "../helpers.ts";
 
 const LOGINS = 24;
 const ROUNDS = 2;
@@ -32,10 +32,10 @@ async function storedSessions(env: Record<string, string>, dir: string, userId: 
   }
 }
 
-const cases = BACKENDS.flatMap((backend) => ["session_auth", "session_db_auth"].map((authType) => ({ backend, authType })));
+const cases = BACKENDS.flatMap((backend) => ["session_auth", "session_exp_auth", "session_db_auth"].map((authType) => ({ backend, authType })));
 
 for (const { backend, authType } of cases) {
-  describe(`[${backend}] ${authType}: logins racing another process`, () => {
+  describe.skipIf(!available(backend))(`[${backend}] ${authType}: logins racing another process`, () => {
     for (const change of ["passwd", "delete"] as const) {
       test(`users ${change} in the CLI ends every session, however the logins interleave`, async () => {
         const dir = tempDir();

@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { SessionAuth } from "../../src/auth/session-auth.ts";
-import { BACKENDS, call, FakeClock, legacyUser, on, sessionIdFrom, tempDir } from "../helpers.ts";
+import { available, BACKENDS, call, FakeClock, legacyUser, on, sessionIdFrom, tempDir } from "../helpers.ts";
 
 for (const backend of BACKENDS) {
-  describe(`[${backend}]`, () => {
+  describe.skipIf(!available(backend))(`[${backend}]`, () => {
     const { testApp, seedUsers, storedUser, closeApps } = on(backend);
     afterEach(closeApps);
 

@@ -4,7 +4,7 @@
  * with PostgreSQL or Redis the counts are shared by every instance and outlive a restart.
  */
 import { afterEach, describe, expect, test } from "bun:test";
-import { BACKENDS, basicHeader, call, legacyUser, on, tempDir } from "../helpers.ts";
+import { available, BACKENDS, basicHeader, call, legacyUser, on, tempDir } from "../helpers.ts";
 import type { App } from "../../src/server.ts";
 
 const LOGIN = "/api/v1/auth_session/login";
@@ -13,7 +13,7 @@ const limits = { LOGIN_MAX_FAILURES_PER_ACCOUNT: "10", LOGIN_MAX_FAILURES_PER_CL
 const tally = (statuses: number[]) => statuses.reduce<Record<number, number>>((counts, status) => ({ ...counts, [status]: (counts[status] ?? 0) + 1 }), {});
 
 for (const backend of BACKENDS) {
-  describe(`[${backend}] bursts`, () => {
+  describe.skipIf(!available(backend))(`[${backend}] bursts`, () => {
     const { testApp, seedUsers, closeApps } = on(backend);
     afterEach(closeApps);
 

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { BACKENDS, basicHeader, call, FakeClock, legacyUser, on, tempDir } from "../helpers.ts";
+import { available, BACKENDS, basicHeader, call, FakeClock, legacyUser, on, tempDir } from "../helpers.ts";
 
 for (const backend of BACKENDS) {
-  describe(`[${backend}]`, () => {
+  describe.skipIf(!available(backend))(`[${backend}]`, () => {
     const { testApp, seedUsers, closeApps } = on(backend);
     afterEach(closeApps);
 

@@ -5,10 +5,10 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { toPublicUser, type UserRecord } from "../../src/models/user.ts";
 import { stringifySorted } from "../../src/sorted-json.ts";
-import { BACKENDS, basicHeader, call, legacyUser, on, tempDir } from "../helpers.ts";
+import { available, BACKENDS, basicHeader, call, legacyUser, on, tempDir } from "../helpers.ts";
 
 for (const backend of BACKENDS) {
-  describe(`[${backend}]`, () => {
+  describe.skipIf(!available(backend))(`[${backend}]`, () => {
     const { testApp, seedUsers, closeApps, storedUser } = on(backend);
     afterEach(closeApps);
 

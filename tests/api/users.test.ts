@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { mkdirSync, renameSync } from "node:fs";
 import { join } from "node:path";
-import { BACKENDS, basicHeader, call, FakeClock, on, tempDir } from "../helpers.ts";
+import { available, BACKENDS, basicHeader, call, FakeClock, on, tempDir } from "../helpers.ts";
 
 for (const backend of BACKENDS) {
-  describe(`[${backend}]`, () => {
+  describe.skipIf(!available(backend))(`[${backend}]`, () => {
     const { testApp, storedUser, closeApps } = on(backend);
     afterEach(closeApps);
 

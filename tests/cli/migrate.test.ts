@@ -16,6 +16,18 @@ test("migrate needs --to, and a User file to copy", async () => {
   expect(noData.captured.err).toContain(".db_User.json");
 });
 
+test("migrate's errors name the flag that was typed; help migrate is its help", async () => {
+  const notUrl = captureIo();
+  expect(await runCli(["migrate", "--to", "notaurl"], { DATA_DIR: tempDir() }, notUrl.io)).toBe(2);
+  expect(notUrl.captured.err).toBe("session-auth: --to is not a URL\n");
+  const badSchema = captureIo();
+  expect(await runCli(["migrate", "--to", "postgres://u@127.0.0.1:1/db", "--schema", "Bad-Name"], { DATA_DIR: tempDir() }, badSchema.io)).toBe(2);
+  expect(badSchema.captured.err).toStartWith("session-auth: --schema must be");
+  const help = captureIo();
+  expect(await runCli(["help", "migrate"], {}, help.io)).toBe(0);
+  expect(help.captured.out).toStartWith("Usage: session-auth migrate");
+});
+
 describe.skipIf(!TEST_DATABASE_URL)("migrate into PostgreSQL", () => {
   test("users keep their passwords (SHA-256 ones too) and sessions keep working; running it again is harmless", async () => {
     const dir = tempDir();

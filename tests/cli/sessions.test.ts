@@ -31,19 +31,34 @@ async function setUp(ages: number[]) {
 }
 
 describe("sessions", () => {
-  test("list shows user, age and expiry, never the session id or its hash", async () => {
+  test("list shows user, session, age, last use and expiry, never the cookie value or its hash, and says which expiry settings it used", async () => {
     const { dir, cookies } = await setUp([7200, 30]);
     const run = await cli(dir, ["sessions", "list"], { SESSION_DURATION: "3600" });
     expect(run.code).toBe(0);
     const lines = run.out.trimEnd().split("\n");
-    expect(lines[0]).toMatch(/^USER\s+CREATED AT\s+AGE\s+EXPIRES IN$/);
-    expect(lines[1]).toMatch(/^bob@hbtn\.io\s+\S+\s+2h\s+expired$/);
-    expect(lines[2]).toMatch(/^bob@hbtn\.io\s+\S+\s+30s\s+59m$/);
+    expect(lines[0]).toMatch(/^USER\s+SESSION\s+CREATED AT\s+AGE\s+LAST USED\s+FROM\s+BROWSER\s+EXPIRES IN$/);
+    expect(lines[1]).toMatch(/^bob@hbtn\.io\s+[0-9a-f-]{36}\s+\S+\s+2h\s+2h\s+expired$/);
+    expect(lines[2]).toMatch(/^bob@hbtn\.io\s+[0-9a-f-]{36}\s+\S+\s+30s\s+30s\s+59m$/);
+    expect(run.err).toContain("expiry: SESSION_DURATION 3600 s, SESSION_IDLE_TIMEOUT unset");
     for (const cookie of cookies) {
       expect(run.out).not.toContain(cookie);
       expect(run.out).not.toContain(sessionKey(cookie));
     }
     expect((await cli(dir, ["sessions", "list", "--user", "bob@hbtn.io"])).out).toContain("never");
+  });
+
+  test("list --json, and --id as the users commands take it; the idle timeout counts in the expiry", async () => {
+    const { dir, userId, cookies } = await setUp([600, 30]);
+    const run = await cli(dir, ["sessions", "list", "--id", userId, "--json"], { SESSION_IDLE_TIMEOUT: "300" });
+    expect(run.code).toBe(0);
+    const sessions = JSON.parse(run.out) as { id: string; email: string; expired: boolean; expires_in_seconds: number | null }[];
+    expect(sessions.map((s) => [s.email, s.expired])).toEqual([
+      ["bob@hbtn.io", true],
+      ["bob@hbtn.io", false],
+    ]);
+    expect(sessions[1]!.expires_in_seconds).toBeGreaterThan(260);
+    for (const cookie of cookies) expect(run.out).not.toContain(sessionKey(cookie));
+    expect((await cli(dir, ["sessions", "list", "--id", "nobody"])).code).toBe(1);
   });
 
   test("revoke ends every stored session of the user", async () => {
@@ -52,6 +67,17 @@ describe("sessions", () => {
     expect(run).toMatchObject({ code: 0, out: "ended 3 stored sessions of bob@hbtn.io\n" });
     expect(readOnDisk(dir, "UserSession")).toEqual({});
     expect((await cli(dir, ["sessions", "revoke", "--user", "nobody@hbtn.io"])).code).toBe(1);
+    const again = await setUp([10]);
+    expect((await cli(again.dir, ["sessions", "revoke", "--id", again.userId])).out).toBe("ended 1 stored session of bob@hbtn.io\n");
+    expect((await cli(again.dir, ["sessions", "revoke"])).code).toBe(2);
+  });
+
+  test("purge removes the sessions idle past SESSION_IDLE_TIMEOUT", async () => {
+    const { dir } = await setUp([7200, 5000, 30]);
+    const run = await cli(dir, ["sessions", "purge"], { SESSION_IDLE_TIMEOUT: "600" });
+    expect(run).toMatchObject({ code: 0, out: "purged 2 expired sessions\n" });
+    expect(run.err).toContain("SESSION_IDLE_TIMEOUT 600 s");
+    expect(Object.keys(readOnDisk(dir, "UserSession"))).toHaveLength(1);
   });
 
   test("purge removes the expired sessions by SESSION_DURATION", async () => {

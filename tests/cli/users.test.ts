@@ -150,3 +150,51 @@ describe("a data folder that cannot be used", () => {
     expect(run.err).toStartWith("session-auth: DATA_DIR /proc is not writable");
   });
 });
+
+describe("what a newcomer trips over", () => {
+  test("a flag followed by another flag has no value: a usage error, not an email of --password", async () => {
+    const dir = tempDir();
+    for (const argv of [["users", "create", "--email", "--password", "pw"], ["users", "create", "--email", "a@b", "--first-name", "--last-name", "Doe", "--password", "pw"]]) {
+      const run = captureIo();
+      expect(await runCli(argv, { DATA_DIR: dir }, run.io)).toBe(2);
+      expect(run.captured.err).toMatch(/--(email|first-name) needs a value/);
+    }
+    const dashed = captureIo();
+    expect(await runCli(["users", "create", "--email=--odd@hbtn.io", "--password", "pw"], { DATA_DIR: dir }, dashed.io)).toBe(0);
+  });
+
+  test("everything that can fail without the password fails before it is asked for", async () => {
+    const dir = tempDir();
+    const first = captureIo();
+    expect(await runCli(["users", "create", "--email", "bob@hbtn.io", "--password", "pw"], { DATA_DIR: dir }, first.io)).toBe(0);
+    const cases: [string[], Record<string, string>][] = [
+      [["users", "create", "--email", "bob@hbtn.io"], {}],
+      [["users", "create", "--email", "new@hbtn.io"], { AUTH_TYPE: "magic" }],
+      [["users", "passwd", "--email", "nobody@hbtn.io"], {}],
+      [["users", "passwd"], {}],
+    ];
+    for (const [argv, env] of cases) {
+      const run = captureIo("secret");
+      expect(await runCli(argv, { DATA_DIR: dir, ...env }, run.io)).toBeGreaterThan(0);
+      expect([argv.join(" "), run.captured.prompts]).toEqual([argv.join(" "), 0]);
+    }
+  });
+});
+
+test("users update changes the named fields only; a taken email is refused", async () => {
+  const dir = tempDir();
+  const run = async (...argv: string[]) => {
+    const io = captureIo();
+    return { code: await runCli(argv, { DATA_DIR: dir }, io.io), ...io.captured };
+  };
+  const id = (await run("users", "create", "--email", "bob@hbtn.io", "--first-name", "Bob", "--password", "pw")).out.trim();
+  await run("users", "create", "--email", "ann@hbtn.io", "--password", "pw");
+  const updated = await run("users", "update", "--id", id, "--last-name", "Dylan", "--json");
+  expect(updated.code).toBe(0);
+  expect(JSON.parse(updated.out)).toMatchObject({ email: "bob@hbtn.io", first_name: "Bob", last_name: "Dylan" });
+  expect((await run("users", "update", "--email", "bob@hbtn.io", "--new-email", "robert@hbtn.io")).code).toBe(0);
+  expect(readOnDisk(dir, "User")[id]).toMatchObject({ email: "robert@hbtn.io", first_name: "Bob", last_name: "Dylan" });
+  expect(await run("users", "update", "--id", id, "--new-email", "ann@hbtn.io")).toMatchObject({ code: 1, err: "session-auth: a user with email ann@hbtn.io already exists\n" });
+  expect((await run("users", "update", "--id", id)).code).toBe(2);
+  expect((await run("users", "update", "--id", "nobody", "--first-name", "X")).code).toBe(1);
+});

@@ -61,7 +61,8 @@ describe.skipIf(!haveChromium)("the login page in Chromium", () => {
         await page.click("#login-button");
         // A selector, not waitForFunction: the page's CSP rightly refuses string evaluation.
         await page.waitForSelector("#login-error:not(:empty)");
-        expect(await page.textContent("#login-error")).toBe("wrong password");
+        expect(await page.textContent("#login-error")).toBe("The password is not right.");
+        expect(await page.textContent("#title")).toBe("Log in");
         await shot(page, `${authType}-2-wrong-password`);
 
         await page.fill("#password", "fake pwd");
@@ -69,6 +70,9 @@ describe.skipIf(!haveChromium)("the login page in Chromium", () => {
         await page.waitForSelector("#me", { state: "visible" });
         expect(await page.textContent("#me-email")).toBe("bob@hbtn.io");
         expect(await page.textContent("#me-name")).toBe("Bob Dylan");
+        expect(await page.textContent("#title")).toBe("Your account");
+        // Nothing an end user cannot read: no raw id, no ISO timestamp.
+        expect(await page.textContent("#me")).not.toMatch(/[0-9a-f]{8}-[0-9a-f]{4}-|\d{4}-\d\d-\d\dT/);
         await shot(page, `${authType}-3-logged-in`);
 
         const [cookie] = await context.cookies();
@@ -97,6 +101,80 @@ describe.skipIf(!haveChromium)("the login page in Chromium", () => {
       }
     }, 60_000);
   }
+
+  for (const authType of ["session_auth", "session_db_auth"]) {
+    test(`two browsers: A ends B's session, B's next request lands on the login form; A changes the password (${authType})`, async () => {
+      const server = await serve(authType);
+      const [a, b] = [await browser.newContext({ userAgent: "Browser A" }), await browser.newContext({ userAgent: "Browser B" })];
+      const [pageA, pageB] = [await a.newPage(), await b.newPage()];
+      const logIn = async (page: Page) => {
+        await page.goto(server.base);
+        await page.waitForSelector("#login-form", { state: "visible" });
+        await page.fill("#email", "bob@hbtn.io");
+        await page.fill("#password", "fake pwd");
+        await page.click("#login-button");
+        await page.waitForSelector("#me", { state: "visible" });
+      };
+      try {
+        await logIn(pageA);
+        await logIn(pageB);
+        await pageA.reload();
+        await pageA.waitForSelector("#sessions li:nth-child(2)");
+        // Two logins in one second: their order in the list is not fixed, their marks are.
+        expect(await pageA.textContent('#sessions li:has-text("Browser A")')).toContain("this browser");
+        expect(await pageA.isVisible('#sessions li:has-text("Browser B") button')).toBe(true);
+        await shot(pageA, `${authType}-sessions-1-two-browsers`);
+
+        await pageA.click('#sessions li:has-text("Browser B") button');
+        await pageA.waitForSelector("#sessions li:nth-child(2)", { state: "detached" });
+        await shot(pageA, `${authType}-sessions-2-ended-b`);
+        await pageB.reload();
+        await pageB.waitForSelector("#login-form", { state: "visible" });
+        await shot(pageB, `${authType}-sessions-3-b-logged-out`);
+
+        await logIn(pageB);
+        await pageA.fill("#current-password", "fake pwd");
+        await pageA.fill("#new-password", "a new password");
+        await pageA.click("#password-button");
+        await pageA.waitForSelector("#password-message:not(:empty)");
+        expect(await pageA.textContent("#password-message")).toBe("Password changed; 1 other session ended.");
+        await shot(pageA, `${authType}-sessions-4-password-changed`);
+        await pageB.reload();
+        await pageB.waitForSelector("#login-form", { state: "visible" });
+        await pageA.reload();
+        await pageA.waitForSelector("#me", { state: "visible" });
+      } finally {
+        await a.close();
+        await b.close();
+        server.process.kill("SIGTERM");
+        await server.process.exited;
+      }
+    }, 60_000);
+  }
+
+  test("a page on another origin makes a JSON POST /users with Basic credentials (a preflighted request) and gets 201", async () => {
+    const server = await serve("basic_auth");
+    // The other origin: another port on 127.0.0.1 serving one page.
+    const other = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("<!DOCTYPE html><title>elsewhere</title>", { headers: { "Content-Type": "text/html" } }) });
+    const page = await browser.newPage();
+    try {
+      await page.goto(`http://127.0.0.1:${other.port}/`);
+      const answer = await page.evaluate(async (base) => {
+        const response = await fetch(`${base}/api/v1/users`, {
+          method: "POST",
+          headers: { "Content-Type": "application/json", Authorization: `Basic ${btoa("bob@hbtn.io:fake pwd")}` },
+          body: JSON.stringify({ email: "cross@hbtn.io", password: "pw" }),
+        });
+        return { status: response.status, email: ((await response.json()) as { email: string }).email };
+      }, server.base);
+      expect(answer).toEqual({ status: 201, email: "cross@hbtn.io" });
+    } finally {
+      await page.close();
+      other.stop(true);
+      server.process.kill("SIGTERM");
+      await server.process.exited;
+    }
+  }, 60_000);
 
   for (const authType of ["basic_auth", null]) {
     test(`says plainly that logging in needs session auth (${authType ?? "AUTH_TYPE unset"})`, async () => {

@@ -2,10 +2,10 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { type Credentials, hostileRequest } from "../../scripts/lib/hostile-requests.ts";
 import { Random } from "../../scripts/lib/random.ts";
-import { BACKENDS, call, legacyUser, on, readOnDisk, sessionIdFrom, tempDir } from "../helpers.ts";
+import { available, BACKENDS, call, legacyUser, on, readOnDisk, sessionIdFrom, tempDir } from "../helpers.ts";
 
 for (const backend of BACKENDS) {
-  describe(`[${backend}]`, () => {
+  describe.skipIf(!available(backend))(`[${backend}]`, () => {
     const { testApp, seedUsers, closeApps } = on(backend);
     afterEach(closeApps);
 

@@ -2,7 +2,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { type AttemptCounters, MemoryAttemptCounters } from "../../src/models/attempt-counters.ts";
 import { openStores } from "../../src/models/stores.ts";
-import { BACKENDS, backendEnv, tempDir, testConfig } from "../helpers.ts";
+import { available, BACKENDS, backendEnv, tempDir, testConfig } from "../helpers.ts";
 
 const NOW = Date.UTC(2020, 0, 1);
 
@@ -21,7 +21,7 @@ test("memory: the byte budget holds under a flood of distinct keys, dropping the
 
 for (const backend of BACKENDS) {
   const where = backend === "postgres+redis" ? "redis" : backend === "postgres" ? "postgresql" : "memory";
-  describe(`[${where}] AttemptCounters`, () => {
+  describe.skipIf(!available(backend))(`[${where}] AttemptCounters`, () => {
     const opened: ReturnType<typeof openStores>[] = [];
     afterAll(async () => {
       await Promise.all(opened.map((stores) => stores.close()));

@@ -7,7 +7,7 @@ import { formatTimestamp, parseTimestamp } from "../../src/models/base.ts";
 import type { SessionStore } from "../../src/models/session-store.ts";
 import { openStores } from "../../src/models/stores.ts";
 import { createdBefore, createdBeforeTimestamp, type UserSessionRecord } from "../../src/models/user-session.ts";
-import { BACKENDS, backendEnv, tempDir, testConfig } from "../helpers.ts";
+import { available, BACKENDS, backendEnv, tempDir, testConfig } from "../helpers.ts";
 
 const session = (userId: string, createdAt = "2020-01-01T00:00:00", fingerprint?: string): UserSessionRecord => {
   const record: UserSessionRecord = { id: crypto.randomUUID(), created_at: createdAt, updated_at: createdAt, user_id: userId, session_id: Bun.SHA256.hash(crypto.randomUUID(), "hex") };
@@ -31,7 +31,7 @@ test("createdBeforeTimestamp is the text bound that createdBefore is in time", (
 
 for (const backend of BACKENDS) {
   const where = backend === "postgres+redis" ? "redis" : backend === "postgres" ? "postgresql" : "json files";
-  describe(`[${where}] SessionStore`, () => {
+  describe.skipIf(!available(backend))(`[${where}] SessionStore`, () => {
     const opened: ReturnType<typeof openStores>[] = [];
     afterAll(async () => {
       await Promise.all(opened.map((stores) => stores.close()));

@@ -6,11 +6,11 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { UniqueConstraintError } from "../../src/models/record-store.ts";
 import { openStores } from "../../src/models/stores.ts";
 import type { UserRecord, UserStore } from "../../src/models/user.ts";
-import { BACKENDS, backendEnv, legacyUser, tempDir, testConfig } from "../helpers.ts";
+import { available, BACKENDS, backendEnv, legacyUser, tempDir, testConfig } from "../helpers.ts";
 
 for (const backend of BACKENDS.filter((name) => name !== "postgres+redis")) {
   const where = backend === "postgres" ? "postgresql" : "json files";
-  describe(`[${where}] user RecordStore`, () => {
+  describe.skipIf(!available(backend))(`[${where}] user RecordStore`, () => {
     const opened: ReturnType<typeof openStores>[] = [];
     afterAll(async () => {
       await Promise.all(opened.map((stores) => stores.close()));

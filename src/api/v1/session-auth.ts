@@ -1,22 +1,57 @@
-/** Session login and logout; registered only when the strategy keeps sessions. */
-import type { SessionKeeper } from "../../auth/auth.ts";
-import { readForm } from "../../http/body.ts";
+/**
+ * Session login and logout, and the signed-in user's own sessions and password; registered
+ * only when the strategy keeps sessions.
+ */
+import type { FoundSession, SessionKeeper } from "../../auth/auth.ts";
+import { readForm, readJson } from "../../http/body.ts";
 import { type CookieOptions, serializeCookie } from "../../http/cookies.ts";
 import { isHttps } from "../../http/client-address.ts";
 import { HttpError, json } from "../../http/responses.ts";
-import { passwordFingerprint, toPublicUser } from "../../models/user.ts";
-import type { ApiDeps, ApiRouter } from "./context.ts";
+import { formatTimestamp } from "../../models/base.ts";
+import { hashPassword } from "../../models/password.ts";
+import { fieldProblem, passwordFingerprint, toPublicUser, type UserRecord } from "../../models/user.ts";
+import type { ApiDeps, ApiRouter, RequestContext } from "./context.ts";
 
 const NO_USER = "no user found for this email";
 const WRONG_PASSWORD = "wrong password";
 
-export function registerSessionRoutes(router: ApiRouter, auth: SessionKeeper, { users, config, credentials }: ApiDeps): void {
+/** A session as its owner sees it: never its cookie value or that value's hash. */
+function sessionJson(session: FoundSession, current: FoundSession | null) {
+  return {
+    client_address: session.clientAddress,
+    created_at: formatTimestamp(session.createdAt),
+    current: current !== null && session.key === current.key,
+    id: session.publicId,
+    last_used_at: formatTimestamp(session.lastUsedAt),
+    user_agent: session.userAgent,
+  };
+}
+
+/** Form fields or a JSON object, whichever the request sends; string values only. */
+async function readFields(request: Request, limit: number): Promise<Map<string, string>> {
+  const body = await readJson(request, limit);
+  if (body === undefined) return readForm(request, limit);
+  const fields = new Map<string, string>();
+  if (body !== null && typeof body === "object" && !Array.isArray(body)) {
+    for (const [name, value] of Object.entries(body)) if (typeof value === "string") fields.set(name, value);
+  }
+  return fields;
+}
+
+export function registerSessionRoutes(router: ApiRouter, auth: SessionKeeper, { users, config, credentials, clock }: ApiDeps): void {
   const cookieOptions = (request: Request): CookieOptions => ({
     path: "/",
     httpOnly: true,
     sameSite: "Lax",
     secure: config.cookieSecure || isHttps(request, config.trustProxy),
   });
+
+  /** The signed-in user and the session their request came with; the guard has admitted both. */
+  const signedIn = async ({ request, currentUser }: RequestContext): Promise<{ user: UserRecord; session: FoundSession }> => {
+    const session = await auth.requestSession(request);
+    if (currentUser === null || session === null) throw new HttpError(403, "Forbidden");
+    return { user: currentUser, session };
+  };
 
   router.add("POST", "/api/v1/auth_session/login", async ({ request, clientAddress }) => {
     const form = await readForm(request, config.maxBodyBytes);
@@ -27,7 +62,7 @@ export function registerSessionRoutes(router: ApiRouter, auth: SessionKeeper, { 
     const { user, failure } = await credentials.check(email, password, clientAddress);
     if (user === null) throw failure === "unknown-email" ? new HttpError(404, NO_USER) : new HttpError(401, WRONG_PASSWORD);
     const fingerprint = passwordFingerprint(user);
-    const sessionId = await auth.createSession(user.id, { fingerprint });
+    const sessionId = await auth.createSession(user.id, { fingerprint, clientAddress, userAgent: request.headers.get("user-agent") });
     if (sessionId === null) throw new Error("session could not be created");
     // A deletion or password change that ran while the password was checked, here or in another
     // process, removes the user's sessions before or after this one was stored: if after, it is
@@ -43,6 +78,46 @@ export function registerSessionRoutes(router: ApiRouter, auth: SessionKeeper, { 
 
   router.add("DELETE", "/api/v1/auth_session/logout", async ({ request }) => {
     if (!(await auth.destroySession(request))) throw new HttpError(404, "Not found");
-    return json({}, 200, { "Set-Cookie": serializeCookie(config.sessionName, "", { ...cookieOptions(request), maxAge: 0 }) });
+    return json({}, 200, {
+      "Set-Cookie": serializeCookie(config.sessionName, "", { ...cookieOptions(request), maxAge: 0 }),
+      "Clear-Site-Data": '"cookies"',
+    });
+  });
+
+  router.add("GET", "/api/v1/auth_session/sessions", async (context) => {
+    const { user, session } = await signedIn(context);
+    return json((await auth.userSessions(user)).map((each) => sessionJson(each, session)));
+  });
+
+  // Another user's session answers exactly as an unknown id does.
+  router.add("DELETE", "/api/v1/auth_session/sessions/:id", async (context) => {
+    const { user } = await signedIn(context);
+    if (!(await auth.endUserSession(user, context.params.id!))) throw new HttpError(404, "Not found");
+    return json({});
+  });
+
+  router.add("DELETE", "/api/v1/auth_session/sessions", async (context) => {
+    const { user, session } = await signedIn(context);
+    return json({ ended: await auth.endOtherSessions(user, session) });
+  });
+
+  /** A new password: the current one is checked (throttled as logins are), every other session ends. */
+  router.add("POST", "/api/v1/auth_session/password", async (context) => {
+    const { user, session } = await signedIn(context);
+    const fields = await readFields(context.request, config.maxBodyBytes);
+    const current = fields.get("current_password");
+    if (!current) throw new HttpError(400, "current_password missing");
+    const next = fields.get("new_password");
+    if (!next) throw new HttpError(400, "new_password missing");
+    const problem = fieldProblem("password", next);
+    if (problem !== null) throw new HttpError(400, problem.replace(/^password/, "new_password"));
+    const checked = await credentials.checkUser(user, current, context.clientAddress);
+    if (checked.user === null) throw new HttpError(401, WRONG_PASSWORD);
+    const changed = await users.update(user.id, { _password: await hashPassword(next), updated_at: formatTimestamp(clock()) }, { expect: { _password: checked.user._password } });
+    // Changed or deleted by someone else while this one was checked: theirs stands.
+    if (changed === null) throw new HttpError(409, "the password changed meanwhile; log in again");
+    await auth.refreshFingerprint(session, passwordFingerprint(changed));
+    const ended = await auth.endOtherSessions(changed, session);
+    return json({ ended });
   });
 }

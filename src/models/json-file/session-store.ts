@@ -1,7 +1,7 @@
 /** Sessions in `.db_UserSession.json`, the original's file, through the JSON-file record store. */
 import type { CloseOptions } from "../record-store.ts";
 import type { SessionStore } from "../session-store.ts";
-import { createdBefore, oldestFirst, type UserSessionRecord } from "../user-session.ts";
+import { createdBefore, oldestFirst, type SessionChanges, unusedSince, type UserSessionRecord } from "../user-session.ts";
 import { JsonFileStore, type StoreTuning } from "./store.ts";
 
 export class JsonFileSessionStore implements SessionStore {
@@ -27,6 +27,10 @@ export class JsonFileSessionStore implements SessionStore {
     return found.sort(oldestFirst);
   }
 
+  async touch(id: string, changes: SessionChanges): Promise<boolean> {
+    return (await this.records.update(id, changes)) !== null;
+  }
+
   remove(id: string): Promise<boolean> {
     return this.records.remove(id);
   }
@@ -47,6 +51,14 @@ export class JsonFileSessionStore implements SessionStore {
       old.push(session.id);
     }
     const removed = await Promise.all(old.map((id) => this.records.remove(id)));
+    return removed.filter(Boolean).length;
+  }
+
+  /** Last use does not follow the order of creation: every session is looked at, in memory. */
+  async removeUnusedSince(moment: number): Promise<number> {
+    const idle: string[] = [];
+    for (const session of this.records.values()) if (unusedSince(session, moment)) idle.push(session.id);
+    const removed = await Promise.all(idle.map((id) => this.records.remove(id)));
     return removed.filter(Boolean).length;
   }
 

@@ -30,6 +30,7 @@ const MIGRATIONS: readonly string[] = [
   `ALTER TABLE user_sessions ADD COLUMN password_fingerprint text;`,
   `CREATE TABLE login_attempts (key text PRIMARY KEY, attempts integer NOT NULL, window_ends bigint NOT NULL, counted boolean NOT NULL);
    CREATE INDEX login_attempts_window_ends ON login_attempts (window_ends);`,
+  `ALTER TABLE user_sessions ADD COLUMN last_used_at text, ADD COLUMN client_address text, ADD COLUMN user_agent text;`,
 ];
 
 export type Row = Record<string, unknown>;

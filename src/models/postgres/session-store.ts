@@ -1,15 +1,15 @@
 /** Sessions in the `user_sessions` table: each operation one statement, indexed by session key and user. */
 import type { SessionStore } from "../session-store.ts";
-import { createdBeforeTimestamp, SESSION_FIELDS, type UserSessionRecord } from "../user-session.ts";
+import { createdBeforeTimestamp, OPTIONAL_SESSION_FIELDS, SESSION_FIELDS, type SessionChanges, type UserSessionRecord } from "../user-session.ts";
 import { identifier, type PgDatabase, type Row } from "./database.ts";
 import { upsertStatement } from "./store.ts";
 
 const COLUMNS = SESSION_FIELDS.map(identifier).join(", ");
 
-/** A row as a frozen record; a session from before fingerprints has none, as in the other stores. */
+/** A row as a frozen record; a field the row holds no value for is absent, as in the other stores. */
 function toSession(row: Row): UserSessionRecord {
   const record = { ...row };
-  if (record.password_fingerprint === null) delete record.password_fingerprint;
+  for (const field of OPTIONAL_SESSION_FIELDS) if (record[field] === null) delete record[field];
   return Object.freeze(record) as unknown as UserSessionRecord;
 }
 
@@ -40,6 +40,13 @@ export class PgSessionStore implements SessionStore {
     return rows.map((row) => toSession(row));
   }
 
+  async touch(id: string, changes: SessionChanges): Promise<boolean> {
+    const fields = (Object.keys(changes) as (keyof SessionChanges)[]).filter((field) => changes[field] !== undefined);
+    if (fields.length === 0) return (await this.db.query(`SELECT 1 FROM ${this.table} WHERE id = $1`, [id])).length > 0;
+    const sets = fields.map((field, i) => `${identifier(field)} = $${i + 2}`).join(", ");
+    return (await this.db.query(`UPDATE ${this.table} SET ${sets} WHERE id = $1 RETURNING id`, [id, ...fields.map((field) => changes[field])])).length > 0;
+  }
+
   async remove(id: string): Promise<boolean> {
     return (await this.db.query(`DELETE FROM ${this.table} WHERE id = $1 RETURNING id`, [id])).length > 0;
   }
@@ -54,6 +61,12 @@ export class PgSessionStore implements SessionStore {
    */
   removeCreatedBefore(moment: number): Promise<number> {
     return this.deleted(`created_at < $1 AND (position(' ' in created_at) = 0 OR replace(created_at, ' ', 'T') < $1)`, [createdBeforeTimestamp(moment)]);
+  }
+
+  /** Sessions never used since their creation are judged by that, as the other stores do. */
+  removeUnusedSince(moment: number): Promise<number> {
+    const used = `coalesce(last_used_at, created_at)`;
+    return this.deleted(`${used} < $1 AND (position(' ' in ${used}) = 0 OR replace(${used}, ' ', 'T') < $1)`, [createdBeforeTimestamp(moment)]);
   }
 
   async count(): Promise<number> {

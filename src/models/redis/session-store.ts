@@ -1,37 +1,42 @@
 /**
  * Sessions in Redis through Bun's client: one hash per session (keyed by the session key, the
  * SHA-256 of the cookie value), a key from record id to session key, a per-user set for "end
- * all of this user's sessions", and one sorted set of every session by creation time (each
- * member its user id followed by its 64-character session key), so that the expired are found,
- * taken out of their user's set and counted without a scan. Keys carry a TTL of SESSION_DURATION, so
- * Redis drops expired sessions even when no sweep runs. Changes run as Lua scripts: atomic, and
- * safe on the one connection that concurrent requests share.
+ * all of this user's sessions", and two sorted sets of every session, by creation time and by
+ * last use (each member its user id followed by its 64-character session key), so that the
+ * expired and the idle are found, taken out of their user's set and counted without a scan.
+ * Keys carry a TTL of SESSION_DURATION, so Redis drops expired sessions even when no sweep
+ * runs. Changes run as Lua scripts: atomic, and safe on the one connection that concurrent
+ * requests share.
  */
 import { parseTimestamp } from "../base.ts";
 import type { SessionStore } from "../session-store.ts";
-import { oldestFirst, SESSION_FIELDS, type UserSessionRecord } from "../user-session.ts";
+import { OPTIONAL_SESSION_FIELDS, oldestFirst, SESSION_FIELDS, type SessionChanges, type UserSessionRecord } from "../user-session.ts";
 import type { RedisConnection } from "./connection.ts";
 
-/** The layout version, kept in `<prefix>schema`; 1 added the sorted set by creation time. */
+/** The layout version, kept in `<prefix>schema`; 1 added the sorted sets by creation and by last use. */
 const LAYOUT_VERSION = "1";
 
-// KEYS: session hash, user set, id key, created set. ARGV: ttl seconds (0: none), session key,
-// creation ms, key prefix, user id, then field/value pairs. Members of the user's set whose session is
-// gone (expired by TTL) leave it here, so the set holds only live sessions.
+// Every script is given the key prefix as ARGV[1] and the two sorted sets as its last two KEYS.
+
+// KEYS: session hash, user set, id key, created set, used set. ARGV: prefix, ttl seconds (0:
+// none), session key, creation ms, user id, then field/value pairs. Members of the user's set
+// whose session is gone (expired by TTL) leave it here, so the set holds only live sessions.
 const CREATE = `
+local userId = ARGV[5]
 redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], unpack(ARGV, 6))
-redis.call('SET', KEYS[3], ARGV[2])
-local userId = ARGV[5]
+redis.call('SET', KEYS[3], ARGV[3])
 for _, member in ipairs(redis.call('SMEMBERS', KEYS[2])) do
-  if redis.call('EXISTS', ARGV[4] .. 'session:' .. member) == 0 then
+  if redis.call('EXISTS', ARGV[1] .. 'session:' .. member) == 0 then
     redis.call('SREM', KEYS[2], member)
     redis.call('ZREM', KEYS[4], userId .. member)
+    redis.call('ZREM', KEYS[5], userId .. member)
   end
 end
-redis.call('SADD', KEYS[2], ARGV[2])
-redis.call('ZADD', KEYS[4], ARGV[3], userId .. ARGV[2])
-local ttl = tonumber(ARGV[1])
+redis.call('SADD', KEYS[2], ARGV[3])
+redis.call('ZADD', KEYS[4], ARGV[4], userId .. ARGV[3])
+redis.call('ZADD', KEYS[5], ARGV[4], userId .. ARGV[3])
+local ttl = tonumber(ARGV[2])
 if ttl > 0 then
   redis.call('EXPIRE', KEYS[1], ttl)
   redis.call('EXPIRE', KEYS[3], ttl)
@@ -39,7 +44,19 @@ if ttl > 0 then
 end
 return 1`;
 
-// KEYS: id key, created set. ARGV: key prefix. Removes the session the record id names; 1 if there was one.
+// KEYS: id key, used set. ARGV: prefix, last use ms ('' when unchanged), then field/value pairs.
+// 1 if the session exists (and was changed).
+const TOUCH = `
+local member = redis.call('GET', KEYS[1])
+if not member then return 0 end
+local sessionKey = ARGV[1] .. 'session:' .. member
+local userId = redis.call('HGET', sessionKey, 'user_id')
+if not userId then return 0 end
+if #ARGV > 2 then redis.call('HSET', sessionKey, unpack(ARGV, 3)) end
+if ARGV[2] ~= '' then redis.call('ZADD', KEYS[2], 'XX', ARGV[2], userId .. member) end
+return 1`;
+
+// KEYS: id key, created set, used set. ARGV: prefix. Removes the session the record id names; 1 if there was one.
 const REMOVE = `
 local member = redis.call('GET', KEYS[1])
 if not member then return 0 end
@@ -49,10 +66,12 @@ redis.call('DEL', sessionKey, KEYS[1])
 if userId then
   redis.call('SREM', ARGV[1] .. 'user:' .. userId, member)
   redis.call('ZREM', KEYS[2], userId .. member)
+  redis.call('ZREM', KEYS[3], userId .. member)
 end
 return 1`;
 
-// KEYS: user set, created set. ARGV: key prefix, user id. Removes every session in the set; how many still existed.
+// KEYS: user set, created set, used set. ARGV: prefix, user id. Removes every session in the
+// set; how many still existed.
 const REMOVE_USER = `
 local removed = 0
 for _, member in ipairs(redis.call('SMEMBERS', KEYS[1])) do
@@ -61,13 +80,15 @@ for _, member in ipairs(redis.call('SMEMBERS', KEYS[1])) do
   removed = removed + redis.call('DEL', sessionKey)
   if id then redis.call('DEL', ARGV[1] .. 'id:' .. id) end
   redis.call('ZREM', KEYS[2], ARGV[2] .. member)
+  redis.call('ZREM', KEYS[3], ARGV[2] .. member)
 end
 redis.call('DEL', KEYS[1])
 return removed`;
 
-// KEYS: created set. ARGV: key prefix, creation ms (exclusive), batch size. Removes up to a batch
-// of sessions created before; returns how many members it looked at and how many sessions it removed.
-const REMOVE_BEFORE = `
+// KEYS: the sorted set to look in, the other one. ARGV: prefix, score (exclusive), batch size.
+// Removes up to a batch of sessions scored below; returns how many members it looked at and how
+// many sessions it removed.
+const REMOVE_BELOW = `
 local members = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[2], 'LIMIT', 0, tonumber(ARGV[3]))
 local removed = 0
 for _, member in ipairs(members) do
@@ -79,6 +100,7 @@ for _, member in ipairs(members) do
   redis.call('SREM', ARGV[1] .. 'user:' .. userId, key)
   removed = removed + redis.call('DEL', sessionKey)
   redis.call('ZREM', KEYS[1], member)
+  redis.call('ZREM', KEYS[2], member)
 end
 return {#members, removed}`;
 
@@ -99,6 +121,7 @@ export class RedisSessionStore implements SessionStore {
   private readonly prefix: string;
   private readonly ttl: number;
   private readonly createdKey: string;
+  private readonly usedKey: string;
   /** Brings an older layout up to date, once per process; after a failure the next command tries again. */
   private upgraded: Promise<void> | null = null;
 
@@ -109,11 +132,13 @@ export class RedisSessionStore implements SessionStore {
     this.prefix = options.prefix ?? "session-auth:";
     this.ttl = Math.max(0, options.ttlSeconds);
     this.createdKey = `${this.prefix}created`;
+    this.usedKey = `${this.prefix}used`;
   }
 
   async create(session: UserSessionRecord): Promise<void> {
     const created = String(scoreOf(session.created_at));
-    await this.command("EVAL", [CREATE, "4", this.sessionKey(session.session_id), this.userKey(session.user_id), this.idKey(session.id), this.createdKey, String(this.ttl), session.session_id, created, this.prefix, session.user_id, ...fieldPairs(session)]);
+    const keys = [this.sessionKey(session.session_id), this.userKey(session.user_id), this.idKey(session.id), this.createdKey, this.usedKey];
+    await this.command("EVAL", [CREATE, "5", ...keys, this.prefix, String(this.ttl), session.session_id, created, session.user_id, ...fieldPairs(session)]);
   }
 
   async findByKey(key: string): Promise<UserSessionRecord | null> {
@@ -132,21 +157,34 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async remove(id: string): Promise<boolean> {
-    return (await this.command("EVAL", [REMOVE, "2", this.idKey(id), this.createdKey, this.prefix])) === 1;
+    return (await this.command("EVAL", [REMOVE, "3", this.idKey(id), this.createdKey, this.usedKey, this.prefix])) === 1;
   }
 
   /** One script, so a session stored a moment ago is included. */
   async removeByUser(userId: string): Promise<number> {
-    return (await this.command("EVAL", [REMOVE_USER, "2", this.userKey(userId), this.createdKey, this.prefix, userId])) as number;
+    return (await this.command("EVAL", [REMOVE_USER, "3", this.userKey(userId), this.createdKey, this.usedKey, this.prefix, userId])) as number;
   }
 
-  /** In batches of scripts over the sorted set; sessions Redis already dropped by TTL leave it too. */
-  async removeCreatedBefore(moment: number): Promise<number> {
-    // The score is the timestamp's whole second: created before `moment` when score + 999 < moment.
+  async touch(id: string, changes: SessionChanges): Promise<boolean> {
+    const used = changes.last_used_at ? String(scoreOf(changes.last_used_at)) : "";
+    return (await this.command("EVAL", [TOUCH, "2", this.idKey(id), this.usedKey, this.prefix, used, ...fieldPairs(changes)])) === 1;
+  }
+
+  /** In batches of scripts over the sorted set by creation; sessions Redis already dropped by TTL leave it too. */
+  removeCreatedBefore(moment: number): Promise<number> {
+    return this.removeBelow(this.createdKey, this.usedKey, moment);
+  }
+
+  removeUnusedSince(moment: number): Promise<number> {
+    return this.removeBelow(this.usedKey, this.createdKey, moment);
+  }
+
+  private async removeBelow(ranged: string, other: string, moment: number): Promise<number> {
+    // A score is the timestamp's whole second: before `moment` when score + 999 < moment.
     const below = String(moment - 999);
     let removed = 0;
     for (;;) {
-      const [looked, gone] = (await this.command("EVAL", [REMOVE_BEFORE, "1", this.createdKey, this.prefix, below, String(PURGE_BATCH)])) as [number, number];
+      const [looked, gone] = (await this.command("EVAL", [REMOVE_BELOW, "2", ranged, other, this.prefix, below, String(PURGE_BATCH)])) as [number, number];
       removed += gone;
       if (looked < PURGE_BATCH) return removed;
     }
@@ -183,9 +221,11 @@ export class RedisSessionStore implements SessionStore {
       const [next, keys] = (await this.redis.command("SCAN", [cursor, "MATCH", `${sessionPrefix}*`, "COUNT", "1000"])) as [string, string[]];
       cursor = next;
       for (const key of keys) {
-        const [createdAt, userId] = (await this.redis.command("HMGET", [key, "created_at", "user_id"])) as (string | null)[];
+        const [createdAt, userId, lastUsedAt] = (await this.redis.command("HMGET", [key, "created_at", "user_id", "last_used_at"])) as (string | null)[];
         if (!createdAt || !userId) continue;
-        await this.redis.command("ZADD", [this.createdKey, "NX", String(scoreOf(createdAt)), `${userId}${key.slice(sessionPrefix.length)}`]);
+        const member = `${userId}${key.slice(sessionPrefix.length)}`;
+        await this.redis.command("ZADD", [this.createdKey, "NX", String(scoreOf(createdAt)), member]);
+        await this.redis.command("ZADD", [this.usedKey, "NX", String(scoreOf(lastUsedAt ?? createdAt)), member]);
       }
     } while (cursor !== "0");
     await this.redis.command("SET", [schemaKey, LAYOUT_VERSION]);
@@ -211,7 +251,7 @@ function scoreOf(createdAt: string): number {
 }
 
 /** The record's fields as HSET's field/value arguments, null and absent ones left out. */
-function fieldPairs(record: UserSessionRecord): string[] {
+function fieldPairs(record: Partial<UserSessionRecord>): string[] {
   const pairs: string[] = [];
   for (const field of SESSION_FIELDS) {
     const value = record[field];
@@ -225,7 +265,7 @@ function toRecord(hash: Record<string, string>): UserSessionRecord {
   for (const field of SESSION_FIELDS) {
     const value = hash[field];
     if (value !== undefined) record[field] = value;
-    else if (field !== "password_fingerprint") record[field] = "";
+    else if (!OPTIONAL_SESSION_FIELDS.has(field)) record[field] = "";
   }
   return Object.freeze(record) as unknown as UserSessionRecord;
 }
