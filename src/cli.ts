@@ -5,6 +5,7 @@
 import pkg from "../package.json" with { type: "json" };
 import { ConfigError, detectRuntime, type Env } from "./config.ts";
 import { type CliIo, CliError, usage } from "./cli/common.ts";
+import { completionCommand } from "./cli/completion.ts";
 import { MIGRATE_HELP, migrateCommand } from "./cli/migrate.ts";
 import { SESSIONS_HELP, sessionsCommand } from "./cli/sessions.ts";
 import { USERS_HELP, usersCommand } from "./cli/users.ts";
@@ -24,6 +25,7 @@ Usage:
   session-auth sessions COMMAND        list, revoke, purge stored sessions (see sessions --help)
   session-auth migrate --to postgres://…
                                        copy the JSON files' users and sessions into PostgreSQL
+  session-auth completion bash         a bash completion script: eval "$(session-auth completion bash)"
   session-auth --help                  this text
   session-auth --version               the version
 
@@ -109,12 +111,15 @@ async function dispatch(argv: readonly string[], rawEnv: Env, io: CliIo, serve: 
   if (command === "users") return usersCommand(rest, env, io);
   if (command === "sessions") return sessionsCommand(rest, env, io);
   if (command === "migrate") return migrateCommand(rest, env, io);
+  if (command === "completion") return completionCommand(rest, io);
   throw usage(`unknown command ${JSON.stringify(command)}; see session-auth --help`);
 }
 
 const processIo: CliIo = {
   out: (text) => process.stdout.write(text),
   err: (text) => process.stderr.write(text),
+  // Only a terminal gets it: a log or a pipe would fill with carriage returns.
+  progress: process.stderr.isTTY ? (line) => process.stderr.write(line === null ? "\r\x1b[K" : `\r\x1b[K${line}`) : undefined,
   readSecret: async (prompt) => {
     if (!process.stdin.isTTY) return readAllStdin();
     const first = await promptHidden(prompt);

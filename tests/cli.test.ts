@@ -76,3 +76,20 @@ describe("runCli", () => {
     });
   }
 });
+
+test("completion bash prints a script bash accepts, which completes commands, subcommands and flags", async () => {
+  const run = captureIo();
+  expect(await runCli(["completion", "bash"], {}, run.io)).toBe(0);
+  const script = run.captured.out;
+  const complete = (line: string) => {
+    const words = line.split(" ");
+    const result = Bun.spawnSync(["bash", "-c", `${script}\nCOMP_WORDS=(${words.map((w) => `"${w}"`).join(" ")}); COMP_CWORD=${words.length - 1}; _session_auth; echo "\${COMPREPLY[*]}"`]);
+    expect(result.exitCode).toBe(0);
+    return result.stdout.toString().trim().split(" ");
+  };
+  expect(complete("session-auth us")).toEqual(["users"]);
+  expect(complete("session-auth users pa")).toEqual(["passwd"]);
+  expect(complete("session-auth sessions list --j")).toEqual(["--json"]);
+  expect(complete("session-auth users create --first")).toEqual(["--first-name"]);
+  expect(await runCli(["completion", "zsh"], {}, captureIo().io)).toBe(2);
+});

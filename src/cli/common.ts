@@ -13,6 +13,8 @@ export interface CliIo {
    * twice there (a typo would lock the user out); a mismatch is an error.
    */
   readSecret(prompt: string): Promise<string>;
+  /** A line of progress kept current in place on a terminal (null: done, clear it); absent elsewhere. */
+  progress?(line: string | null): void;
 }
 
 /** A failure the user can act on, printed as one line: exit 1 (failed) or 2 (usage). */

@@ -40,10 +40,10 @@ export async function migrateCommand(argv: readonly string[], env: Env, io: CliI
   const db = new PgDatabase(config.databaseUrl!, config.databaseSchema);
   try {
     const pgUsers = new PgStore(db, USERS_TABLE);
-    const users = await copy("User", openUserStore(config.dataDir), (store) => store.all(), (user) => pgUsers.save(user));
+    const users = await copy("User", openUserStore(config.dataDir), (store) => store.all(), (user) => pgUsers.save(user), io);
     const pgSessions = new PgSessionStore(db);
     const sessions = existsSync(join(config.dataDir, dataFileName("UserSession")))
-      ? await copy("UserSession", JsonFileSessionStore.open(config.dataDir), (store) => store.list(), (session) => pgSessions.create(session))
+      ? await copy("UserSession", JsonFileSessionStore.open(config.dataDir), (store) => store.list(), (session) => pgSessions.create(session), io)
       : 0;
     io.out(`copied ${plural(users, "user")} and ${plural(sessions, "session")} to PostgreSQL (schema ${config.databaseSchema})\n`);
     return 0;
@@ -52,11 +52,34 @@ export async function migrateCommand(argv: readonly string[], env: Env, io: CliI
   }
 }
 
-/** Every record `read` finds in a JSON-file store, given to `write`; the store is only read, and closed after. */
-async function copy<S extends { close(options?: CloseOptions): Promise<void> }, T extends BaseRecord>(model: string, from: S, read: (store: S) => Promise<T[]>, write: (record: T) => Promise<void>): Promise<number> {
+/** How often progress is shown on a terminal. */
+const PROGRESS_EVERY_MS = 500;
+
+/**
+ * Every record `read` finds in a JSON-file store, given to `write`; the store is only read, and
+ * closed after. On a terminal, a progress line (records copied, rate) is kept current.
+ */
+async function copy<S extends { close(options?: CloseOptions): Promise<void> }, T extends BaseRecord>(
+  model: string,
+  from: S,
+  read: (store: S) => Promise<T[]>,
+  write: (record: T) => Promise<void>,
+  io: CliIo,
+): Promise<number> {
   let copied = 0;
+  const started = performance.now();
+  let shown = started;
+  const progress = (records: number) => {
+    const seconds = (performance.now() - started) / 1000;
+    io.progress?.(`${model}: ${copied.toLocaleString("en")} of ${records.toLocaleString("en")} copied, ${Math.round(copied / Math.max(seconds, 0.001)).toLocaleString("en")}/s`);
+  };
   try {
-    for (const record of await read(from)) {
+    const records = await read(from);
+    for (const record of records) {
+      if (performance.now() - shown >= PROGRESS_EVERY_MS) {
+        shown = performance.now();
+        progress(records.length);
+      }
       try {
         await write(record);
       } catch (error) {
@@ -65,7 +88,9 @@ async function copy<S extends { close(options?: CloseOptions): Promise<void> }, 
       }
       copied += 1;
     }
+    if (performance.now() - started >= PROGRESS_EVERY_MS) progress(records.length);
   } finally {
+    io.progress?.(null);
     await from.close({ compact: false });
   }
   return copied;

@@ -53,4 +53,18 @@ describe.skipIf(!TEST_DATABASE_URL)("migrate into PostgreSQL", () => {
       await app.close();
     }
   });
+
+  test("on a terminal, a large copy shows its progress, then clears the line", async () => {
+    const dir = tempDir();
+    await seedUsers(dir, Array.from({ length: 3000 }, (_, i) => legacyUser(`user${i}@hbtn.io`, "pw")));
+    const { DATABASE_SCHEMA: schema } = backendEnv("postgres", tempDir());
+    const migrated = captureIo();
+    const lines: (string | null)[] = [];
+    migrated.io.progress = (line) => void lines.push(line);
+    expect(await runCli(["migrate", "--to", TEST_DATABASE_URL!, "--schema", schema!], { DATA_DIR: dir }, migrated.io)).toBe(0);
+    const shown = lines.filter((line): line is string => line !== null);
+    expect(shown.length).toBeGreaterThan(0);
+    expect(shown.at(-1)).toMatch(/^User: 3,000 of 3,000 copied, [\d,]+\/s$/);
+    expect(lines.at(-1)).toBeNull();
+  }, 60_000);
 });
