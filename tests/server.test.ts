@@ -137,6 +137,14 @@ describe("through a real socket on 127.0.0.1", () => {
     expect(text).not.toContain("internal error");
   });
 
+  test.skipIf(!process.env.TEST_REDIS_URL)("the start-up line names every backend: sessions in Redis with users in the data folder", async () => {
+    let text = "";
+    const logger = createLogger("text", { out: (t) => void (text += t), err: (t) => void (text += t) });
+    const running = startServer(testConfig({ AUTH_TYPE: "session_db_auth", REDIS_URL: process.env.TEST_REDIS_URL!, REDIS_PREFIX: `t_${crypto.randomUUID()}:` }), { logger });
+    await running.stop();
+    expect(text.split("\n")[0]).toMatch(/\(auth: session_db_auth, data: .+; users: json files, sessions: redis, login attempts: redis\)$/);
+  });
+
   test("a port in use is a configuration error", () => {
     const first = startServer(testConfig(), { logger: silentLogger });
     try {
