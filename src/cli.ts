@@ -34,6 +34,8 @@ Environment (a .env file next to the executable is read too; the real environmen
   API_PORT           port (default 5000; 0 picks a free one)
   AUTH_TYPE          unset (no authentication), auth, basic_auth, session_auth,
                      session_exp_auth or session_db_auth
+  USERS_API          open (default: any signed-in user manages users) or admin (only admins)
+  ALLOWED_ORIGINS    origins besides this server's whose pages may log in and post here
   SESSION_NAME       session cookie name (default _my_session_id)
   SESSION_DURATION   session lifetime in seconds for session_exp_auth / session_db_auth
                      (unset or <= 0: sessions never expire)

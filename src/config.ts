@@ -18,6 +18,8 @@ export interface Config {
   port: number;
   /** null: no authentication at all. */
   authType: AuthType | null;
+  /** `open`: every signed-in user manages every user (the original); `admin`: only admins do. */
+  usersApi: UsersApi;
   sessionName: string;
   /** Seconds; 0 means sessions never expire. */
   sessionDuration: number;
@@ -34,6 +36,8 @@ export interface Config {
   liveDataFileBytes: number;
   /** Believe X-Forwarded-For / X-Forwarded-Proto from the proxy in front. */
   trustProxy: boolean;
+  /** Origins besides this server's whose pages may log in and post with the session cookie (lowercase). */
+  allowedOrigins: ReadonlySet<string>;
   /** Failed logins allowed per client address, and per account, within the window (0: no limit). */
   loginMaxFailuresPerClient: number;
   loginMaxFailuresPerAccount: number;
@@ -51,6 +55,7 @@ export interface Config {
 }
 
 export type LogFormat = "text" | "json";
+export type UsersApi = "open" | "admin";
 
 export const DEFAULTS = {
   host: "0.0.0.0",
@@ -84,10 +89,12 @@ export function detectRuntime(): Runtime {
 export type Env = Record<string, string | undefined>;
 
 export function loadConfig(env: Env, runtime: Runtime = detectRuntime()): Config {
+  const authType = parseAuthType(env.AUTH_TYPE);
   return {
     host: nonEmpty(env.API_HOST) ?? DEFAULTS.host,
     port: parsePort(env.API_PORT),
-    authType: parseAuthType(env.AUTH_TYPE),
+    authType,
+    usersApi: parseUsersApi(env.USERS_API, authType),
     sessionName: parseSessionName(env.SESSION_NAME),
     sessionDuration: parseSessionDuration(env.SESSION_DURATION),
     sessionIdleTimeout: parseWhole("SESSION_IDLE_TIMEOUT", env.SESSION_IDLE_TIMEOUT, 0, 0, "seconds", "0 for no limit"),
@@ -97,6 +104,7 @@ export function loadConfig(env: Env, runtime: Runtime = detectRuntime()): Config
     journalCompactBytes: parseWhole("JOURNAL_COMPACT_BYTES", env.JOURNAL_COMPACT_BYTES, DEFAULTS.journalCompactBytes, 1, "bytes"),
     liveDataFileBytes: parseWhole("LIVE_DATA_FILE_BYTES", env.LIVE_DATA_FILE_BYTES, DEFAULTS.liveDataFileBytes, 0, "bytes", "0 to fold journals in only when they grow"),
     trustProxy: parseFlag("TRUST_PROXY", env.TRUST_PROXY),
+    allowedOrigins: parseOrigins(env.ALLOWED_ORIGINS),
     loginMaxFailuresPerClient: parseWhole("LOGIN_MAX_FAILURES_PER_CLIENT", env.LOGIN_MAX_FAILURES_PER_CLIENT, DEFAULTS.loginMaxFailuresPerClient, 0, "failures"),
     loginMaxFailuresPerAccount: parseWhole("LOGIN_MAX_FAILURES_PER_ACCOUNT", env.LOGIN_MAX_FAILURES_PER_ACCOUNT, DEFAULTS.loginMaxFailuresPerAccount, 0, "failures"),
     loginThrottleWindowSeconds: parseWhole("LOGIN_THROTTLE_WINDOW", env.LOGIN_THROTTLE_WINDOW, DEFAULTS.loginThrottleWindowSeconds, 1, "seconds"),
@@ -126,6 +134,13 @@ function parseAuthType(value: string | undefined): AuthType | null {
   throw new ConfigError(`AUTH_TYPE ${JSON.stringify(value)} is not one of: ${AUTH_TYPES.join(", ")} (or unset for no authentication)`);
 }
 
+function parseUsersApi(value: string | undefined, authType: AuthType | null): UsersApi {
+  if (nonEmpty(value) === undefined || value === "open") return "open";
+  if (value !== "admin") throw new ConfigError(`USERS_API must be open or admin, not ${JSON.stringify(value)}`);
+  if (authType === null || authType === "auth") throw new ConfigError("USERS_API=admin needs an AUTH_TYPE that signs users in (basic_auth or a session one)");
+  return value;
+}
+
 function parseSessionName(value: string | undefined): string {
   if (nonEmpty(value) === undefined) return DEFAULTS.sessionName;
   if (!isCookieName(value!)) throw new ConfigError(`SESSION_NAME ${JSON.stringify(value)} is not a valid cookie name`);
@@ -143,6 +158,25 @@ function parseUrl(name: string, value: string | undefined, protocols: readonly s
   // The message names the scheme only: a URL may hold a password.
   if (!protocols.includes(url.protocol)) throw new ConfigError(`${name} must start with ${protocols.map((p) => `${p}//`).join(" or ")}, not ${url.protocol}//`);
   return value!;
+}
+
+/** A comma-separated list of origins (scheme://host[:port], nothing after). */
+function parseOrigins(value: string | undefined): ReadonlySet<string> {
+  const origins = new Set<string>();
+  if (nonEmpty(value) === undefined) return origins;
+  for (const item of value!.split(",").map((part) => part.trim()).filter(Boolean)) {
+    let url: URL | null = null;
+    try {
+      url = new URL(item);
+    } catch {
+      url = null;
+    }
+    if (url === null || !["http:", "https:"].includes(url.protocol) || url.origin !== item.replace(/\/$/, "").toLowerCase()) {
+      throw new ConfigError(`ALLOWED_ORIGINS must list origins such as https://app.example.com (scheme and host, no path), not ${JSON.stringify(item)}`);
+    }
+    origins.add(url.origin);
+  }
+  return origins;
 }
 
 function parseSchema(value: string | undefined): string {

@@ -10,6 +10,7 @@ import { ConfigError, type Config } from "./config.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { declaresTooLarge, TOO_LARGE_MESSAGE } from "./http/body.ts";
 import { clientAddress } from "./http/client-address.ts";
+import { type CrossSitePolicy, refusedAsCrossSite } from "./http/cross-site.ts";
 import { HttpError, html, jsonError, METHOD_NOT_ALLOWED_PAGE } from "./http/responses.ts";
 import { pathnameOf, Router } from "./http/router.ts";
 import { type Clock, systemClock } from "./models/base.ts";
@@ -25,6 +26,7 @@ export interface AppOptions {
 }
 
 const API_PREFIX = "/api/v1/";
+const LOGIN_PATH = "/api/v1/auth_session/login";
 const SWEEP_INTERVAL_SECONDS = 60;
 const UNAVAILABLE_LOG_EVERY_MS = 5000;
 const IDLE_TIMEOUT_SECONDS = 10;
@@ -36,6 +38,8 @@ export class App {
   private readonly logger: Logger;
   private readonly sweeps: ReturnType<typeof setInterval>[] = [];
   private unavailableLogged = { at: Number.NEGATIVE_INFINITY, leftOut: 0 };
+  /** Only strategies with sessions have a cookie a page on another site could ride on. */
+  private readonly crossSite: CrossSitePolicy | null;
 
   readonly users: UserStore;
 
@@ -78,6 +82,7 @@ export class App {
     registerUserRoutes(this.router, deps);
     const keeper = auth?.sessionKeeper() ?? null;
     if (keeper) registerSessionRoutes(this.router, keeper, deps);
+    this.crossSite = keeper ? { allowedOrigins: config.allowedOrigins, trustProxy: config.trustProxy, sessionName: config.sessionName, loginPath: LOGIN_PATH } : null;
     const page = loginPage(config.authType);
     this.router.add("GET", "/", () => html(page, 200, PAGE_SECURITY_HEADERS));
     // Browsers ask for it with every page; there is none, and the question needs no credentials.
@@ -147,6 +152,7 @@ export class App {
     // GET and HEAD bodies are never read (the most frequent requests skip the header lookup).
     const method = request.method;
     if (method !== "GET" && method !== "HEAD" && declaresTooLarge(request, this.config.maxBodyBytes)) return jsonError(413, TOO_LARGE_MESSAGE, { Connection: "close" });
+    if (this.crossSite !== null && refusedAsCrossSite(request, path, this.crossSite)) return jsonError(403, "Forbidden");
     const auth = this.auth;
     if (auth && auth.requireAuth(path, EXCLUDED_PATHS)) return this.guarded(auth, request, path, client);
     return this.route(request, path, null, client);

@@ -10,6 +10,7 @@ describe("loadConfig", () => {
       host: "0.0.0.0",
       port: 5000,
       authType: null,
+      usersApi: "open",
       sessionName: "_my_session_id",
       sessionDuration: 0,
       sessionIdleTimeout: 0,
@@ -19,6 +20,7 @@ describe("loadConfig", () => {
       journalCompactBytes: 1048576,
       liveDataFileBytes: 4194304,
       trustProxy: false,
+      allowedOrigins: new Set(),
       loginMaxFailuresPerClient: 100,
       loginMaxFailuresPerAccount: 10,
       loginThrottleWindowSeconds: 900,
@@ -86,4 +88,18 @@ test("configWarnings names the SESSION_DURATION values that make sessions never 
   for (const value of ["3600s", "abc", "-5", "1.5"]) expect(configWarnings({ SESSION_DURATION: value })).toHaveLength(1);
   for (const value of ["3600", "0", "", " 60 "]) expect(configWarnings({ SESSION_DURATION: value })).toEqual([]);
   expect(configWarnings({})).toEqual([]);
+});
+
+test("ALLOWED_ORIGINS takes origins only, lowercased", () => {
+  expect([...loadConfig({ ALLOWED_ORIGINS: "https://App.example.com, http://127.0.0.1:8080" }, source).allowedOrigins]).toEqual(["https://app.example.com", "http://127.0.0.1:8080"]);
+  for (const bad of ["app.example.com", "https://app.example.com/path", "ftp://x.test", "*"]) {
+    expect(() => loadConfig({ ALLOWED_ORIGINS: bad }, source)).toThrow(ConfigError);
+  }
+});
+
+test("USERS_API: open by default, admin only with an AUTH_TYPE that signs users in", () => {
+  expect(loadConfig({}, source).usersApi).toBe("open");
+  expect(loadConfig({ USERS_API: "admin", AUTH_TYPE: "basic_auth" }, source).usersApi).toBe("admin");
+  expect(() => loadConfig({ USERS_API: "admin" }, source)).toThrow(/needs an AUTH_TYPE/);
+  expect(() => loadConfig({ USERS_API: "everyone", AUTH_TYPE: "basic_auth" }, source)).toThrow(/USERS_API must be open or admin/);
 });

@@ -15,7 +15,7 @@ import type { LoginThrottle } from "./throttle.ts";
 export type CredentialCheck =
   /** `user` is the record as stored after the check: its `_password` is the hash the password matched. */
   | { user: UserRecord; failure: null }
-  | { user: null; failure: "unknown-email" | "wrong-password" };
+  | { user: null; failure: "unknown-email" | "wrong-password" | "ambiguous-email" };
 
 /** checkCredentials behind the throttle: what the login route and BasicAuth both call. */
 export class CredentialsCheck {
@@ -45,7 +45,7 @@ export class CredentialsCheck {
     return this.checkCounted([user], password, client);
   }
 
-  /** Counts the attempt against each candidate account (the client's is counted already), then checks. */
+  /** Counts the attempt against each account the email names (the client's is counted already), then checks. */
   private async checkCounted(candidates: readonly UserRecord[], password: string, client: string | null): Promise<CredentialCheck> {
     const throttle = this.throttle!;
     const counted: string[] = [];
@@ -91,12 +91,14 @@ async function checkCandidates(users: UserStore, candidates: readonly UserRecord
     await verifyAgainstDummy(password);
     return { user: null, failure: "unknown-email" };
   }
-  // The original program never refused a second user with one email: each is tried in turn.
-  for (const candidate of candidates) {
-    const user = await verifiedUser(users, candidate, password, clock);
-    if (user) return { user, failure: null };
+  // Old data files may hold one address twice (in two cases, say): which account is meant cannot
+  // be told, so none is picked; an administrator tells them apart (users update --new-email).
+  if (candidates.length > 1) {
+    await verifyAgainstDummy(password);
+    return { user: null, failure: "ambiguous-email" };
   }
-  return { user: null, failure: "wrong-password" };
+  const user = await verifiedUser(users, candidates[0]!, password, clock);
+  return user ? { user, failure: null } : { user: null, failure: "wrong-password" };
 }
 
 /** The user as stored, if `password` matches the hash stored now; null if it does not, or the user is gone. */

@@ -2,7 +2,7 @@
 import { type Config, type Env, loadConfig } from "../config.ts";
 import { checkDataDir, checkReadableDataDir } from "../models/data-dir.ts";
 import { openStores, type Stores, usesDataDir } from "../models/stores.ts";
-import { fieldProblem, type UserRecord, type UserStore } from "../models/user.ts";
+import { fieldProblem, foldEmail, type UserRecord, type UserStore } from "../models/user.ts";
 import type { SessionStore } from "../models/session-store.ts";
 
 export interface CliIo {
@@ -138,9 +138,10 @@ export function emailClashes(users: readonly UserRecord[]): Map<string, string[]
   const byEmail = new Map<string, string[]>();
   for (const user of users) {
     if (user.email === null) continue;
-    const ids = byEmail.get(user.email);
+    const email = String(foldEmail(user.email));
+    const ids = byEmail.get(email);
     if (ids) ids.push(user.id);
-    else byEmail.set(user.email, [user.id]);
+    else byEmail.set(email, [user.id]);
   }
   for (const [email, ids] of byEmail) if (ids.length < 2) byEmail.delete(email);
   return byEmail;

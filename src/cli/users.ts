@@ -3,19 +3,20 @@ import type { Env } from "../config.ts";
 import { formatTimestamp, systemClock } from "../models/base.ts";
 import { hashPassword } from "../models/password.ts";
 import { UniqueConstraintError } from "../models/record-store.ts";
-import { fieldProblem, newUser, toPublicUser, type UserRecord } from "../models/user.ts";
+import { fieldProblem, isAdmin, isValidEmail, newUser, toPublicUser, type UserRecord } from "../models/user.ts";
 import { type CliIo, emailClashes, failure, findUser, formatTable, parseFlags, plural, readableConfig, readPassword, runGroup, type Subcommand, usage, withStores, withUsers, writableConfig } from "./common.ts";
 import { revokeStoredSessions } from "./sessions.ts";
 
 export const USERS_HELP = `Usage: session-auth users COMMAND [OPTIONS]
 
-  create --email EMAIL [--password PASSWORD] [--first-name NAME] [--last-name NAME]
-                      create a user and print its id
+  create --email EMAIL [--password PASSWORD] [--first-name NAME] [--last-name NAME] [--admin]
+                      create a user (an admin, with --admin) and print its id
   list [--json]       list the users
   show (--email EMAIL | --id ID) [--json]
                       show one user
   update (--email EMAIL | --id ID) [--new-email EMAIL] [--first-name NAME] [--last-name NAME]
-                      change a user's email or names
+         [--admin | --no-admin]
+                      change a user's email or names; grant or withdraw admin
   delete (--email EMAIL | --id ID)
                       delete a user and all of their stored sessions
   passwd (--email EMAIL | --id ID) [--password PASSWORD]
@@ -27,13 +28,13 @@ terminal, so that it stays out of the shell history. Passwords are never printed
 
 const USERS_COMMANDS: Record<string, Subcommand> = {
   create: {
-    help: "Usage: session-auth users create --email EMAIL [--password PASSWORD] [--first-name NAME] [--last-name NAME]\n\nCreates a user and prints its id. Without --password the password is read from standard input or asked for.\n",
+    help: "Usage: session-auth users create --email EMAIL [--password PASSWORD] [--first-name NAME] [--last-name NAME] [--admin]\n\nCreates a user and prints its id; --admin makes it an admin (who alone manage users under USERS_API=admin). Without --password the password is read from standard input or asked for.\n",
     run: create,
   },
   list: { help: "Usage: session-auth users list [--json]\n\nLists every user: id, email, names, creation time.\n", run: list },
   show: { help: "Usage: session-auth users show (--email EMAIL | --id ID) [--json]\n\nShows one user's public fields.\n", run: show },
   update: {
-    help: "Usage: session-auth users update (--email EMAIL | --id ID) [--new-email EMAIL] [--first-name NAME] [--last-name NAME]\n\nChanges the named fields of the user and prints it; the others stay as they are.\n",
+    help: "Usage: session-auth users update (--email EMAIL | --id ID) [--new-email EMAIL] [--first-name NAME] [--last-name NAME] [--admin | --no-admin]\n\nChanges the named fields of the user and prints it; the others stay as they are. --admin grants admin, --no-admin withdraws it.\n",
     run: update,
   },
   delete: {
@@ -51,9 +52,10 @@ export function usersCommand(argv: readonly string[], env: Env, io: CliIo): Prom
 }
 
 async function create(argv: readonly string[], env: Env, io: CliIo): Promise<number> {
-  const flags = parseFlags(argv, ["email", "password", "first-name", "last-name"]);
-  const email = flags.get("email");
+  const flags = parseFlags(argv, ["email", "password", "first-name", "last-name"], ["admin"]);
+  const email = flags.get("email")?.trim();
   if (!email) throw usage("users create needs --email EMAIL");
+  if (!isValidEmail(email)) throw failure(`invalid email ${JSON.stringify(email)}: an address has a name, an @ and a domain`);
   const names = { first_name: flags.get("first-name") ?? null, last_name: flags.get("last-name") ?? null };
   for (const [field, value] of [["email", email], ["first_name", names.first_name], ["last_name", names.last_name]] as const) {
     const problem = value === null ? null : fieldProblem(field, value);
@@ -63,7 +65,7 @@ async function create(argv: readonly string[], env: Env, io: CliIo): Promise<num
   const config = writableConfig(env);
   if ((await withUsers(config, async (users) => users.search({ email }))).length > 0) throw failure(`a user with email ${email} already exists`);
   const password = await readPassword(flags, io);
-  const user = await newUser({ email, password, ...names }, systemClock);
+  const user = await newUser({ email, password, ...names, admin: flags.has("admin") }, systemClock);
   await withUsers(config, async (users) => {
     try {
       await users.save(user);
@@ -80,13 +82,13 @@ async function list(argv: readonly string[], env: Env, io: CliIo): Promise<numbe
   const flags = parseFlags(argv, [], ["json"]);
   const all = await withUsers(readableConfig(env), (users) => users.all());
   if (flags.has("json")) {
-    io.out(`${JSON.stringify(all.map(toPublicUser), null, 2)}\n`);
+    io.out(`${JSON.stringify(all.map((user) => ({ ...toPublicUser(user), admin: isAdmin(user) })), null, 2)}\n`);
     return 0;
   }
-  const rows = all.map((u) => [u.id, u.email ?? "", u.first_name ?? "", u.last_name ?? "", u.created_at]);
-  io.out(formatTable(["ID", "EMAIL", "FIRST NAME", "LAST NAME", "CREATED AT"], rows));
+  const rows = all.map((u) => [u.id, u.email ?? "", u.first_name ?? "", u.last_name ?? "", u.created_at, isAdmin(u) ? "yes" : ""]);
+  io.out(formatTable(["ID", "EMAIL", "FIRST NAME", "LAST NAME", "CREATED AT", "ADMIN"], rows));
   for (const [email, ids] of emailClashes(all)) {
-    io.err(`session-auth: warning: ${ids.length} users share email ${email} (${ids.join(", ")}); name them with --id\n`);
+    io.err(`session-auth: warning: ${ids.length} users share email ${email}, compared without case (${ids.join(", ")}); none of them can log in until they are told apart: users update --id ID --new-email EMAIL\n`);
   }
   return 0;
 }
@@ -115,16 +117,20 @@ async function remove(argv: readonly string[], env: Env, io: CliIo): Promise<num
 }
 
 async function update(argv: readonly string[], env: Env, io: CliIo): Promise<number> {
-  const flags = parseFlags(argv, ["email", "id", "new-email", "first-name", "last-name"], ["json"]);
+  const flags = parseFlags(argv, ["email", "id", "new-email", "first-name", "last-name"], ["json", "admin", "no-admin"]);
   const changes: Partial<UserRecord> = {};
   for (const [flag, field] of [["new-email", "email"], ["first-name", "first_name"], ["last-name", "last_name"]] as const) {
-    const value = flags.get(flag);
+    const value = field === "email" ? flags.get(flag)?.trim() : flags.get(flag);
     if (value === undefined) continue;
     const problem = fieldProblem(field, value);
     if (problem !== null) throw failure(problem);
+    if (field === "email" && !isValidEmail(value)) throw failure(`invalid email ${JSON.stringify(value)}: an address has a name, an @ and a domain`);
     changes[field] = value;
   }
-  if (Object.keys(changes).length === 0) throw usage("users update needs --new-email, --first-name or --last-name");
+  if (flags.has("admin") && flags.has("no-admin")) throw usage("users update takes --admin or --no-admin, not both");
+  if (flags.has("admin")) changes._admin = true;
+  if (flags.has("no-admin")) changes._admin = null;
+  if (Object.keys(changes).length === 0) throw usage("users update needs --new-email, --first-name, --last-name, --admin or --no-admin");
   const updated = await withUsers(writableConfig(env), async (users) => {
     const found = await findUser(users, flags);
     try {

@@ -11,13 +11,19 @@ export interface UserRecord extends BaseRecord {
   _password: string | null;
   first_name: string | null;
   last_name: string | null;
+  /** Set on users who may manage the others under USERS_API=admin; private, as `_password` is. */
+  _admin?: boolean | null;
+}
+
+export function isAdmin(user: UserRecord): boolean {
+  return user._admin === true;
 }
 
 /**
  * The stored fields, in the original's order: the one list from which the PostgreSQL columns
  * and the public JSON are made. The private ones start with `_`, as in the original.
  */
-export const USER_FIELDS = ["id", "created_at", "updated_at", "email", "_password", "first_name", "last_name"] as const satisfies readonly (keyof UserRecord)[];
+export const USER_FIELDS = ["id", "created_at", "updated_at", "email", "_password", "first_name", "last_name", "_admin"] as const satisfies readonly (keyof UserRecord)[];
 
 /** Fails to compile when UserRecord gains a field that USER_FIELDS does not list. */
 const everyUserField: Exclude<keyof UserRecord, (typeof USER_FIELDS)[number]> extends never ? true : never = true;
@@ -28,8 +34,21 @@ export type PublicUser = Omit<UserRecord, Extract<keyof UserRecord, `_${string}`
 
 export type UserStore = RecordStore<UserRecord>;
 
+/**
+ * An email as accounts are told apart: trimmed and lowercase, so that `Bob@x` and ` bob@x` are one
+ * account (the address itself is kept as typed, trimmed).
+ */
+export function foldEmail(email: unknown): unknown {
+  return typeof email === "string" ? email.trim().toLowerCase() : email;
+}
+
+/** The one shape an address must have at creation: something, an @, and a domain part. */
+export function isValidEmail(email: string): boolean {
+  return /^[^@\s]+@[^@\s.]+(\.[^@\s.]+)*$/.test(email);
+}
+
 export function openUserStore(dataDir: string, options: StoreTuning = {}): JsonFileStore<UserRecord> {
-  return JsonFileStore.open<UserRecord>({ ...options, model: "User", dataDir, unique: ["email"] });
+  return JsonFileStore.open<UserRecord>({ ...options, model: "User", dataDir, unique: ["email"], folds: { email: foldEmail } });
 }
 
 /**
@@ -94,6 +113,7 @@ export interface NewUser {
   password: string;
   first_name?: string | null;
   last_name?: string | null;
+  admin?: boolean;
 }
 
 export async function newUser(input: NewUser, clock: Clock): Promise<UserRecord> {
@@ -103,6 +123,7 @@ export async function newUser(input: NewUser, clock: Clock): Promise<UserRecord>
     _password: await hashPassword(input.password),
     first_name: input.first_name ?? null,
     last_name: input.last_name ?? null,
+    ...(input.admin ? { _admin: true } : {}),
   };
 }
 

@@ -198,7 +198,7 @@ export function loginPage(authType: AuthType | null): string {
   <h1 id="title">session-auth</h1>
   <section id="login" hidden>
     <form id="login-form">
-      <label>Email <input id="email" name="email" type="email" autocomplete="username" required></label>
+      <label>Email <input id="email" name="email" type="text" inputmode="email" autocapitalize="none" spellcheck="false" autocomplete="username" required></label>
       <label>Password <input id="password" name="password" type="password" autocomplete="current-password" required></label>
       <button id="login-button" type="submit">Log in</button>
       <p id="login-error" class="error" role="alert"></p>

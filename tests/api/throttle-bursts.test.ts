@@ -18,7 +18,7 @@ for (const backend of BACKENDS) {
     afterEach(closeApps);
 
     async function setUp(env: Record<string, string>, dir = tempDir()) {
-      await seedUsers(dir, [legacyUser("bob@hbtn.io", "right"), legacyUser("BOB@hbtn.io", "mine")]);
+      await seedUsers(dir, [legacyUser("bob@hbtn.io", "right"), legacyUser("mallory@hbtn.io", "mine")]);
       return { dir, app: testApp({ ...limits, ...env }, { dataDir: dir }) };
     }
     const login = (app: App, email: string, password: string, client: string) => call(app, LOGIN, { form: { email, password }, client }).then((response) => response.status);
@@ -49,12 +49,19 @@ for (const backend of BACKENDS) {
       for (let i = 0; i < 20; i++) expect(await login(app, "bob@hbtn.io", "right", "9.9.9.9")).toBe(200);
     }, 60_000);
 
-    test("logging into another account whose email differs only in case leaves this account's count alone", async () => {
+    test("a success clears only its own account's count: logging into another account leaves this one's alone", async () => {
       const { app } = await setUp({ AUTH_TYPE: "session_auth" });
       for (let i = 0; i < 9; i++) expect(await login(app, "bob@hbtn.io", "wrong", `10.3.0.${i}`)).toBe(401);
-      expect(await login(app, "BOB@hbtn.io", "mine", "10.3.1.1")).toBe(200);
+      expect(await login(app, "mallory@hbtn.io", "mine", "10.3.1.1")).toBe(200);
       expect(await login(app, "bob@hbtn.io", "wrong", "10.3.0.100")).toBe(401);
       expect(await login(app, "bob@hbtn.io", "right", "10.3.0.101")).toBe(429);
+    }, 60_000);
+
+    test("the attempts at one account add up across the cases of its email", async () => {
+      const { app } = await setUp({ AUTH_TYPE: "session_auth" });
+      const cases = ["bob@hbtn.io", "BOB@hbtn.io", "Bob@Hbtn.io", " bob@HBTN.IO "];
+      for (let i = 0; i < 10; i++) expect(await login(app, cases[i % cases.length]!, "wrong", `10.5.0.${i}`)).toBe(401);
+      expect(await login(app, "bob@hbtn.io", "right", "10.5.1.1")).toBe(429);
     }, 60_000);
 
     if (backend !== "json") {

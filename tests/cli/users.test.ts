@@ -198,3 +198,22 @@ test("users update changes the named fields only; a taken email is refused", asy
   expect((await run("users", "update", "--id", id)).code).toBe(2);
   expect((await run("users", "update", "--id", "nobody", "--first-name", "X")).code).toBe(1);
 });
+
+test("users create --admin, users update --admin / --no-admin, and the ADMIN column", async () => {
+  const dir = tempDir();
+  const run = async (...argv: string[]) => {
+    const io = captureIo();
+    return { code: await runCli(argv, { DATA_DIR: dir }, io.io), ...io.captured };
+  };
+  const adminId = (await run("users", "create", "--email", "root@hbtn.io", "--password", "pw", "--admin")).out.trim();
+  const bobId = (await run("users", "create", "--email", "bob@hbtn.io", "--password", "pw")).out.trim();
+  const admins = () => run("users", "list", "--json").then((r) => (JSON.parse(r.out) as { id: string; admin: boolean }[]).filter((u) => u.admin).map((u) => u.id));
+  expect(await admins()).toEqual([adminId]);
+  expect((await run("users", "list")).out).toMatch(/root@hbtn\.io\s+.*\s+yes\n/);
+  expect((await run("users", "update", "--id", bobId, "--admin")).code).toBe(0);
+  expect((await admins()).sort()).toEqual([adminId, bobId].sort());
+  expect((await run("users", "update", "--id", adminId, "--no-admin")).code).toBe(0);
+  expect(await admins()).toEqual([bobId]);
+  expect((await run("users", "update", "--id", bobId, "--admin", "--no-admin")).code).toBe(2);
+  expect(readOnDisk(dir, "User")[bobId]._admin).toBe(true);
+});

@@ -22,7 +22,8 @@ beforeAll(async () => {
   mkdirSync(SCREENSHOTS, { recursive: true });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
+    // evil.test is another site on 127.0.0.1, for the login CSRF test.
+    args: ["--host-resolver-rules=MAP evil.test 127.0.0.1", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
   });
 }, 60_000);
 
@@ -171,6 +172,36 @@ describe.skipIf(!haveChromium)("the login page in Chromium", () => {
     } finally {
       await page.close();
       other.stop(true);
+      server.process.kill("SIGTERM");
+      await server.process.exited;
+    }
+  }, 60_000);
+
+  test("a page on another site that auto-submits a login form is refused, and the browser gets no session", async () => {
+    const server = await serve("session_auth");
+    const target = `${server.base}/api/v1/auth_session/login`;
+    const attacker = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: () =>
+        new Response(
+          `<!DOCTYPE html><form id="f" method="POST" action="${target}"><input name="email" value="bob@hbtn.io"><input name="password" value="fake pwd"></form><script>document.getElementById("f").submit()</script>`,
+          { headers: { "Content-Type": "text/html" } },
+        ),
+    });
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    try {
+      const answered = page.waitForResponse((response) => response.url() === target);
+      await page.goto(`http://evil.test:${attacker.port}/`);
+      const response = await answered;
+      expect(response.status()).toBe(403);
+      await page.waitForLoadState();
+      await shot(page, "login-csrf-refused");
+      expect(await context.cookies(server.base)).toEqual([]);
+    } finally {
+      await context.close();
+      attacker.stop(true);
       server.process.kill("SIGTERM");
       await server.process.exited;
     }

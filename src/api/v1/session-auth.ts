@@ -14,6 +14,7 @@ import type { ApiDeps, ApiRouter, RequestContext } from "./context.ts";
 
 const NO_USER = "no user found for this email";
 const WRONG_PASSWORD = "wrong password";
+const AMBIGUOUS = "several accounts have this email; an administrator must tell them apart";
 
 /** A session as its owner sees it: never its cookie value or that value's hash. */
 function sessionJson(session: FoundSession, current: FoundSession | null) {
@@ -60,7 +61,10 @@ export function registerSessionRoutes(router: ApiRouter, auth: SessionKeeper, { 
     const password = form.get("password");
     if (!password) throw new HttpError(400, "password missing");
     const { user, failure } = await credentials.check(email, password, clientAddress);
-    if (user === null) throw failure === "unknown-email" ? new HttpError(404, NO_USER) : new HttpError(401, WRONG_PASSWORD);
+    if (user === null) {
+      if (failure === "ambiguous-email") throw new HttpError(409, AMBIGUOUS);
+      throw failure === "unknown-email" ? new HttpError(404, NO_USER) : new HttpError(401, WRONG_PASSWORD);
+    }
     const fingerprint = passwordFingerprint(user);
     const sessionId = await auth.createSession(user.id, { fingerprint, clientAddress, userAgent: request.headers.get("user-agent") });
     if (sessionId === null) throw new Error("session could not be created");

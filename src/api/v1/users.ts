@@ -3,7 +3,7 @@ import { readJson } from "../../http/body.ts";
 import { HttpError, json, jsonArray, jsonText } from "../../http/responses.ts";
 import { formatTimestamp } from "../../models/base.ts";
 import { andThen, UniqueConstraintError } from "../../models/record-store.ts";
-import { FIELD_LIMITS, fieldProblem, newUser, publicUserJson, storable, toPublicUser, type UserRecord } from "../../models/user.ts";
+import { FIELD_LIMITS, fieldProblem, isAdmin, isValidEmail, newUser, publicUserJson, storable, toPublicUser, type UserRecord } from "../../models/user.ts";
 import type { ApiDeps, ApiRouter } from "./context.ts";
 
 const NOT_FOUND = "Not found";
@@ -12,16 +12,37 @@ const MAX_PER_PAGE = 1000;
 const WRONG_FORMAT = "Wrong format";
 
 export function registerUserRoutes(router: ApiRouter, { users, config, clock, deleteUser }: ApiDeps): void {
+  /**
+   * Under USERS_API=admin, managing users is for admins: everyone else may only read and rename
+   * themselves, and gets 403 for the rest. `open` is the original's rule: any signed-in user.
+   */
+  const adminsOnly = config.usersApi === "admin";
+  const requireAdmin = (currentUser: UserRecord | null) => {
+    if (adminsOnly && (currentUser === null || !isAdmin(currentUser))) throw new HttpError(403, "Forbidden");
+  };
+  const requireSelfOrAdmin = (currentUser: UserRecord | null, id: string) => {
+    if (adminsOnly && currentUser?.id !== id) requireAdmin(currentUser);
+  };
+
   // Streamed in batches: a long list costs one batch of memory and never holds up other requests.
-  router.add("GET", "/api/v1/users", ({ request }) => jsonArray(publicJsonBatches(users.batches({ size: LIST_BATCH, ...paging(request.url) }))));
+  router.add("GET", "/api/v1/users", ({ request, currentUser }) => {
+    requireAdmin(currentUser);
+    return jsonArray(publicJsonBatches(users.batches({ size: LIST_BATCH, ...paging(request.url) })));
+  });
 
   // `me` is the guard's user: answered without waiting.
-  router.add("GET", "/api/v1/users/:id", ({ params, currentUser }) => (params.id === "me" ? userResponse(currentUser) : andThen(users.get(storedId(params.id!)), userResponse)));
+  router.add("GET", "/api/v1/users/:id", ({ params, currentUser }) => {
+    if (params.id === "me") return userResponse(currentUser);
+    requireSelfOrAdmin(currentUser, params.id!);
+    return andThen(users.get(storedId(params.id!)), userResponse);
+  });
 
-  router.add("POST", "/api/v1/users", async ({ request }) => {
+  router.add("POST", "/api/v1/users", async ({ request, currentUser }) => {
+    requireAdmin(currentUser);
     const body = await readJson(request, config.maxBodyBytes);
     if (!isObject(body)) throw new HttpError(400, WRONG_FORMAT);
-    const email = storableField("email", requiredString(body.email, "email missing"));
+    const email = storableField("email", requiredString(body.email, "email missing").trim());
+    if (!isValidEmail(email)) throw new HttpError(400, "invalid email");
     const password = storableField("password", requiredString(body.password, "password missing"));
     const user = await newUser(
       { email, password, first_name: optionalName(body.first_name, "first_name"), last_name: optionalName(body.last_name, "last_name") },
@@ -36,7 +57,8 @@ export function registerUserRoutes(router: ApiRouter, { users, config, clock, de
     return json(toPublicUser(user), 201);
   });
 
-  router.add("PUT", "/api/v1/users/:id", async ({ request, params }) => {
+  router.add("PUT", "/api/v1/users/:id", async ({ request, params, currentUser }) => {
+    requireSelfOrAdmin(currentUser, params.id!);
     if ((await users.get(storedId(params.id!))) === null) throw new HttpError(404, NOT_FOUND);
     const body = await readJson(request, config.maxBodyBytes);
     if (!isObject(body)) throw new HttpError(400, WRONG_FORMAT);
@@ -52,7 +74,8 @@ export function registerUserRoutes(router: ApiRouter, { users, config, clock, de
     return json(toPublicUser(updated));
   });
 
-  router.add("DELETE", "/api/v1/users/:id", async ({ params }) => {
+  router.add("DELETE", "/api/v1/users/:id", async ({ params, currentUser }) => {
+    requireAdmin(currentUser);
     if (!(await deleteUser(storedId(params.id!)))) throw new HttpError(404, NOT_FOUND);
     return json({});
   });

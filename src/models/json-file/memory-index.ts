@@ -3,17 +3,28 @@
  * (email, session_id…). Knows nothing of files: the store decides what goes in.
  */
 import type { BaseRecord } from "../base.ts";
-import { hasValues } from "../record-store.ts";
 
 /** value → id, or a Set of ids when several records share the value. */
 type FieldIndex = Map<unknown, string | Set<string>>;
+
+/** How a field's values compare: two values are equal when their folds are (emails: trimmed, lowercase). */
+export type Folds<T> = Partial<Record<keyof T & string, (value: unknown) => unknown>>;
 
 export class MemoryIndex<T extends BaseRecord> {
   private records = new Map<string, T>();
   private readonly indexes = new Map<keyof T & string, FieldIndex>();
 
-  constructor(readonly indexedFields: readonly (keyof T & string)[]) {
+  constructor(
+    readonly indexedFields: readonly (keyof T & string)[],
+    private readonly folds: Folds<T> = {},
+  ) {
     for (const field of indexedFields) this.indexes.set(field, new Map());
+  }
+
+  /** A value as this field compares it. */
+  fold(field: keyof T & string, value: unknown): unknown {
+    const fold = this.folds[field];
+    return fold ? fold(value) : value;
   }
 
   get size(): number {
@@ -43,18 +54,32 @@ export class MemoryIndex<T extends BaseRecord> {
     let value: unknown;
     for (const field in attributes) {
       fields += 1;
-      if (index === undefined && (index = this.indexes.get(field)) !== undefined) value = attributes[field];
+      if (index === undefined && (index = this.indexes.get(field)) !== undefined) value = this.fold(field, attributes[field]);
     }
-    if (index === undefined) return matching(this.records.values(), attributes);
+    if (index === undefined) return this.matching(this.records.values(), attributes);
     const ids = index.get(value);
     if (ids === undefined) return [];
     const candidates = typeof ids === "string" ? [this.records.get(ids)!] : [...ids].map((id) => this.records.get(id)!);
-    return fields === 1 ? candidates : matching(candidates, attributes);
+    return fields === 1 ? candidates : this.matching(candidates, attributes);
+  }
+
+  /** Whether a record has these values, each compared as its field folds it. */
+  matches(record: T, attributes: Partial<T>): boolean {
+    for (const field in attributes) {
+      if (this.fold(field, record[field]) !== this.fold(field, attributes[field])) return false;
+    }
+    return true;
+  }
+
+  private matching(records: Iterable<T>, attributes: Partial<T>): T[] {
+    const found: T[] = [];
+    for (const record of records) if (this.matches(record, attributes)) found.push(record);
+    return found;
   }
 
   /** The ids of the records whose indexed `field` holds `value`. */
   holders(field: keyof T & string, value: unknown): readonly string[] {
-    const ids = this.indexes.get(field)?.get(value);
+    const ids = this.indexes.get(field)?.get(this.fold(field, value));
     if (ids === undefined) return [];
     return typeof ids === "string" ? [ids] : [...ids];
   }
@@ -82,7 +107,7 @@ export class MemoryIndex<T extends BaseRecord> {
 
   private index(record: T): void {
     for (const [field, index] of this.indexes) {
-      const value = record[field];
+      const value = this.fold(field, record[field]);
       const ids = index.get(value);
       if (ids === undefined) index.set(value, record.id);
       else if (typeof ids === "string") {
@@ -93,7 +118,7 @@ export class MemoryIndex<T extends BaseRecord> {
 
   private unindex(record: T): void {
     for (const [field, index] of this.indexes) {
-      const value = record[field];
+      const value = this.fold(field, record[field]);
       const ids = index.get(value);
       if (ids === record.id) index.delete(value);
       else if (typeof ids === "object") {
@@ -102,11 +127,4 @@ export class MemoryIndex<T extends BaseRecord> {
       }
     }
   }
-}
-
-/** The records whose attributes all equal the given ones. */
-function matching<T>(records: Iterable<T>, attributes: Partial<T>): T[] {
-  const found: T[] = [];
-  for (const record of records) if (hasValues(record, attributes)) found.push(record);
-  return found;
 }

@@ -10,7 +10,7 @@ import { type BatchOptions, hasValues, type ReadOptions, type RecordStore, Store
 import { FileLock } from "./file-lock.ts";
 import { dataFileName, type FileIdentity, identity, leftoverTemporaryFiles, parseSnapshot, sameFile, syncDirectory, writeSnapshot } from "./format.ts";
 import { Journal, journalLine } from "./journal.ts";
-import { MemoryIndex } from "./memory-index.ts";
+import { type Folds, MemoryIndex } from "./memory-index.ts";
 
 export interface StoreTuning {
   /** Journal size that triggers compaction, at least; default 1 MiB. */
@@ -32,6 +32,8 @@ export interface JsonFileStoreOptions<T> extends StoreTuning {
   indexes?: readonly (keyof T & string)[];
   /** Indexed fields that no two records may share (checked on save, so old files still load). */
   unique?: readonly (keyof T & string)[];
+  /** Fields compared by a fold of their values, in searches and unique checks (emails, caseless). */
+  folds?: Folds<T>;
 }
 
 /** A change waiting for the next append, with the promise it settles. */
@@ -86,7 +88,7 @@ export class JsonFileStore<T extends BaseRecord> implements RecordStore<T> {
     this.compactMinBytes = options.compactMinBytes ?? 1 << 20;
     this.liveFileMaxBytes = options.liveFileMaxBytes ?? 4 << 20;
     this.unique = options.unique ?? [];
-    this.memory = new MemoryIndex<T>([...new Set([...(options.indexes ?? []), ...this.unique])]);
+    this.memory = new MemoryIndex<T>([...new Set([...(options.indexes ?? []), ...this.unique])], options.folds);
   }
 
   /** Loads snapshot and journal; a file that is not what it should be throws StoreLoadError. */
@@ -274,7 +276,7 @@ export class JsonFileStore<T extends BaseRecord> implements RecordStore<T> {
     };
     /** Puts the record, or names the unique field it would give a second record. */
     const putLine = (record: T, before: T | null): string | null => {
-      const conflict = this.unique.find((field) => (before === null || before[field] !== record[field]) && this.isTaken(field, record, changes));
+      const conflict = this.unique.find((field) => (before === null || this.memory.fold(field, before[field]) !== this.memory.fold(field, record[field])) && this.isTaken(field, record, changes));
       if (conflict !== undefined) return conflict;
       changes.set(record.id, record);
       lines.push(journalLine({ op: "put", record }));
@@ -309,7 +311,7 @@ export class JsonFileStore<T extends BaseRecord> implements RecordStore<T> {
           const ids = new Set(this.memory.search(change.attributes).map((record) => record.id));
           // Earlier changes in this batch count as stored.
           for (const [id, changed] of changes) {
-            if (changed !== null && hasValues(changed, change.attributes)) ids.add(id);
+            if (changed !== null && this.memory.matches(changed, change.attributes)) ids.add(id);
             else ids.delete(id);
           }
           for (const id of ids) removeLine(id);
@@ -322,15 +324,16 @@ export class JsonFileStore<T extends BaseRecord> implements RecordStore<T> {
   }
 
   private isTaken(field: keyof T & string, record: T, changes: Map<string, T | null>): boolean {
-    const value = record[field];
-    if (value === null || value === undefined) return false;
+    if (record[field] === null || record[field] === undefined) return false;
+    const value = this.memory.fold(field, record[field]);
+    const same = (other: T) => this.memory.fold(field, other[field]) === value;
     for (const [id, changed] of changes) {
-      if (id !== record.id && changed !== null && changed[field] === value) return true;
+      if (id !== record.id && changed !== null && same(changed)) return true;
     }
-    for (const id of this.memory.holders(field, value)) {
+    for (const id of this.memory.holders(field, record[field])) {
       if (id === record.id) continue;
       const changed = changes.get(id);
-      if (changed === undefined || (changed !== null && changed[field] === value)) return true;
+      if (changed === undefined || (changed !== null && same(changed))) return true;
     }
     return false;
   }

@@ -8,7 +8,7 @@ import { Availability } from "../availability.ts";
 import { StoreUnavailableError } from "../record-store.ts";
 
 /** Each entry upgrades the schema by one version; never edit one that has shipped, add another. */
-const MIGRATIONS: readonly string[] = [
+export const MIGRATIONS: readonly string[] = [
   `CREATE TABLE users (
      id text PRIMARY KEY,
      created_at text NOT NULL,
@@ -31,6 +31,16 @@ const MIGRATIONS: readonly string[] = [
   `CREATE TABLE login_attempts (key text PRIMARY KEY, attempts integer NOT NULL, window_ends bigint NOT NULL, counted boolean NOT NULL);
    CREATE INDEX login_attempts_window_ends ON login_attempts (window_ends);`,
   `ALTER TABLE user_sessions ADD COLUMN last_used_at text, ADD COLUMN client_address text, ADD COLUMN user_agent text;`,
+  `ALTER TABLE users ADD COLUMN _admin boolean;`,
+  // One account per email, whatever its case: unique where the data allows it; a database that
+  // already holds case variants of one address gets a plain index, and keeps working.
+  `DO $$ BEGIN
+     IF EXISTS (SELECT 1 FROM users WHERE email IS NOT NULL GROUP BY lower(btrim(email)) HAVING count(*) > 1) THEN
+       CREATE INDEX users_email_caseless ON users (lower(btrim(email)));
+     ELSE
+       CREATE UNIQUE INDEX users_email_caseless ON users (lower(btrim(email)));
+     END IF;
+   END $$;`,
 ];
 
 export type Row = Record<string, unknown>;

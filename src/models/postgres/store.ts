@@ -10,21 +10,26 @@ import { identifier, type PgDatabase, type Row, toRecord } from "./database.ts";
 export interface PgTable<T> {
   name: string;
   columns: readonly (keyof T & string)[];
+  /** Columns a record may lack: a NULL there comes back as no field, as the JSON files keep it. */
+  optional?: readonly (keyof T & string)[];
+  /** Text columns compared trimmed and lowercase (emails), on an index of that expression. */
+  caseless?: readonly (keyof T & string)[];
 }
 
 /** The users table: a column per stored field. */
-export const USERS_TABLE: PgTable<UserRecord> = { name: "users", columns: USER_FIELDS };
+export const USERS_TABLE: PgTable<UserRecord> = { name: "users", columns: USER_FIELDS, optional: ["_admin"], caseless: ["email"] };
 
 /**
  * The WHERE clause for "every attribute equals", its values appended to `values`; null when an
  * attribute is not a column (no row can have it).
  */
-export function equalities<T>(columns: readonly string[], attributes: Partial<T>, values: unknown[]): string | null {
+export function equalities<T>(columns: readonly string[], attributes: Partial<T>, values: unknown[], caseless: readonly string[] = []): string | null {
   const conditions: string[] = ["true"];
   for (const field in attributes) {
     if (!columns.includes(field)) return null;
     const value = attributes[field];
     if (value === null || value === undefined) conditions.push(`${identifier(field)} IS NULL`);
+    else if (caseless.includes(field)) conditions.push(`lower(btrim(${identifier(field)})) = lower(btrim($${values.push(value)}))`);
     else conditions.push(`${identifier(field)} = $${values.push(value)}`);
   }
   return conditions.join(" AND ");
@@ -44,6 +49,8 @@ export class PgStore<T extends BaseRecord> implements RecordStore<T> {
   private readonly columns: readonly (keyof T & string)[];
   private readonly columnList: string;
   private readonly upsert: string;
+  private readonly optional: readonly string[];
+  private readonly caseless: readonly string[];
 
   constructor(
     private readonly db: PgDatabase,
@@ -54,15 +61,25 @@ export class PgStore<T extends BaseRecord> implements RecordStore<T> {
     this.columns = definition.columns;
     this.columnList = definition.columns.map(identifier).join(", ");
     this.upsert = upsertStatement(this.table, definition.columns);
+    this.optional = definition.optional ?? [];
+    this.caseless = definition.caseless ?? [];
+  }
+
+  /** A row as a frozen record, without the optional fields it holds no value for. */
+  private record(row: Row): T {
+    if (this.optional.length === 0) return toRecord<T>(row);
+    const record = { ...row };
+    for (const field of this.optional) if (record[field] === null) delete record[field];
+    return toRecord<T>(record);
   }
 
   async get(id: string): Promise<T | null> {
     const [row] = await this.db.query(`SELECT ${this.columnList} FROM ${this.table} WHERE id = $1`, [id]);
-    return row ? toRecord<T>(row) : null;
+    return row ? this.record(row) : null;
   }
 
   async all(): Promise<T[]> {
-    return (await this.db.query(`SELECT ${this.columnList} FROM ${this.table} ORDER BY created_at, id`)).map((row) => toRecord<T>(row));
+    return (await this.db.query(`SELECT ${this.columnList} FROM ${this.table} ORDER BY created_at, id`)).map((row) => this.record(row));
   }
 
   /** The first batch by OFFSET, the rest by key (created_at, id), so that each is one indexed range. */
@@ -74,7 +91,7 @@ export class PgStore<T extends BaseRecord> implements RecordStore<T> {
       const rows: Row[] = after
         ? await this.db.query(`SELECT ${this.columnList} FROM ${this.table} WHERE (created_at, id) > ($1, $2) ORDER BY created_at, id LIMIT ${take}`, after)
         : await this.db.query(`SELECT ${this.columnList} FROM ${this.table} ORDER BY created_at, id OFFSET ${Math.floor(offset)} LIMIT ${take}`);
-      if (rows.length > 0) yield rows.map((row) => toRecord<T>(row));
+      if (rows.length > 0) yield rows.map((row) => this.record(row));
       if (rows.length < take) return;
       left -= rows.length;
       const last = rows[rows.length - 1]!;
@@ -89,9 +106,9 @@ export class PgStore<T extends BaseRecord> implements RecordStore<T> {
 
   async search(attributes: Partial<T>): Promise<T[]> {
     const values: unknown[] = [];
-    const where = equalities(this.columns, attributes, values);
+    const where = equalities(this.columns, attributes, values, this.caseless);
     if (where === null) return [];
-    return (await this.db.query(`SELECT ${this.columnList} FROM ${this.table} WHERE ${where} ORDER BY created_at, id`, values)).map((row) => toRecord<T>(row));
+    return (await this.db.query(`SELECT ${this.columnList} FROM ${this.table} WHERE ${where} ORDER BY created_at, id`, values)).map((row) => this.record(row));
   }
 
   async save(record: T): Promise<void> {
@@ -103,11 +120,11 @@ export class PgStore<T extends BaseRecord> implements RecordStore<T> {
     const fields = (Object.keys(changes) as (keyof T & string)[]).filter((field) => field !== "id" && this.columns.includes(field));
     const values: unknown[] = fields.map((field) => changes[field] ?? null);
     const sets = fields.map((field, i) => `${identifier(field)} = $${i + 1}`);
-    const where = equalities(this.columns, { ...options.expect, id } as Partial<T>, values);
+    const where = equalities(this.columns, { ...options.expect, id } as Partial<T>, values, this.caseless);
     if (where === null) return null;
     const text = sets.length > 0 ? `UPDATE ${this.table} SET ${sets.join(", ")} WHERE ${where} RETURNING ${this.columnList}` : `SELECT ${this.columnList} FROM ${this.table} WHERE ${where}`;
     const [row] = await this.writing(() => this.db.query(text, values));
-    return row ? toRecord<T>(row) : null;
+    return row ? this.record(row) : null;
   }
 
   async remove(id: string): Promise<boolean> {
@@ -116,7 +133,7 @@ export class PgStore<T extends BaseRecord> implements RecordStore<T> {
 
   async removeWhere(attributes: Partial<T>): Promise<number> {
     const values: unknown[] = [];
-    const where = equalities(this.columns, attributes, values);
+    const where = equalities(this.columns, attributes, values, this.caseless);
     if (where === null) return 0;
     return (await this.db.query(`DELETE FROM ${this.table} WHERE ${where} RETURNING id`, values)).length;
   }
@@ -128,7 +145,7 @@ export class PgStore<T extends BaseRecord> implements RecordStore<T> {
     } catch (error) {
       if ((error as { errno?: string }).errno === "23505") {
         const constraint = String((error as { constraint?: string }).constraint ?? "");
-        const field = this.columns.find((column) => constraint === `${this.model}_${column}_key`) ?? "id";
+        const field = this.columns.find((column) => constraint === `${this.model}_${column}_key` || constraint === `${this.model}_${column}_caseless`) ?? "id";
         throw new UniqueConstraintError(field);
       }
       throw error;

@@ -1,6 +1,6 @@
 /** The PostgreSQL schema the migrations make holds a column per field of each model's field list. */
 import { afterAll, describe, expect, test } from "bun:test";
-import { PgDatabase } from "../../../src/models/postgres/database.ts";
+import { MIGRATIONS, PgDatabase } from "../../../src/models/postgres/database.ts";
 import { USER_FIELDS } from "../../../src/models/user.ts";
 import { SESSION_FIELDS } from "../../../src/models/user-session.ts";
 import { TEST_DATABASE_URL } from "../../helpers.ts";
@@ -30,5 +30,35 @@ describe.skipIf(!TEST_DATABASE_URL)("PostgreSQL migrations", () => {
     await again.close();
     const [{ n: after }] = (await db!.query(`SELECT count(*)::int AS n FROM ${schema}.schema_migrations`)) as [{ n: number }];
     expect(after).toBe(n);
+  });
+});
+
+describe.skipIf(!TEST_DATABASE_URL)("PostgreSQL migrations over data that holds case variants of one email", () => {
+  const schema = `t_variants_${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`;
+  const db = TEST_DATABASE_URL ? new PgDatabase(TEST_DATABASE_URL, schema) : null;
+  afterAll(async () => {
+    await db?.sql.unsafe(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await db?.close();
+  });
+
+  test("the caseless index is made without UNIQUE, and the database keeps working", async () => {
+    // The schema as the version before the caseless index left it, with two case variants.
+    const before = MIGRATIONS.length - 1;
+    await db!.sql.unsafe(`CREATE SCHEMA ${schema}`);
+    await db!.sql.unsafe(`CREATE TABLE ${schema}.schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
+    for (let version = 0; version < before; version++) {
+      await db!.sql.begin(async (tx) => {
+        await tx.unsafe(`SET LOCAL search_path TO ${schema}`);
+        await tx.unsafe(MIGRATIONS[version]!);
+        await tx.unsafe(`INSERT INTO ${schema}.schema_migrations (version) VALUES (${version + 1})`);
+      });
+    }
+    for (const [id, email] of [["a", "twin@hbtn.io"], ["b", "Twin@hbtn.io"]]) {
+      await db!.sql.unsafe(`INSERT INTO ${schema}.users (id, created_at, updated_at, email) VALUES ('${id}', 'x', 'x', '${email}')`);
+    }
+    await db!.ready();
+    const [index] = (await db!.query(`SELECT indexdef FROM pg_indexes WHERE schemaname = $1 AND indexname = 'users_email_caseless'`, [schema])) as [{ indexdef: string }];
+    expect(index.indexdef).not.toContain("UNIQUE");
+    expect(await db!.query(`SELECT id FROM ${schema}.users WHERE lower(btrim(email)) = lower(btrim($1)) ORDER BY id`, ["TWIN@hbtn.io"])).toEqual([{ id: "a" }, { id: "b" }]);
   });
 });
