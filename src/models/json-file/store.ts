@@ -25,6 +25,10 @@ export interface StoreTuning {
 /** How long a rewrite of a live data file waits, so that a burst of writes shares one. */
 export const LIVE_REWRITE_DELAY_MS = 250;
 
+/** After a failed read of another process's change: the first look again, and the slowest. */
+const FIRST_RETRY_MS = 20;
+const LAST_RETRY_MS = 2000;
+
 export interface JsonFileStoreOptions<T> extends StoreTuning {
   model: string;
   dataDir: string;
@@ -65,6 +69,9 @@ export class JsonFileStore<T extends BaseRecord> implements RecordStore<T> {
   private readonly compactMinBytes: number;
   private readonly liveFileMaxBytes: number;
   private rewriteTimer: ReturnType<typeof setTimeout> | null = null;
+  /** A look again after a failed read of another process's change, and its growing delay. */
+  private retryTimer: ReturnType<typeof setTimeout> | null = null;
+  private retryDelayMs = 0;
   private readonly unique: readonly (keyof T & string)[];
   private readonly memory: MemoryIndex<T>;
   private snapshot: FileIdentity | null = null;
@@ -191,6 +198,7 @@ export class JsonFileStore<T extends BaseRecord> implements RecordStore<T> {
     this.watcher?.close();
     if (this.poll) clearInterval(this.poll);
     if (this.rewriteTimer) clearTimeout(this.rewriteTimer);
+    if (this.retryTimer) clearTimeout(this.retryTimer);
     await this.flushChain;
     // A store that only read leaves the files as they are: reading never writes.
     if (this.wrote && this.journal.offset > 0 && options.compact !== false) {
@@ -435,8 +443,18 @@ export class JsonFileStore<T extends BaseRecord> implements RecordStore<T> {
     if (this.closed) return;
     try {
       this.catchUp();
+      this.retryDelayMs = 0;
     } catch {
-      // A file mid-replacement or damaged; the next event, poll or write tries again.
+      // A file mid-write (the original program rewrites its file in place) or damaged: look
+      // again soon, backing off, rather than wait for the next event or the slow poll.
+      this.retryDelayMs = Math.min(Math.max(FIRST_RETRY_MS, this.retryDelayMs * 2), LAST_RETRY_MS);
+      if (this.retryTimer === null) {
+        this.retryTimer = setTimeout(() => {
+          this.retryTimer = null;
+          this.refresh();
+        }, this.retryDelayMs);
+        this.retryTimer.unref();
+      }
     }
   }
 
