@@ -28,6 +28,12 @@ export interface Config {
   dataDir: string;
   /** Adds `Secure` to the session cookie. */
   cookieSecure: boolean;
+  /** The session cookie's `Domain` (one login for its subdomains); null: this host only. */
+  cookieDomain: string | null;
+  /** Hosts besides this server's that the login page may send a browser back to (lowercase). */
+  allowedRedirectHosts: ReadonlySet<string>;
+  /** Where /api/v1/auth/verify sends a browser that is not signed in (when the proxy cannot redirect). */
+  forwardAuthLoginUrl: string | null;
   /** Largest request body read, in bytes; larger ones get 413. */
   maxBodyBytes: number;
   /** Journal size from which it is folded into the snapshot (when it also outgrows the snapshot). */
@@ -100,6 +106,9 @@ export function loadConfig(env: Env, runtime: Runtime = detectRuntime()): Config
     sessionIdleTimeout: parseWhole("SESSION_IDLE_TIMEOUT", env.SESSION_IDLE_TIMEOUT, 0, 0, "seconds", "0 for no limit"),
     dataDir: nonEmpty(env.DATA_DIR) ?? (runtime.compiled ? dirname(runtime.execPath) : runtime.cwd),
     cookieSecure: parseFlag("COOKIE_SECURE", env.COOKIE_SECURE),
+    cookieDomain: parseCookieDomain(env.COOKIE_DOMAIN),
+    allowedRedirectHosts: new Set((nonEmpty(env.ALLOWED_REDIRECT_HOSTS) ?? "").split(",").map((host) => host.trim().toLowerCase()).filter(Boolean)),
+    forwardAuthLoginUrl: parseUrl("FORWARD_AUTH_LOGIN_URL", env.FORWARD_AUTH_LOGIN_URL, ["http:", "https:"]),
     maxBodyBytes: parseWhole("MAX_BODY_BYTES", env.MAX_BODY_BYTES, DEFAULTS.maxBodyBytes, 1, "bytes"),
     journalCompactBytes: parseWhole("JOURNAL_COMPACT_BYTES", env.JOURNAL_COMPACT_BYTES, DEFAULTS.journalCompactBytes, 1, "bytes"),
     liveDataFileBytes: parseWhole("LIVE_DATA_FILE_BYTES", env.LIVE_DATA_FILE_BYTES, DEFAULTS.liveDataFileBytes, 0, "bytes", "0 to fold journals in only when they grow"),
@@ -177,6 +186,15 @@ function parseOrigins(value: string | undefined): ReadonlySet<string> {
     origins.add(url.origin);
   }
   return origins;
+}
+
+function parseCookieDomain(value: string | undefined): string | null {
+  if (nonEmpty(value) === undefined) return null;
+  const domain = value!.replace(/^\./, "").toLowerCase();
+  if (!/^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+$/.test(domain)) {
+    throw new ConfigError(`COOKIE_DOMAIN must be a domain with at least one dot, such as example.com, not ${JSON.stringify(value)}`);
+  }
+  return domain;
 }
 
 function parseSchema(value: string | undefined): string {

@@ -11,6 +11,8 @@ import { createLogger, type Logger } from "./logger.ts";
 import { declaresTooLarge, TOO_LARGE_MESSAGE } from "./http/body.ts";
 import { clientAddress } from "./http/client-address.ts";
 import { type CrossSitePolicy, refusedAsCrossSite } from "./http/cross-site.ts";
+import { hostOf, safeReturnAddress } from "./http/return-address.ts";
+import { VERIFY_PATH, verifyHandler } from "./api/v1/verify.ts";
 import { HttpError, html, jsonError, METHOD_NOT_ALLOWED_PAGE } from "./http/responses.ts";
 import { pathnameOf, Router } from "./http/router.ts";
 import { type Clock, systemClock } from "./models/base.ts";
@@ -83,8 +85,9 @@ export class App {
     const keeper = auth?.sessionKeeper() ?? null;
     if (keeper) registerSessionRoutes(this.router, keeper, deps);
     this.crossSite = keeper ? { allowedOrigins: config.allowedOrigins, trustProxy: config.trustProxy, sessionName: config.sessionName, loginPath: LOGIN_PATH } : null;
-    const page = loginPage(config.authType);
-    this.router.add("GET", "/", () => html(page, 200, PAGE_SECURITY_HEADERS));
+    const verify = verifyHandler(auth, config);
+    for (const method of ["GET", "POST", "PUT", "PATCH", "DELETE"]) this.router.add(method, VERIFY_PATH, verify);
+    this.router.add("GET", "/", ({ request }) => html(loginPage(config.authType, this.returnAddress(request)), 200, PAGE_SECURITY_HEADERS));
     // Browsers ask for it with every page; there is none, and the question needs no credentials.
     this.router.add("GET", "/favicon.ico", () => new Response(null, { status: 204, headers: { "Cache-Control": "max-age=86400" } }));
     this.startSweeps(auth, throttle);
@@ -105,6 +108,26 @@ export class App {
     const attempts = setInterval(() => throttle.sweep().catch(failed("login attempt")), SWEEP_INTERVAL_SECONDS * 1000);
     attempts.unref();
     this.sweeps.push(attempts);
+  }
+
+  /**
+   * The `?rd=` of a request for the login page, when it may be followed. It is read to the end
+   * of the query, so that a proxy may append the address unencoded (nginx's `?rd=$request_uri`
+   * keeps the app's own `&`s); an encoded one is decoded.
+   */
+  private returnAddress(request: Request): string | null {
+    const at = request.url.search(/[?&]rd=/);
+    if (at === -1) return null;
+    const raw = request.url.slice(at + 4);
+    let rd: string | null = raw;
+    if (/^https?%3A/i.test(raw)) {
+      try {
+        rd = decodeURIComponent(raw);
+      } catch {
+        rd = null;
+      }
+    }
+    return safeReturnAddress(rd, { ownHost: hostOf(request.headers.get("host")), allowedHosts: this.config.allowedRedirectHosts, cookieDomain: this.config.cookieDomain });
   }
 
   /** Opens the data files (StoreLoadError if one is unusable) and builds the routes. */

@@ -14,6 +14,8 @@ export const EXCLUDED_PATHS: readonly string[] = Object.freeze([
   "/api/v1/unauthorized/",
   "/api/v1/forbidden/",
   "/api/v1/auth_session/login/",
+  // Forward authentication answers for itself: 401 (or a redirect), never the guard's 403.
+  "/api/v1/auth/verify/",
 ]);
 
 /** session_db_auth is the strategy that keeps its sessions in a session store. */

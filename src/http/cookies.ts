@@ -87,6 +87,8 @@ function decodeValue(raw: string): string {
 
 export interface CookieOptions {
   path?: string;
+  /** `Domain`: the cookie goes to this host and its subdomains; absent, to this host only. */
+  domain?: string;
   maxAge?: number;
   httpOnly?: boolean;
   secure?: boolean;
@@ -97,6 +99,9 @@ export interface CookieOptions {
  * Builds a Set-Cookie value. Strict: a name, value or path that could smuggle in an attribute
  * throws at once instead of producing a header a browser would misread.
  */
+/** A host name: letters, digits, hyphens and dots. */
+const DOMAIN_VALUE = /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$/;
+
 export function serializeCookie(name: string, value: string, options: CookieOptions = {}): string {
   if (!isCookieName(name)) throw new TypeError("invalid cookie name");
   if (!COOKIE_VALUE.test(value)) throw new TypeError("invalid cookie value");
@@ -108,6 +113,10 @@ export function serializeCookie(name: string, value: string, options: CookieOpti
   if (options.path !== undefined) {
     if (!PATH_VALUE.test(options.path)) throw new TypeError("invalid cookie path");
     cookie += `; Path=${options.path}`;
+  }
+  if (options.domain !== undefined) {
+    if (!DOMAIN_VALUE.test(options.domain)) throw new TypeError("invalid cookie domain");
+    cookie += `; Domain=${options.domain}`;
   }
   if (options.httpOnly) cookie += "; HttpOnly";
   if (options.secure) cookie += "; Secure";

@@ -36,6 +36,8 @@ const STYLE = `
 const SCRIPT = `
   const $ = (id) => document.getElementById(id);
   const sessions = document.body.dataset.sessions === "yes";
+  // Checked by the server: this server's host, an allowed host, or one under COOKIE_DOMAIN.
+  const returnTo = document.body.dataset.return;
   const TITLES = { login: "Log in", me: "Your account", off: "session-auth" };
   function show(view) {
     for (const id of ["login", "me", "off"]) $(id).hidden = id !== view;
@@ -55,7 +57,8 @@ const SCRIPT = `
   }
   async function loadMe() {
     const response = await fetch("/api/v1/users/me", { credentials: "same-origin" });
-    if (response.ok) showUser(await response.json());
+    if (response.ok && returnTo) location.replace(returnTo);
+    else if (response.ok) showUser(await response.json());
     else show("login");
   }
   function describe(session) {
@@ -140,7 +143,9 @@ const SCRIPT = `
     try {
       const body = new URLSearchParams({ email: $("email").value, password: $("password").value });
       const response = await fetch("/api/v1/auth_session/login", { method: "POST", body, credentials: "same-origin" });
-      if (response.ok) {
+      if (response.ok && returnTo) {
+        location.replace(returnTo);
+      } else if (response.ok) {
         $("password").value = "";
         showUser(await response.json());
       } else {
@@ -182,7 +187,11 @@ export const PAGE_SECURITY_HEADERS: Record<string, string> = {
 
 const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-export function loginPage(authType: AuthType | null): string {
+/**
+ * The page; `returnTo` (a return address already checked by safeReturnAddress) is where a
+ * successful login, or a visit by someone already signed in, goes on to.
+ */
+export function loginPage(authType: AuthType | null, returnTo: string | null = null): string {
   const sessions = authType !== null && SESSION_TYPES.includes(authType);
   const running = authType === null ? "with authentication off (AUTH_TYPE unset)" : `with AUTH_TYPE=${escapeHtml(authType)}`;
   return `<!DOCTYPE html>
@@ -193,7 +202,7 @@ export function loginPage(authType: AuthType | null): string {
 <title>session-auth</title>
 <style>${STYLE}</style>
 </head>
-<body data-sessions="${sessions ? "yes" : "no"}">
+<body data-sessions="${sessions ? "yes" : "no"}" data-return="${returnTo === null ? "" : escapeHtml(returnTo)}">
 <main>
   <h1 id="title">session-auth</h1>
   <section id="login" hidden>

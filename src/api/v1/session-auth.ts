@@ -45,6 +45,7 @@ export function registerSessionRoutes(router: ApiRouter, auth: SessionKeeper, { 
     httpOnly: true,
     sameSite: "Lax",
     secure: config.cookieSecure || isHttps(request, config.trustProxy),
+    ...(config.cookieDomain ? { domain: config.cookieDomain } : {}),
   });
 
   /** The signed-in user and the session their request came with; the guard has admitted both. */

@@ -1,0 +1,78 @@
+/**
+ * Forward authentication: `/api/v1/auth/verify`, any method, for a reverse proxy (nginx
+ * `auth_request`, Caddy `forward_auth`, Traefik `ForwardAuth`) to ask who the original request's
+ * headers name. The user is found exactly as the request guard finds one. Found: 200 with
+ * Remote-User / Remote-Email / Remote-Name and no body; not found, for whatever reason: 401,
+ * or, for a browser navigation when a login page is known, a 302 there carrying the original
+ * address. A store that cannot be reached is a 503, never a 200.
+ */
+import type { Auth } from "../../auth/auth.ts";
+import { ThrottledError } from "../../auth/throttle.ts";
+import type { Config } from "../../config.ts";
+import type { MaybePromise } from "../../models/record-store.ts";
+import type { UserRecord } from "../../models/user.ts";
+import type { RequestContext } from "./context.ts";
+
+export const VERIFY_PATH = "/api/v1/auth/verify";
+
+const NO_STORE = { "Cache-Control": "no-store" };
+
+/** Header values carry no line breaks or other control characters. */
+const headerValue = (text: string | null) => (text ?? "").replace(/[\u0000-\u001f\u007f]/g, "");
+
+function found(user: UserRecord): Response {
+  const name = [user.first_name, user.last_name].filter(Boolean).join(" ");
+  return new Response(null, {
+    status: 200,
+    headers: { ...NO_STORE, "Remote-User": user.id, "Remote-Email": headerValue(user.email), "Remote-Name": headerValue(name) },
+  });
+}
+
+/** The address the browser asked the proxy for, from the headers proxies send. */
+export function originalUrl(headers: Headers): string | null {
+  const original = headers.get("x-original-url");
+  if (original) return original;
+  const host = headers.get("x-forwarded-host");
+  if (!host) return null;
+  const proto = headers.get("x-forwarded-proto") ?? "http";
+  return `${proto.split(",")[0]!.trim()}://${host.split(",")[0]!.trim()}${headers.get("x-forwarded-uri") ?? "/"}`;
+}
+
+/** A navigation of a browser's (a page it will show), as opposed to an API call. */
+function isNavigation(headers: Headers): boolean {
+  const mode = headers.get("sec-fetch-mode");
+  if (mode !== null) return mode === "navigate";
+  return (headers.get("accept") ?? "").includes("text/html");
+}
+
+export function verifyHandler(auth: Auth | null, config: Config): (context: RequestContext) => MaybePromise<Response> {
+  const notFound = (request: Request): Response => {
+    const login = new URL(request.url, "http://localhost").searchParams.get("login") ?? config.forwardAuthLoginUrl;
+    const original = originalUrl(request.headers);
+    if (login && isNavigation(request.headers)) {
+      const target = new URL(login);
+      if (original) target.searchParams.set("rd", original);
+      return new Response(null, { status: 302, headers: { ...NO_STORE, Location: target.href } });
+    }
+    return new Response(JSON.stringify({ error: "Unauthorized" }), { status: 401, headers: { ...NO_STORE, "Content-Type": "application/json" } });
+  };
+  return ({ request, clientAddress }) => {
+    if (auth === null) return notFound(request);
+    let user: MaybePromise<UserRecord | null>;
+    try {
+      user = auth.currentUser(request, clientAddress);
+    } catch (error) {
+      // A throttled Basic attempt is simply not let in: a proxy understands 401, not 429.
+      if (error instanceof ThrottledError) return notFound(request);
+      throw error;
+    }
+    const answer = (current: UserRecord | null) => (current ? found(current) : notFound(request));
+    if (user instanceof Promise) {
+      return user.then(answer, (error) => {
+        if (error instanceof ThrottledError) return notFound(request);
+        throw error;
+      });
+    }
+    return answer(user);
+  };
+}
