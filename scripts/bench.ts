@@ -6,7 +6,8 @@
  * falls on both sides. With two or more cores, servers run on the first and wrk on the second,
  * so that neither steals the other's core. A floor row (scripts/lib/floor-server.ts) shows what
  * the work any implementation must do for /users/me costs by itself. Also prints start-up time
- * to a first answer and RSS idle, with 100k and with 1M sessions.
+ * to a first answer and RSS idle, with 100k and with 1M sessions, and requests through nginx with
+ * and without its auth_request to session-auth.
  *
  *   npm run bench            (BENCH_ROUNDS=5, BENCH_SECONDS=2, BENCH_CONNECTIONS=32;
  *                             BENCH_ONLY=text runs only the workloads whose name holds it)
@@ -16,6 +17,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { hashPassword } from "../src/models/password.ts";
 import { writeSessions, writeUsers } from "./lib/seed-data.ts";
+import { fillExample, NGINX, startProxy, waitForPort } from "./lib/proxies.ts";
 import { freePort, ROOT, type ServerProcess, spawnServer } from "./lib/spawn-server.ts";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -226,6 +228,9 @@ async function main(): Promise<void> {
       { name: "GET /users/me, invalid cookie (403)", target: () => sessionServer, path: "/api/v1/users/me", headers: { Cookie: `_my_session_id=${crypto.randomUUID()}` }, expectStatus: 403 },
       { name: "GET /users/me, no credentials (401)", target: () => sessionServer, path: "/api/v1/users/me", expectStatus: 401 },
       { name: "GET /users/me, basic_auth", target: () => basicServer, path: "/api/v1/users/me", headers: { Authorization: `Basic ${Buffer.from(`${user.email}:${user.password}`).toString("base64")}` }, expectStatus: 200 },
+      // What a reverse proxy asks before every request to the app it guards.
+      { name: "GET /auth/verify, session_auth (200)", target: () => sessionServer, path: "/api/v1/auth/verify", headers: { Cookie: `_my_session_id=${cookie}` }, expectStatus: 200 },
+      { name: "GET /auth/verify, no cookie (401)", target: () => sessionServer, path: "/api/v1/auth/verify", expectStatus: 401 },
       {
         name: "POST /auth_session/login",
         target: () => loginServer,
@@ -291,6 +296,8 @@ async function main(): Promise<void> {
     console.log(`\nwrk -t1 -c${CONNECTIONS}, ${SECONDS} s per run (login ${SECONDS * 2} s), ${ROUNDS} rounds, ${placement}; medians, ratio = median of the rounds' ratios; CPU/req: the server's user + system time per request`);
     console.log("ceiling: bare Bun.serve with the same response (login: plus one Bun.password.verify); floor: scripts/lib/floor-server.ts");
 
+    if (!only || "proxy".includes(only) || only.includes("proxy")) await proxyRow(sessionServer, cookie);
+
     console.log(`\nstart-up to first answer, 1k users: ${fmt(startUpMs.ours, 1)} ms median (bare Bun.serve binary: ${fmt(startUpMs.ceiling, 1)} ms)`);
 
     // Memory.
@@ -315,6 +322,58 @@ async function main(): Promise<void> {
       await server.process.exited;
     }
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Requests per second to an app through nginx with `auth_request` against session-auth (the
+ * documented examples/nginx.conf), beside the same nginx and app without it, in the same rounds.
+ * The app is the ceiling binary answering a small page; nginx, the app and session-auth share the
+ * server core, wrk has the other.
+ */
+async function proxyRow(sessionAuth: ServerProcess, cookie: string): Promise<void> {
+  if (!NGINX) {
+    console.log("\nthrough nginx: not measured (nginx is not installed)");
+    return;
+  }
+  const app = await spawnServer([...PIN.server, CEILING], { CEILING_RESPONSE: JSON.stringify({ status: 200, headers: { "content-type": "text/plain" }, body: "the app\n" }) });
+  const runs = { guarded: [] as Run[], open: [] as Run[] };
+  const started: { process: ReturnType<typeof Bun.spawn>; dir: string }[] = [];
+  try {
+    const proxies = {} as Record<keyof typeof runs, ServerProcess>;
+    for (const kind of ["guarded", "open"] as const) {
+      const dir = mkdtempSync(join(tmpdir(), "session-auth-bench-nginx-"));
+      const [appPort, authPort] = [freePort(), freePort()];
+      let config = fillExample("nginx.conf", {
+        DIR: dir,
+        APP_PORT: String(appPort),
+        AUTH_PORT: String(authPort),
+        SESSION_AUTH: sessionAuth.base.replace("http://", ""),
+        APP: app.base.replace("http://", ""),
+        LOGIN: `http://127.0.0.1:${authPort}/`,
+      });
+      // The same nginx without the check: its auth_request lines, and what they set, taken out.
+      if (kind === "open") config = config.replace(/^\s*(auth_request|error_page 401|proxy_set_header Remote-).*$/gm, "");
+      const process = startProxy("nginx", dir, config, PIN.server);
+      started.push({ process, dir });
+      await waitForPort(appPort);
+      proxies[kind] = { process, base: `http://127.0.0.1:${appPort}` };
+    }
+    const workload: Workload = { name: "through nginx", target: () => proxies.guarded, path: "/", headers: { Cookie: `_my_session_id=${cookie}` }, expectStatus: 200 };
+    for (let round = 0; round < ROUNDS; round++) {
+      const order = round % 2 === 0 ? (["guarded", "open"] as const) : (["open", "guarded"] as const);
+      for (const kind of order) runs[kind].push(await wrk(proxies[kind], workload, SECONDS));
+    }
+    const ratio = median(runs.guarded.map((run, round) => run.rps / runs.open[round]!.rps));
+    console.log(`\nthrough nginx (examples/nginx.conf, a signed-in request to a small app): ${fmt(median(runs.guarded.map((r) => r.rps)))} req/s with auth_request against session-auth, ${fmt(median(runs.open.map((r) => r.rps)))} req/s without it: ${fmt(ratio * 100, 1)}%`);
+  } finally {
+    for (const { process, dir } of started) {
+      process.kill("SIGTERM");
+      await process.exited;
+      rmSync(dir, { recursive: true, force: true });
+    }
+    app.process.kill();
+    await app.process.exited;
   }
 }
 

@@ -45,7 +45,7 @@ export class SessionDBAuth extends SessionExpAuth {
 
   /**
    * The live stored session a session id names, or null; one that ended by time is removed on
-   * sight. A use is recorded in the store, without holding up the request.
+   * sight. A use is recorded in the store when one is due.
    */
   protected override findSession(sessionId: unknown): MaybePromise<FoundSession | null> {
     if (typeof sessionId !== "string") return null;
@@ -60,12 +60,15 @@ export class SessionDBAuth extends SessionExpAuth {
         );
       }
       const now = this.options.clock();
-      if (this.useIsDue(session, now)) {
-        session.lastUsedAt = now;
-        // A failed record of use costs nothing but an earlier idle end; the next use tries again.
-        this.sessions.touch(record.id, { last_used_at: formatTimestamp(now) }).catch(() => {});
-      }
-      return session;
+      if (!this.useIsDue(session, now)) return session;
+      session.lastUsedAt = now;
+      // Once a minute at most, the request waits for the record of its use, so that the next one
+      // (here or in another instance) sees it. A failed record costs nothing but an earlier idle
+      // end; the next use tries again.
+      return this.sessions.touch(record.id, { last_used_at: formatTimestamp(now) }).then(
+        () => session,
+        () => session,
+      );
     });
   }
 

@@ -5,13 +5,11 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chromium } from "playwright-core";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { freePort, ROOT, SOURCE_COMMAND, type ServerProcess, spawnServer } from "../../scripts/lib/spawn-server.ts";
+import { CADDY, fillExample, NGINX, startProxy, waitForPort } from "../../scripts/lib/proxies.ts";
+import { freePort, SOURCE_COMMAND, type ServerProcess, spawnServer } from "../../scripts/lib/spawn-server.ts";
 import { basicHeader, legacyUser, seedUsers, tempDir } from "../helpers.ts";
-
-const NGINX = ["/usr/sbin/nginx", "/usr/bin/nginx"].find((path) => existsSync(path));
-const CADDY = ["/usr/bin/caddy", "/usr/local/bin/caddy"].find((path) => existsSync(path));
 
 /** The app behind the proxy: it answers with what it was told about the user. */
 function startApp() {
@@ -21,26 +19,6 @@ function startApp() {
     fetch: (request) =>
       Response.json({ path: new URL(request.url).pathname, user: request.headers.get("remote-user"), email: request.headers.get("remote-email"), name: request.headers.get("remote-name") }),
   });
-}
-
-/** A file of examples/ with every {{NAME}} filled in. */
-function fill(example: string, values: Record<string, string>): string {
-  return readFileSync(join(ROOT, "examples", example), "utf8").replace(/\{\{([A-Z_]+)\}\}/g, (_, name: string) => {
-    if (!(name in values)) throw new Error(`no value for {{${name}}}`);
-    return values[name]!;
-  });
-}
-
-async function waitForPort(port: number): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    try {
-      await fetch(`http://127.0.0.1:${port}/`, { redirect: "manual" });
-      return;
-    } catch {
-      await Bun.sleep(50);
-    }
-  }
-  throw new Error(`nothing answers on ${port}`);
 }
 
 interface Setup {
@@ -71,15 +49,7 @@ async function behind(proxy: "nginx" | "caddy", authType: string, hosts = { app:
     LOGIN: login,
     LOGIN_ENCODED: encodeURIComponent(login),
   };
-  let child: ReturnType<typeof Bun.spawn>;
-  if (proxy === "nginx") {
-    writeFileSync(join(dir, "nginx.conf"), fill("nginx.conf", values));
-    child = Bun.spawn([NGINX!, "-p", dir, "-c", join(dir, "nginx.conf"), "-e", join(dir, "error.log")], { stdout: "ignore", stderr: "pipe" });
-  } else {
-    mkdirSync(join(dir, "caddy"), { recursive: true });
-    writeFileSync(join(dir, "Caddyfile"), fill("Caddyfile", values));
-    child = Bun.spawn([CADDY!, "run", "--config", join(dir, "Caddyfile"), "--adapter", "caddyfile"], { stdout: "ignore", stderr: "pipe", env: { ...process.env, HOME: dir, XDG_DATA_HOME: dir, XDG_CONFIG_HOME: dir } });
-  }
+  const child = startProxy(proxy, dir, fillExample(proxy === "nginx" ? "nginx.conf" : "Caddyfile", values));
   await Promise.all([waitForPort(appPort), waitForPort(authPort)]);
   return {
     dir,
