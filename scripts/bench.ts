@@ -215,7 +215,13 @@ async function main(): Promise<void> {
       { CEILING_RESPONSE: JSON.stringify(await capture(dbServer.base, { name: "floor", target: () => dbServer, ...dbMe })), FLOOR_COOKIE: `_my_session_id=${dbCookie}`, FLOOR_SESSIONS: "100000" },
       log("floor"),
     );
-    servers.push(floorServer);
+    const dbVerify: Omit<Workload, "name" | "target"> = { path: "/api/v1/auth/verify", headers: { Cookie: `_my_session_id=${dbCookie}` }, expectStatus: 200 };
+    const verifyFloor = await spawnServer(
+      [...PIN.server, FLOOR],
+      { CEILING_RESPONSE: JSON.stringify(await capture(dbServer.base, { name: "verify floor", target: () => dbServer, ...dbVerify })), FLOOR_COOKIE: `_my_session_id=${dbCookie}`, FLOOR_SESSIONS: "100000" },
+      log("verify-floor"),
+    );
+    servers.push(floorServer, verifyFloor);
     const login = await fetch(`${sessionServer.base}/api/v1/auth_session/login`, { method: "POST", body: new URLSearchParams({ email: user.email, password: user.password }) });
     const cookie = /_my_session_id=([^;]+)/.exec(login.headers.get("set-cookie") ?? "")![1]!;
     const hash = await hashPassword(user.password);
@@ -231,6 +237,8 @@ async function main(): Promise<void> {
       // What a reverse proxy asks before every request to the app it guards.
       { name: "GET /auth/verify, session_auth (200)", target: () => sessionServer, path: "/api/v1/auth/verify", headers: { Cookie: `_my_session_id=${cookie}` }, expectStatus: 200 },
       { name: "GET /auth/verify, no cookie (401)", target: () => sessionServer, path: "/api/v1/auth/verify", expectStatus: 401 },
+      { name: "GET /auth/verify, session_db_auth, 100k sessions", target: () => dbServer, ...dbVerify },
+      { name: "  floor: the same verify, only the work it needs", target: () => verifyFloor, ...dbVerify },
       {
         name: "POST /auth_session/login",
         target: () => loginServer,

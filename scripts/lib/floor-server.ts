@@ -1,5 +1,5 @@
 /**
- * The benchmark's floor for GET /api/v1/users/me: only the work any implementation of this API
+ * The benchmark's floor for GET /api/v1/users/me (and /auth/verify): only the work any implementation of this API
  * must do for it, written straight into Bun.serve. It reads the client address, the path and the
  * session cookie, hashes the cookie (session ids are kept only as SHA-256), finds the hash among
  * FLOOR_SESSIONS others, answers the stored body and writes the access log line, once per turn
@@ -55,7 +55,8 @@ const floor = Bun.serve({
     } else {
       const end = cookies!.indexOf(";", at);
       const found = at === -1 ? undefined : sessions.get(sha256(cookies!.slice(at + prefix.length, end === -1 ? undefined : end)));
-      response = found ? new Response(found, { status, headers }) : new Response(FORBIDDEN, { status: 403, headers: JSON_HEADERS });
+      // The stored answer may be empty (verify's 200 carries the user in its headers).
+      response = found !== undefined ? new Response(found, { status, headers }) : new Response(FORBIDDEN, { status: 403, headers: JSON_HEADERS });
     }
     const ms = Date.now();
     if (ms !== lastMs) {
