@@ -44,6 +44,7 @@ Environment (a .env file next to the executable is read too; the real environmen
   COOKIE_SECURE      1: mark the session cookie Secure (serve over https)
   MAX_BODY_BYTES     largest request body accepted (default 65536)
   TRUST_PROXY        1: client address and https from X-Forwarded-For / X-Forwarded-Proto
+  REUSE_PORT         1: instances on PostgreSQL share API_PORT (not with in-memory sessions)
   LOGIN_MAX_FAILURES_PER_CLIENT   failed logins per client address per window (default 100)
   LOGIN_MAX_FAILURES_PER_ACCOUNT  failed logins per account per window (default 10)
   LOGIN_THROTTLE_WINDOW           the window, in seconds (default 900)

@@ -42,6 +42,8 @@ export interface Config {
   liveDataFileBytes: number;
   /** Believe X-Forwarded-For / X-Forwarded-Proto from the proxy in front. */
   trustProxy: boolean;
+  /** Several instances on one machine share the port (SO_REUSEPORT); only where they share their state. */
+  reusePort: boolean;
   /** Origins besides this server's whose pages may log in and post with the session cookie (lowercase). */
   allowedOrigins: ReadonlySet<string>;
   /** Failed logins allowed per client address, and per account, within the window (0: no limit). */
@@ -96,6 +98,9 @@ export type Env = Record<string, string | undefined>;
 
 export function loadConfig(env: Env, runtime: Runtime = detectRuntime()): Config {
   const authType = parseAuthType(env.AUTH_TYPE);
+  const databaseUrl = parseUrl("DATABASE_URL", env.DATABASE_URL, ["postgres:", "postgresql:"]);
+  const reusePort = parseFlag("REUSE_PORT", env.REUSE_PORT);
+  if (reusePort) checkSharedState(authType, databaseUrl);
   return {
     host: nonEmpty(env.API_HOST) ?? DEFAULTS.host,
     port: parsePort(env.API_PORT),
@@ -113,12 +118,13 @@ export function loadConfig(env: Env, runtime: Runtime = detectRuntime()): Config
     journalCompactBytes: parseWhole("JOURNAL_COMPACT_BYTES", env.JOURNAL_COMPACT_BYTES, DEFAULTS.journalCompactBytes, 1, "bytes"),
     liveDataFileBytes: parseWhole("LIVE_DATA_FILE_BYTES", env.LIVE_DATA_FILE_BYTES, DEFAULTS.liveDataFileBytes, 0, "bytes", "0 to fold journals in only when they grow"),
     trustProxy: parseFlag("TRUST_PROXY", env.TRUST_PROXY),
+    reusePort,
     allowedOrigins: parseOrigins(env.ALLOWED_ORIGINS),
     loginMaxFailuresPerClient: parseWhole("LOGIN_MAX_FAILURES_PER_CLIENT", env.LOGIN_MAX_FAILURES_PER_CLIENT, DEFAULTS.loginMaxFailuresPerClient, 0, "failures"),
     loginMaxFailuresPerAccount: parseWhole("LOGIN_MAX_FAILURES_PER_ACCOUNT", env.LOGIN_MAX_FAILURES_PER_ACCOUNT, DEFAULTS.loginMaxFailuresPerAccount, 0, "failures"),
     loginThrottleWindowSeconds: parseWhole("LOGIN_THROTTLE_WINDOW", env.LOGIN_THROTTLE_WINDOW, DEFAULTS.loginThrottleWindowSeconds, 1, "seconds"),
     logFormat: parseLogFormat(env.LOG_FORMAT),
-    databaseUrl: parseUrl("DATABASE_URL", env.DATABASE_URL, ["postgres:", "postgresql:"]),
+    databaseUrl,
     databaseSchema: parseSchema(env.DATABASE_SCHEMA),
     redisUrl: parseUrl("REDIS_URL", env.REDIS_URL, ["redis:", "rediss:"]),
     redisPrefix: nonEmpty(env.REDIS_PREFIX) ?? "session-auth:",
@@ -141,6 +147,17 @@ function parseAuthType(value: string | undefined): AuthType | null {
   if (nonEmpty(value) === undefined) return null;
   if (isAuthType(value!)) return value;
   throw new ConfigError(`AUTH_TYPE ${JSON.stringify(value)} is not one of: ${AUTH_TYPES.join(", ")} (or unset for no authentication)`);
+}
+
+/**
+ * Instances sharing a port each get a share of the connections, so a user must find the same
+ * users and sessions on every one: users in PostgreSQL, sessions stored (or none at all).
+ */
+function checkSharedState(authType: AuthType | null, databaseUrl: string | null): void {
+  if (databaseUrl === null) throw new ConfigError("REUSE_PORT=1 needs DATABASE_URL: instances sharing a port must share their users, and the JSON files serve one process");
+  if (authType === "session_auth" || authType === "session_exp_auth") {
+    throw new ConfigError(`REUSE_PORT=1 does not go with AUTH_TYPE=${authType}, whose sessions live in one process's memory; use session_db_auth`);
+  }
 }
 
 function parseUsersApi(value: string | undefined, authType: AuthType | null): UsersApi {

@@ -270,9 +270,9 @@ export function startServer(config: Config, options: StartOptions = {}): Running
       hostname: config.host,
       port: config.port,
       development: false,
-      // Production mode would otherwise share the port with another process (SO_REUSEPORT),
-      // silently splitting traffic between two servers instead of refusing to start.
-      reusePort: false,
+      // Without REUSE_PORT a second server on the port is refused: production mode would
+      // otherwise share it silently, splitting traffic between two servers.
+      reusePort: config.reusePort,
       // The app answers every 413 itself, as JSON with its log line: Bun's own limit never applies.
       maxRequestBodySize: Number.MAX_SAFE_INTEGER,
       // Every log line needs it; looked up before any await, while it is cheapest.

@@ -23,6 +23,7 @@ describe("loadConfig", () => {
       journalCompactBytes: 1048576,
       liveDataFileBytes: 4194304,
       trustProxy: false,
+      reusePort: false,
       allowedOrigins: new Set(),
       loginMaxFailuresPerClient: 100,
       loginMaxFailuresPerAccount: 10,
@@ -105,4 +106,12 @@ test("USERS_API: open by default, admin only with an AUTH_TYPE that signs users 
   expect(loadConfig({ USERS_API: "admin", AUTH_TYPE: "basic_auth" }, source).usersApi).toBe("admin");
   expect(() => loadConfig({ USERS_API: "admin" }, source)).toThrow(/needs an AUTH_TYPE/);
   expect(() => loadConfig({ USERS_API: "everyone", AUTH_TYPE: "basic_auth" }, source)).toThrow(/USERS_API must be open or admin/);
+});
+
+test("REUSE_PORT only where instances share their state", () => {
+  const pg = { DATABASE_URL: "postgres://u@127.0.0.1/db" };
+  expect(loadConfig({ REUSE_PORT: "1", ...pg, AUTH_TYPE: "session_db_auth" }, source).reusePort).toBe(true);
+  expect(loadConfig({ REUSE_PORT: "1", ...pg, AUTH_TYPE: "basic_auth" }, source).reusePort).toBe(true);
+  expect(() => loadConfig({ REUSE_PORT: "1", AUTH_TYPE: "session_db_auth" }, source)).toThrow(/needs DATABASE_URL/);
+  expect(() => loadConfig({ REUSE_PORT: "1", ...pg, AUTH_TYPE: "session_auth" }, source)).toThrow(/one process's memory/);
 });

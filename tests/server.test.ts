@@ -6,7 +6,7 @@ import { StoreLoadError } from "../src/models/record-store.ts";
 import { createLogger, silentLogger } from "../src/logger.ts";
 import { startServer } from "../src/server.ts";
 import { SOURCE_COMMAND, spawnServer } from "../scripts/lib/spawn-server.ts";
-import { tempDir, testConfig } from "./helpers.ts";
+import { backendEnv, tempDir, testConfig } from "./helpers.ts";
 
 describe("through a real socket on 127.0.0.1", () => {
   test("serves, logs one line per request without secrets, and stops", async () => {
@@ -143,6 +143,24 @@ describe("through a real socket on 127.0.0.1", () => {
     const running = startServer(testConfig({ AUTH_TYPE: "session_db_auth", REDIS_URL: process.env.TEST_REDIS_URL!, REDIS_PREFIX: `t_${crypto.randomUUID()}:` }), { logger });
     await running.stop();
     expect(text.split("\n")[0]).toMatch(/\(auth: session_db_auth, data: .+; users: json files, sessions: redis, login attempts: redis\)$/);
+  });
+
+  test.skipIf(!process.env.TEST_DATABASE_URL)("REUSE_PORT=1: two instances on PostgreSQL share one port, and both answer", async () => {
+    const env = { AUTH_TYPE: "basic_auth", REUSE_PORT: "1", ...backendEnv("postgres", tempDir()) };
+    const answered = [0, 0];
+    const counting = (i: number) => ({ ...silentLogger, request: () => void (answered[i]! += 1) });
+    const first = startServer(testConfig(env), { logger: counting(0) });
+    const second = startServer(testConfig({ ...env, API_PORT: String(first.server.port) }), { logger: counting(1) });
+    try {
+      expect(second.server.port).toBe(first.server.port);
+      const statuses = await Promise.all(Array.from({ length: 40 }, () => fetch(`${first.url}/api/v1/status`, { headers: { Connection: "close" } }).then((r) => r.status)));
+      expect(statuses.every((status) => status === 200)).toBe(true);
+      // The kernel spreads new connections over both (by their source ports).
+      expect(answered[0]! + answered[1]!).toBe(40);
+      expect(Math.min(...answered)).toBeGreaterThan(0);
+    } finally {
+      await Promise.all([first.stop(), second.stop()]);
+    }
   });
 
   test("a port in use is a configuration error", () => {
