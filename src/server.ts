@@ -87,7 +87,12 @@ export class App {
     this.crossSite = keeper ? { allowedOrigins: config.allowedOrigins, trustProxy: config.trustProxy, sessionName: config.sessionName, loginPath: LOGIN_PATH } : null;
     const verify = verifyHandler(auth, config);
     for (const method of ["GET", "POST", "PUT", "PATCH", "DELETE"]) this.router.add(method, VERIFY_PATH, verify);
-    this.router.add("GET", "/", ({ request }) => html(loginPage(config.authType, this.returnAddress(request)), 200, PAGE_SECURITY_HEADERS));
+    // The page is made once; only a visit with a return address gets one made for it.
+    const page = loginPage(config.authType);
+    this.router.add("GET", "/", ({ request }) => {
+      const returnTo = this.returnAddress(request);
+      return html(returnTo === null ? page : loginPage(config.authType, returnTo), 200, PAGE_SECURITY_HEADERS);
+    });
     // Browsers ask for it with every page; there is none, and the question needs no credentials.
     this.router.add("GET", "/favicon.ico", () => new Response(null, { status: 204, headers: { "Cache-Control": "max-age=86400" } }));
     this.startSweeps(auth, throttle);

@@ -61,12 +61,14 @@ export class SessionDBAuth extends SessionExpAuth {
       }
       const now = this.options.clock();
       if (!this.useIsDue(session, now)) return session;
-      session.lastUsedAt = now;
       // Once a minute at most, the request waits for the record of its use, so that the next one
       // (here or in another instance) sees it. A failed record costs nothing but an earlier idle
       // end; the next use tries again.
       return this.sessions.touch(record.id, { last_used_at: formatTimestamp(now) }).then(
-        () => session,
+        () => {
+          session.lastUsedAt = now;
+          return session;
+        },
         () => session,
       );
     });

@@ -9,7 +9,7 @@
 import type { Auth } from "../../auth/auth.ts";
 import { ThrottledError } from "../../auth/throttle.ts";
 import type { Config } from "../../config.ts";
-import type { MaybePromise } from "../../models/record-store.ts";
+import { andThen, type MaybePromise } from "../../models/record-store.ts";
 import type { UserRecord } from "../../models/user.ts";
 import type { RequestContext } from "./context.ts";
 
@@ -47,7 +47,8 @@ function isNavigation(headers: Headers): boolean {
 
 export function verifyHandler(auth: Auth | null, config: Config): (context: RequestContext) => MaybePromise<Response> {
   const notFound = (request: Request): Response => {
-    const login = new URL(request.url, "http://localhost").searchParams.get("login") ?? config.forwardAuthLoginUrl;
+    // Most requests carry no ?login=: the URL is parsed only for those that do.
+    const login = (request.url.includes("login=") ? new URL(request.url, "http://localhost").searchParams.get("login") : null) ?? config.forwardAuthLoginUrl;
     const original = originalUrl(request.headers);
     if (login && isNavigation(request.headers)) {
       const target = new URL(login);
@@ -58,21 +59,16 @@ export function verifyHandler(auth: Auth | null, config: Config): (context: Requ
   };
   return ({ request, clientAddress }) => {
     if (auth === null) return notFound(request);
-    let user: MaybePromise<UserRecord | null>;
-    try {
-      user = auth.currentUser(request, clientAddress);
-    } catch (error) {
-      // A throttled Basic attempt is simply not let in: a proxy understands 401, not 429.
+    // A throttled Basic attempt is simply not let in: a proxy understands 401, not 429.
+    const refused = (error: unknown): Response => {
       if (error instanceof ThrottledError) return notFound(request);
       throw error;
+    };
+    try {
+      const answer = andThen(auth.currentUser(request, clientAddress), (user) => (user ? found(user) : notFound(request)));
+      return answer instanceof Promise ? answer.catch(refused) : answer;
+    } catch (error) {
+      return refused(error);
     }
-    const answer = (current: UserRecord | null) => (current ? found(current) : notFound(request));
-    if (user instanceof Promise) {
-      return user.then(answer, (error) => {
-        if (error instanceof ThrottledError) return notFound(request);
-        throw error;
-      });
-    }
-    return answer(user);
   };
 }

@@ -1,15 +1,17 @@
 /**
  * The record store on JSON files: the original's `.db_<Model>.json`, kept current by a journal.
  * This file holds the writing (batches, the lock, compaction) and the following of other
- * processes; the format, the journal and the in-memory index have files of their own.
+ * processes; the format, the journal, the in-memory index and the deciding of a batch have
+ * files of their own.
  */
 import { type FSWatcher, readFileSync, unlinkSync, watch } from "node:fs";
 import { join } from "node:path";
 import type { BaseRecord } from "../base.ts";
-import { type BatchOptions, hasValues, type ReadOptions, type RecordStore, StoreLoadError, StoreWriteError, UniqueConstraintError, type UpdateOptions } from "../record-store.ts";
+import { type BatchOptions, type ReadOptions, type RecordStore, StoreLoadError, StoreWriteError, type UpdateOptions } from "../record-store.ts";
+import { decideBatch, type Pending } from "./batch.ts";
 import { FileLock } from "./file-lock.ts";
 import { dataFileName, type FileIdentity, identity, leftoverTemporaryFiles, parseSnapshot, sameFile, syncDirectory, writeSnapshot } from "./format.ts";
-import { Journal, journalLine } from "./journal.ts";
+import { Journal } from "./journal.ts";
 import { type Folds, MemoryIndex } from "./memory-index.ts";
 
 export interface StoreTuning {
@@ -39,14 +41,6 @@ export interface JsonFileStoreOptions<T> extends StoreTuning {
   /** Fields compared by a fold of their values, in searches and unique checks (emails, caseless). */
   folds?: Folds<T>;
 }
-
-/** A change waiting for the next append, with the promise it settles. */
-type Pending<T> = { reject: (error: Error) => void } & (
-  | { op: "put"; record: T; resolve: () => void }
-  | { op: "update"; id: string; changes: Partial<T>; expect: Partial<T> | undefined; resolve: (record: T | null) => void }
-  | { op: "remove"; id: string; resolve: (removed: boolean) => void }
-  | { op: "removeWhere"; attributes: Partial<T>; resolve: (count: number) => void }
-);
 
 /**
  * Records of one model in `DATA_DIR/.db_<Model>.json`, the original program's format: one JSON
@@ -245,7 +239,7 @@ export class JsonFileStore<T extends BaseRecord> implements RecordStore<T> {
     }
     try {
       this.catchUp();
-      const { lines, accepted, changes } = this.validate(batch);
+      const { lines, accepted, changes } = decideBatch(batch, this.memory, this.unique);
       if (lines.length > 0) {
         this.journal.append(lines.join(""));
         this.wrote = true;
@@ -266,84 +260,6 @@ export class JsonFileStore<T extends BaseRecord> implements RecordStore<T> {
     } finally {
       this.lock.release();
     }
-  }
-
-  /**
-   * Decides each change against memory (caught up with the files, under the lock) plus the
-   * changes before it in the batch; memory itself is only changed once the batch is on disk, so
-   * no reader sees an unacknowledged write.
-   */
-  private validate(batch: Pending<T>[]) {
-    const changes = new Map<string, T | null>();
-    const lines: string[] = [];
-    const accepted: { change: Pending<T>; result: unknown }[] = [];
-    const current = (id: string) => (changes.has(id) ? changes.get(id)! : this.memory.get(id));
-    const removeLine = (id: string) => {
-      changes.set(id, null);
-      lines.push(journalLine<T>({ op: "remove", id }));
-    };
-    /** Puts the record, or names the unique field it would give a second record. */
-    const putLine = (record: T, before: T | null): string | null => {
-      const conflict = this.unique.find((field) => (before === null || this.memory.fold(field, before[field]) !== this.memory.fold(field, record[field])) && this.isTaken(field, record, changes));
-      if (conflict !== undefined) return conflict;
-      changes.set(record.id, record);
-      lines.push(journalLine({ op: "put", record }));
-      return null;
-    };
-    const settle = (change: Pending<T>, conflict: string | null, result: unknown) => {
-      if (conflict === null) accepted.push({ change, result });
-      else change.reject(new UniqueConstraintError(conflict));
-    };
-    for (const change of batch) {
-      switch (change.op) {
-        case "put":
-          settle(change, putLine(change.record, current(change.record.id)), undefined);
-          break;
-        case "update": {
-          const before = current(change.id);
-          if (before === null || (change.expect !== undefined && !hasValues(before, change.expect))) {
-            accepted.push({ change, result: null });
-            break;
-          }
-          const record = Object.freeze({ ...before, ...change.changes, id: change.id });
-          settle(change, putLine(record, before), record);
-          break;
-        }
-        case "remove": {
-          const exists = current(change.id) !== null;
-          if (exists) removeLine(change.id);
-          accepted.push({ change, result: exists });
-          break;
-        }
-        case "removeWhere": {
-          const ids = new Set(this.memory.search(change.attributes).map((record) => record.id));
-          // Earlier changes in this batch count as stored.
-          for (const [id, changed] of changes) {
-            if (changed !== null && this.memory.matches(changed, change.attributes)) ids.add(id);
-            else ids.delete(id);
-          }
-          for (const id of ids) removeLine(id);
-          accepted.push({ change, result: ids.size });
-          break;
-        }
-      }
-    }
-    return { lines, accepted, changes };
-  }
-
-  private isTaken(field: keyof T & string, record: T, changes: Map<string, T | null>): boolean {
-    if (record[field] === null || record[field] === undefined) return false;
-    const value = this.memory.fold(field, record[field]);
-    const same = (other: T) => this.memory.fold(field, other[field]) === value;
-    for (const [id, changed] of changes) {
-      if (id !== record.id && changed !== null && same(changed)) return true;
-    }
-    for (const id of this.memory.holders(field, record[field])) {
-      if (id === record.id) continue;
-      const changed = changes.get(id);
-      if (changed === undefined || (changed !== null && same(changed))) return true;
-    }
-    return false;
   }
 
   /**

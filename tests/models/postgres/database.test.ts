@@ -5,13 +5,19 @@ import { USER_FIELDS } from "../../../src/models/user.ts";
 import { SESSION_FIELDS } from "../../../src/models/user-session.ts";
 import { TEST_DATABASE_URL } from "../../helpers.ts";
 
-describe.skipIf(!TEST_DATABASE_URL)("PostgreSQL migrations", () => {
-  const schema = `t_columns_${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`;
+/** A database on a schema of its own, dropped after the file's tests. */
+function scratchDatabase(name: string) {
+  const schema = `t_${name}_${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`;
   const db = TEST_DATABASE_URL ? new PgDatabase(TEST_DATABASE_URL, schema) : null;
   afterAll(async () => {
     await db?.sql.unsafe(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
     await db?.close();
   });
+  return { schema, db };
+}
+
+describe.skipIf(!TEST_DATABASE_URL)("PostgreSQL migrations", () => {
+  const { schema, db } = scratchDatabase("columns");
 
   const columns = async (table: string) =>
     (await db!.query(`SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position`, [schema, table])).map((row) => row.column_name);
@@ -34,12 +40,7 @@ describe.skipIf(!TEST_DATABASE_URL)("PostgreSQL migrations", () => {
 });
 
 describe.skipIf(!TEST_DATABASE_URL)("PostgreSQL migrations over data that holds case variants of one email", () => {
-  const schema = `t_variants_${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`;
-  const db = TEST_DATABASE_URL ? new PgDatabase(TEST_DATABASE_URL, schema) : null;
-  afterAll(async () => {
-    await db?.sql.unsafe(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    await db?.close();
-  });
+  const { schema, db } = scratchDatabase("variants");
 
   test("the caseless index is made without UNIQUE, and the database keeps working", async () => {
     // The schema as the version before the caseless index left it, with two case variants.
