@@ -6,7 +6,7 @@
 import type { BaseRecord } from "../base.ts";
 import { hasValues, UniqueConstraintError } from "../record-store.ts";
 import { journalLine } from "./journal.ts";
-import type { MemoryIndex } from "./memory-index.ts";
+import type { RecordTable } from "./record-table.ts";
 
 /** A change waiting for the next append, with the promise it settles. */
 export type Pending<T> = { reject: (error: Error) => void } & (
@@ -22,7 +22,7 @@ export type Pending<T> = { reject: (error: Error) => void } & (
  * once they are on disk (so that no reader sees an unacknowledged write), and each accepted
  * change's result. A change that would give a unique field a second holder is rejected here.
  */
-export function decideBatch<T extends BaseRecord>(batch: readonly Pending<T>[], memory: MemoryIndex<T>, unique: readonly (keyof T & string)[]) {
+export function decideBatch<T extends BaseRecord>(batch: readonly Pending<T>[], memory: RecordTable<T>, unique: readonly (keyof T & string)[]) {
   const changes = new Map<string, T | null>();
   const lines: string[] = [];
   const accepted: { change: Pending<T>; result: unknown }[] = [];
@@ -81,7 +81,7 @@ export function decideBatch<T extends BaseRecord>(batch: readonly Pending<T>[], 
 }
 
 /** Whether another record, as stored or as changed earlier in the batch, holds `record`'s value of `field`. */
-function isTaken<T extends BaseRecord>(memory: MemoryIndex<T>, field: keyof T & string, record: T, changes: Map<string, T | null>): boolean {
+function isTaken<T extends BaseRecord>(memory: RecordTable<T>, field: keyof T & string, record: T, changes: Map<string, T | null>): boolean {
   if (record[field] === null || record[field] === undefined) return false;
   const value = memory.fold(field, record[field]);
   const same = (other: T) => memory.fold(field, other[field]) === value;

@@ -2,10 +2,12 @@
  * The JSON files' format on disk: the original program's data file (one object, id → record),
  * the journal's header line, and the atomic replacement of a data file.
  */
-import { closeSync, fsyncSync, openSync, readdirSync, readSync, statSync } from "node:fs";
+import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, readSync, statSync } from "node:fs";
 import { open, rename, unlink } from "node:fs/promises";
 import type { BaseRecord } from "../base.ts";
 import { StoreLoadError } from "../record-store.ts";
+import type { RecordTable } from "./record-table.ts";
+import { scanSnapshot } from "./snapshot-scanner.ts";
 
 export function dataFileName(model: string): string {
   return `.db_${model}.json`;
@@ -32,15 +34,15 @@ export function leftoverTemporaryFiles(dataDir: string, model: string): string[]
 }
 
 /** Writes the records to a temporary file, fsyncs it and renames it over `path`; resolves with its size. */
-export async function writeSnapshot<T>(path: string, records: ReadonlyMap<string, T>): Promise<number> {
+export async function writeSnapshot<T extends BaseRecord>(path: string, records: Iterable<T>): Promise<number> {
   const temp = `${path}.${process.pid}.${crypto.randomUUID()}.tmp`;
   const handle = await open(temp, "wx", 0o600);
   let bytes = 0;
   try {
     let chunk = "{";
     let first = true;
-    for (const [id, record] of records) {
-      chunk += `${first ? "" : ", "}${JSON.stringify(id)}: ${JSON.stringify(record)}`;
+    for (const record of records) {
+      chunk += `${first ? "" : ", "}${JSON.stringify(record.id)}: ${JSON.stringify(record)}`;
       first = false;
       if (chunk.length >= READ_CHUNK) {
         bytes += (await handle.write(chunk)).bytesWritten;
@@ -86,13 +88,43 @@ export function parseSnapshot<T extends BaseRecord>(path: string, text: string):
   }
   if (!isRecordObject(data)) throw new StoreLoadError(`${path}: expected a JSON object of records (id → record)`);
   const records: T[] = [];
-  for (const key in data) {
-    const value = data[key];
-    if (!isRecordObject(value)) throw new StoreLoadError(`${path}: record ${JSON.stringify(key)} is not a JSON object`);
-    if (typeof value.id !== "string") value.id = key;
-    records.push(Object.freeze(value) as T);
+  try {
+    for (const key in data) records.push(recordOfSnapshot<T>(key, data[key]));
+  } catch (error) {
+    throw new StoreLoadError(`${path}: ${(error as Error).message}`);
   }
   return records;
+}
+
+/** The record stored under `key`, frozen; one without an id of its own takes the key. */
+export function recordOfSnapshot<T extends BaseRecord>(key: string, value: unknown): T {
+  if (!isRecordObject(value)) throw new Error(`record ${JSON.stringify(key)} is not a JSON object`);
+  if (typeof value.id !== "string") value.id = key;
+  return Object.freeze(value) as T;
+}
+
+/**
+ * Fills `table` with the data file at `path` (emptied first); the file's size in bytes. Scanned
+ * in chunks; a file the scan cannot read is parsed whole, which names what is wrong with it.
+ */
+export function readSnapshot<T extends BaseRecord>(path: string, table: RecordTable<T>): number {
+  table.clear();
+  try {
+    const scanned = scanSnapshot(path, table);
+    if (scanned !== null) return scanned;
+  } catch (error) {
+    if (error instanceof StoreLoadError) throw error;
+    // A record the scan handed over whole was not one: the whole parse names it.
+  }
+  table.clear();
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    throw new StoreLoadError(`${path}: cannot be read (${(error as Error).message})`);
+  }
+  for (const record of parseSnapshot<T>(path, text)) table.put(record);
+  return Buffer.byteLength(text);
 }
 
 export function isRecordObject(value: unknown): value is Record<string, unknown> {

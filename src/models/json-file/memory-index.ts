@@ -1,18 +1,19 @@
 /**
- * Every record of one model in memory, by id, with hash indexes on the fields looked up by value
- * (email, session_id…). Knows nothing of files: the store decides what goes in.
+ * Every record of one model in memory as plain objects, by id, with hash indexes on the fields
+ * looked up by value (email, session_id…). Knows nothing of files: the store decides what goes in.
  */
 import type { BaseRecord } from "../base.ts";
+import { recordOfSnapshot } from "./format.ts";
+import { decodeSpan, type Folds, type RecordTable } from "./record-table.ts";
 
 /** value → id, or a Set of ids when several records share the value. */
 type FieldIndex = Map<unknown, string | Set<string>>;
 
-/** How a field's values compare: two values are equal when their folds are (emails: trimmed, lowercase). */
-export type Folds<T> = Partial<Record<keyof T & string, (value: unknown) => unknown>>;
-
-export class MemoryIndex<T extends BaseRecord> {
+export class MemoryIndex<T extends BaseRecord> implements RecordTable<T> {
   private records = new Map<string, T>();
   private readonly indexes = new Map<keyof T & string, FieldIndex>();
+  /** The record the snapshot scan is building. */
+  private building: Record<string, string | null> = {};
 
   constructor(
     readonly indexedFields: readonly (keyof T & string)[],
@@ -38,11 +39,6 @@ export class MemoryIndex<T extends BaseRecord> {
   /** In the order the records were first put (a record put again keeps its place). */
   values(): IterableIterator<T> {
     return this.records.values();
-  }
-
-  /** The map itself, for writing a snapshot without copying it. */
-  byId(): ReadonlyMap<string, T> {
-    return this.records;
   }
 
   /** Every record whose attributes all equal the given ones. */
@@ -98,11 +94,31 @@ export class MemoryIndex<T extends BaseRecord> {
     this.records.delete(id);
   }
 
-  /** Replaces everything, as after reading the files from scratch. */
-  replace(records: Iterable<T>): void {
+  clear(): void {
     this.records = new Map();
     for (const index of this.indexes.values()) index.clear();
-    for (const record of records) this.put(record);
+  }
+
+  begin(): void {
+    this.building = {};
+  }
+
+  field(bytes: Uint8Array, nameStart: number, nameEnd: number, start: number, end: number): boolean {
+    const name = decodeSpan(bytes, nameStart, nameEnd);
+    // Assigned, this name would set the prototype; JSON.parse makes it a field.
+    if (name === "__proto__") return false;
+    this.building[name] = start === -1 ? null : decodeSpan(bytes, start, end);
+    return true;
+  }
+
+  end(): boolean {
+    if (typeof this.building.id !== "string") return false;
+    this.put(Object.freeze(this.building) as unknown as T);
+    return true;
+  }
+
+  parsed(key: string, value: unknown): void {
+    this.put(recordOfSnapshot<T>(key, value));
   }
 
   private index(record: T): void {

@@ -1,16 +1,24 @@
-/** Sessions in `.db_UserSession.json`, the original's file, through the JSON-file record store. */
+/**
+ * Sessions in `.db_UserSession.json`, the original's file, through the JSON-file record store,
+ * kept in memory packed (PackedSessionTable).
+ */
 import type { CloseOptions } from "../record-store.ts";
 import type { SessionStore } from "../session-store.ts";
-import { createdBefore, oldestFirst, type SessionChanges, unusedSince, type UserSessionRecord } from "../user-session.ts";
+import type { SessionChanges, UserSessionRecord } from "../user-session.ts";
+import { PackedSessionTable } from "./packed-sessions.ts";
 import { JsonFileStore, type StoreTuning } from "./store.ts";
 
 export class JsonFileSessionStore implements SessionStore {
   readonly backend = "json files";
 
-  constructor(private readonly records: JsonFileStore<UserSessionRecord>) {}
+  private constructor(
+    private readonly records: JsonFileStore<UserSessionRecord>,
+    private readonly table: PackedSessionTable,
+  ) {}
 
   static open(dataDir: string, tuning: StoreTuning = {}): JsonFileSessionStore {
-    return new JsonFileSessionStore(JsonFileStore.open<UserSessionRecord>({ ...tuning, model: "UserSession", dataDir, indexes: ["session_id", "user_id"] }));
+    const table = new PackedSessionTable();
+    return new JsonFileSessionStore(JsonFileStore.open<UserSessionRecord>({ ...tuning, model: "UserSession", dataDir, table }), table);
   }
 
   create(session: UserSessionRecord): Promise<void> {
@@ -23,8 +31,7 @@ export class JsonFileSessionStore implements SessionStore {
   }
 
   async list(userId?: string): Promise<UserSessionRecord[]> {
-    const found = userId === undefined ? [...this.records.values()] : this.records.search({ user_id: userId });
-    return found.sort(oldestFirst);
+    return this.table.oldestFirst(userId);
   }
 
   async touch(id: string, changes: SessionChanges): Promise<boolean> {
@@ -45,20 +52,13 @@ export class JsonFileSessionStore implements SessionStore {
    * what it removes, not what is stored. The removals share one append.
    */
   async removeCreatedBefore(moment: number): Promise<number> {
-    const old: string[] = [];
-    for (const session of this.records.values()) {
-      if (!createdBefore(session, moment)) break;
-      old.push(session.id);
-    }
-    const removed = await Promise.all(old.map((id) => this.records.remove(id)));
+    const removed = await Promise.all(this.table.idsCreatedBefore(moment).map((id) => this.records.remove(id)));
     return removed.filter(Boolean).length;
   }
 
   /** Last use does not follow the order of creation: every session is looked at, in memory. */
   async removeUnusedSince(moment: number): Promise<number> {
-    const idle: string[] = [];
-    for (const session of this.records.values()) if (unusedSince(session, moment)) idle.push(session.id);
-    const removed = await Promise.all(idle.map((id) => this.records.remove(id)));
+    const removed = await Promise.all(this.table.idsUnusedSince(moment).map((id) => this.records.remove(id)));
     return removed.filter(Boolean).length;
   }
 

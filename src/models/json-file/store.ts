@@ -4,15 +4,16 @@
  * processes; the format, the journal, the in-memory index and the deciding of a batch have
  * files of their own.
  */
-import { type FSWatcher, readFileSync, unlinkSync, watch } from "node:fs";
+import { type FSWatcher, unlinkSync, watch } from "node:fs";
 import { join } from "node:path";
 import type { BaseRecord } from "../base.ts";
-import { type BatchOptions, type ReadOptions, type RecordStore, StoreLoadError, StoreWriteError, type UpdateOptions } from "../record-store.ts";
+import { type BatchOptions, type ReadOptions, type RecordStore, StoreWriteError, type UpdateOptions } from "../record-store.ts";
 import { decideBatch, type Pending } from "./batch.ts";
 import { FileLock } from "./file-lock.ts";
-import { dataFileName, type FileIdentity, identity, leftoverTemporaryFiles, parseSnapshot, sameFile, syncDirectory, writeSnapshot } from "./format.ts";
+import { dataFileName, type FileIdentity, identity, leftoverTemporaryFiles, readSnapshot, sameFile, syncDirectory, writeSnapshot } from "./format.ts";
 import { Journal } from "./journal.ts";
-import { type Folds, MemoryIndex } from "./memory-index.ts";
+import { MemoryIndex } from "./memory-index.ts";
+import type { Folds, RecordTable } from "./record-table.ts";
 
 export interface StoreTuning {
   /** Journal size that triggers compaction, at least; default 1 MiB. */
@@ -31,7 +32,7 @@ export const LIVE_REWRITE_DELAY_MS = 250;
 const FIRST_RETRY_MS = 20;
 const LAST_RETRY_MS = 2000;
 
-export interface JsonFileStoreOptions<T> extends StoreTuning {
+export interface JsonFileStoreOptions<T extends BaseRecord> extends StoreTuning {
   model: string;
   dataDir: string;
   /** Fields looked up by value (email, session_id…): kept in a hash index instead of scanned. */
@@ -40,6 +41,8 @@ export interface JsonFileStoreOptions<T> extends StoreTuning {
   unique?: readonly (keyof T & string)[];
   /** Fields compared by a fold of their values, in searches and unique checks (emails, caseless). */
   folds?: Folds<T>;
+  /** Where the records are kept; by default plain objects indexed on `indexes` and `unique`. */
+  table?: RecordTable<T>;
 }
 
 /**
@@ -67,7 +70,7 @@ export class JsonFileStore<T extends BaseRecord> implements RecordStore<T> {
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private retryDelayMs = 0;
   private readonly unique: readonly (keyof T & string)[];
-  private readonly memory: MemoryIndex<T>;
+  private readonly memory: RecordTable<T>;
   private snapshot: FileIdentity | null = null;
   private snapshotBytes = 0;
 
@@ -89,7 +92,7 @@ export class JsonFileStore<T extends BaseRecord> implements RecordStore<T> {
     this.compactMinBytes = options.compactMinBytes ?? 1 << 20;
     this.liveFileMaxBytes = options.liveFileMaxBytes ?? 4 << 20;
     this.unique = options.unique ?? [];
-    this.memory = new MemoryIndex<T>([...new Set([...(options.indexes ?? []), ...this.unique])], options.folds);
+    this.memory = options.table ?? new MemoryIndex<T>([...new Set([...(options.indexes ?? []), ...this.unique])], options.folds);
   }
 
   /** Loads snapshot and journal; a file that is not what it should be throws StoreLoadError. */
@@ -295,7 +298,7 @@ export class JsonFileStore<T extends BaseRecord> implements RecordStore<T> {
   /** Writes every record to a new snapshot, atomically, then drops the journal it replaces. */
   private async compact(): Promise<void> {
     this.removeLeftoverTemporaryFiles();
-    const bytes = await writeSnapshot(this.path, this.memory.byId());
+    const bytes = await writeSnapshot(this.path, this.memory.values());
     syncDirectory(this.dataDir);
     // A crash here leaves the old journal beside the new snapshot: replaying it again is harmless.
     this.journal.remove();
@@ -320,21 +323,12 @@ export class JsonFileStore<T extends BaseRecord> implements RecordStore<T> {
   /** Reads snapshot and journal from scratch. */
   private reload(): void {
     const snapshot = identity(this.path);
-    let records: T[] = [];
-    let snapshotBytes = 0;
-    if (snapshot) {
-      let text: string;
-      try {
-        text = readFileSync(this.path, "utf8");
-      } catch (error) {
-        throw new StoreLoadError(`${this.path}: cannot be read (${(error as Error).message})`);
-      }
-      snapshotBytes = Buffer.byteLength(text);
-      records = parseSnapshot<T>(this.path, text);
+    if (snapshot) this.snapshotBytes = readSnapshot(this.path, this.memory);
+    else {
+      this.memory.clear();
+      this.snapshotBytes = 0;
     }
-    this.memory.replace(records);
     this.snapshot = snapshot;
-    this.snapshotBytes = snapshotBytes;
     this.journal.reset();
     this.readJournal();
   }

@@ -40,7 +40,8 @@ test("delete and replace leave no stale index entry", () => {
   index.delete("1");
   expect(index.holders("key", "a")).toEqual(["2"]);
   index.delete("missing");
-  index.replace([item("3", "z")]);
+  index.clear();
+  index.put(item("3", "z"));
   expect(index.get("2")).toBeNull();
   expect(index.search({ key: "a" })).toEqual([]);
   expect(index.holders("key", "z")).toEqual(["3"]);
