@@ -104,19 +104,22 @@ export function recordOfSnapshot<T extends BaseRecord>(key: string, value: unkno
 }
 
 /**
- * Fills `table` with the data file at `path` (emptied first); the file's size in bytes. Scanned
- * in chunks; a file the scan cannot read is parsed whole, which names what is wrong with it.
+ * Fills `table` with the data file at `path` (emptied first); the file's size in bytes. A table
+ * that takes scanned fields gets the file scanned in chunks; a file the scan cannot read, and
+ * any file for other tables, is parsed whole (which names what is wrong with a damaged one).
  */
 export function readSnapshot<T extends BaseRecord>(path: string, table: RecordTable<T>): number {
   table.clear();
-  try {
-    const scanned = scanSnapshot(path, table);
-    if (scanned !== null) return scanned;
-  } catch (error) {
-    if (error instanceof StoreLoadError) throw error;
-    // A record the scan handed over whole was not one: the whole parse names it.
+  if (table.scanSink) {
+    try {
+      const scanned = scanSnapshot(path, table.scanSink);
+      if (scanned !== null) return scanned;
+    } catch (error) {
+      if (error instanceof StoreLoadError) throw error;
+      // A record the scan handed over whole was not one: the whole parse names it.
+    }
+    table.clear();
   }
-  table.clear();
   let text: string;
   try {
     text = readFileSync(path, "utf8");

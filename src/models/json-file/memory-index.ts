@@ -3,8 +3,7 @@
  * looked up by value (email, session_id…). Knows nothing of files: the store decides what goes in.
  */
 import type { BaseRecord } from "../base.ts";
-import { recordOfSnapshot } from "./format.ts";
-import { decodeSpan, type Folds, type RecordTable } from "./record-table.ts";
+import type { Folds, RecordTable } from "./record-table.ts";
 
 /** value → id, or a Set of ids when several records share the value. */
 type FieldIndex = Map<unknown, string | Set<string>>;
@@ -12,8 +11,6 @@ type FieldIndex = Map<unknown, string | Set<string>>;
 export class MemoryIndex<T extends BaseRecord> implements RecordTable<T> {
   private records = new Map<string, T>();
   private readonly indexes = new Map<keyof T & string, FieldIndex>();
-  /** The record the snapshot scan is building. */
-  private building: Record<string, string | null> = {};
 
   constructor(
     readonly indexedFields: readonly (keyof T & string)[],
@@ -97,28 +94,6 @@ export class MemoryIndex<T extends BaseRecord> implements RecordTable<T> {
   clear(): void {
     this.records = new Map();
     for (const index of this.indexes.values()) index.clear();
-  }
-
-  begin(): void {
-    this.building = {};
-  }
-
-  field(bytes: Uint8Array, nameStart: number, nameEnd: number, start: number, end: number): boolean {
-    const name = decodeSpan(bytes, nameStart, nameEnd);
-    // Assigned, this name would set the prototype; JSON.parse makes it a field.
-    if (name === "__proto__") return false;
-    this.building[name] = start === -1 ? null : decodeSpan(bytes, start, end);
-    return true;
-  }
-
-  end(): boolean {
-    if (typeof this.building.id !== "string") return false;
-    this.put(Object.freeze(this.building) as unknown as T);
-    return true;
-  }
-
-  parsed(key: string, value: unknown): void {
-    this.put(recordOfSnapshot<T>(key, value));
   }
 
   private index(record: T): void {

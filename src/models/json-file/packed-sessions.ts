@@ -10,7 +10,10 @@ import { formatTimestamp } from "../base.ts";
 import { createdBefore, oldestFirst, SESSION_FIELDS, unusedSince, type UserSessionRecord } from "../user-session.ts";
 import { recordOfSnapshot } from "./format.ts";
 import { MemoryIndex } from "./memory-index.ts";
-import { decodeSpan, type RecordTable } from "./record-table.ts";
+import type { RecordTable } from "./record-table.ts";
+import type { FlatRecordSink } from "./snapshot-scanner.ts";
+
+const fieldDecoder = new TextDecoder();
 
 type Field = (typeof SESSION_FIELDS)[number];
 type Codec = "uuid" | "hex" | "time" | "text";
@@ -51,7 +54,8 @@ const CACHED = 4096;
 const HEX = "0123456789abcdef";
 const HEX_CODES = Array.from(HEX, (digit) => digit.charCodeAt(0));
 
-export class PackedSessionTable implements RecordTable<UserSessionRecord> {
+export class PackedSessionTable implements RecordTable<UserSessionRecord>, FlatRecordSink {
+  readonly scanSink: FlatRecordSink = this;
   private capacity = 0;
   /** Slots used so far, removed ones included: the order of first puts. */
   private used = 0;
@@ -64,8 +68,8 @@ export class PackedSessionTable implements RecordTable<UserSessionRecord> {
   /** Each packed slot's neighbours among its user's sessions (-1: none). */
   private userPrev = new Int32Array(0);
   private userNext = new Int32Array(0);
-  /** Text index of a user id → its newest packed slot. */
-  private userHead = new Map<number, number>();
+  /** Text index of a user id → its newest packed slot (-1: none). */
+  private userHeads = new Int32Array(1024).fill(-1);
   /** Open addressing (linear probing) on the id and on the key bytes: slot + 1, 0 empty. */
   private idSlots = new Int32Array(0);
   private keySlots = new Int32Array(0);
@@ -88,8 +92,15 @@ export class PackedSessionTable implements RecordTable<UserSessionRecord> {
   private iterating = 0;
 
   /** The scan's record in progress: fields in order, and which were seen. */
-  private scanOrder: number[] = [];
+  private scanCount = 0;
+  /** The fields seen so far as layoutOf numbers them, and as a set of bits. */
+  private scanCode = 0;
   private scanSeen = 0;
+  /** The field order of the record scanned before. */
+  private lastOrder: readonly number[] = [];
+  /** The last timestamp scanned (its 19 bytes) and its value. */
+  private lastTime = new Uint8Array(19);
+  private lastTimeValue = Number.NaN;
   /** Each text column's last scanned value, as bytes, and its string's index. */
   private lastScanned: ({ bytes: Uint8Array; index: number } | undefined)[] = [];
 
@@ -115,10 +126,12 @@ export class PackedSessionTable implements RecordTable<UserSessionRecord> {
     this.userNext = new Int32Array(0);
     this.idSlots = new Int32Array(0);
     this.keySlots = new Int32Array(0);
-    this.userHead = new Map();
+    this.userHeads = new Int32Array(1024).fill(-1);
     this.strings = [""];
     this.stringIndex = new Map();
     this.lastScanned = [];
+    this.lastOrder = [];
+    this.lastTime.fill(0);
     this.layouts = [];
     this.layoutByCode = new Map();
     this.objects = new MemoryIndex<UserSessionRecord>(["session_id", "user_id"]);
@@ -268,18 +281,28 @@ export class PackedSessionTable implements RecordTable<UserSessionRecord> {
 
   // --- The snapshot scan ------------------------------------------------------------------
 
+  reserve(records: number): void {
+    if (records > this.capacity) this.grow(records);
+  }
+
   begin(): void {
-    this.scanOrder.length = 0;
+    this.scanCount = 0;
+    this.scanCode = 0;
     this.scanSeen = 0;
     if (this.used === this.capacity) this.grow(this.capacity * 2);
   }
 
   /** Packs the field straight into the next free slot, which `end` then takes. */
   field(bytes: Uint8Array, nameStart: number, nameEnd: number, start: number, end: number): boolean {
-    const field = fieldNamed(bytes, nameStart, nameEnd);
+    // Records mostly have the fields of the one before, in its order: that name is tried first.
+    const expected = this.lastOrder[this.scanCount];
+    const length = nameEnd - nameStart;
+    const field =
+      expected !== undefined && FIELD_BYTES[expected]!.length === length && sameBytes(FIELD_BYTES[expected]!, 0, bytes, nameStart, length) ? expected : fieldNamed(bytes, nameStart, nameEnd);
     if (field === -1 || this.scanSeen & (1 << field)) return false;
     this.scanSeen |= 1 << field;
-    this.scanOrder.push(field);
+    this.scanCount += 1;
+    this.scanCode = this.scanCode * 10 + field + 1;
     const slot = this.used;
     const column = COLUMN[field]!;
     switch (CODEC[field]) {
@@ -288,8 +311,18 @@ export class PackedSessionTable implements RecordTable<UserSessionRecord> {
       case "hex":
         return start !== -1 && hexBytes(bytes, start, end, this.keys, slot * KEY_BYTES);
       case "time": {
-        const time = start === -1 ? Number.NaN : timestampOf(bytes, start, end);
-        if (start !== -1 && Number.isNaN(time)) return false;
+        let time = Number.NaN;
+        if (start !== -1) {
+          // A session's times are often one second (created, updated), and so are its neighbours'.
+          const last = this.lastTime;
+          if (end - start === 19 && sameBytes(last, 0, bytes, start, 19)) time = this.lastTimeValue;
+          else {
+            time = timestampOf(bytes, start, end);
+            if (Number.isNaN(time)) return false;
+            last.set(bytes.subarray(start, end));
+            this.lastTimeValue = time;
+          }
+        }
         this.times[slot * TIMES + column] = time;
         return true;
       }
@@ -301,8 +334,14 @@ export class PackedSessionTable implements RecordTable<UserSessionRecord> {
 
   end(): boolean {
     if (!(this.scanSeen & (1 << ID)) || !(this.scanSeen & (1 << KEY))) return false;
-    const layout = this.layoutOf(this.scanOrder);
-    if (layout === -1) return false;
+    let layout = this.layoutByCode.get(this.scanCode);
+    if (layout === undefined) {
+      const order: number[] = [];
+      for (let code = this.scanCode; code > 0; code = Math.floor(code / 10)) order.unshift((code % 10) - 1);
+      layout = this.layoutOf(order);
+      if (layout === -1) return false;
+    }
+    this.lastOrder = this.layouts[layout]!;
     const slot = this.used;
     const kind = layout + 2;
     for (let field = 0; field < FIELDS.length; field++) {
@@ -341,11 +380,11 @@ export class PackedSessionTable implements RecordTable<UserSessionRecord> {
     this.idSlots[idPosition] = slot + 1;
     insert(this.keySlots, slot, hashOf(this.keys, slot * KEY_BYTES));
     const user = this.texts[slot * TEXTS + USER]!;
-    const head = this.userHead.get(user) ?? -1;
+    const head = this.userHeads[user]!;
     this.userPrev[slot] = -1;
     this.userNext[slot] = head;
     if (head !== -1) this.userPrev[head] = slot;
-    this.userHead.set(user, slot);
+    this.userHeads[user] = slot;
   }
 
   /** Takes the slot's record out of every index, leaving the slot empty in its place. */
@@ -370,8 +409,7 @@ export class PackedSessionTable implements RecordTable<UserSessionRecord> {
     if (prev !== -1) this.userNext[prev] = next;
     else {
       const user = this.texts[slot * TEXTS + USER]!;
-      if (next === -1) this.userHead.delete(user);
-      else this.userHead.set(user, next);
+      this.userHeads[user] = next;
     }
   }
 
@@ -496,7 +534,7 @@ export class PackedSessionTable implements RecordTable<UserSessionRecord> {
   private userSlots(userId: string): number[] {
     const user = this.stringIndex.get(userId);
     const slots: number[] = [];
-    for (let slot = user === undefined ? -1 : (this.userHead.get(user) ?? -1); slot !== -1; slot = this.userNext[slot]!) slots.push(slot);
+    for (let slot = user === undefined ? -1 : this.userHeads[user]!; slot !== -1; slot = this.userNext[slot]!) slots.push(slot);
     return slots.sort((a, b) => a - b);
   }
 
@@ -505,7 +543,7 @@ export class PackedSessionTable implements RecordTable<UserSessionRecord> {
     const last = this.lastScanned[column];
     const length = end - start;
     if (last !== undefined && last.bytes.length === length && sameBytes(last.bytes, 0, bytes, start, length)) return last.index;
-    const index = this.intern(decodeSpan(bytes, start, end));
+    const index = this.intern(fieldDecoder.decode(bytes.subarray(start, end)));
     this.lastScanned[column] = { bytes: bytes.slice(start, end), index };
     return index;
   }
@@ -515,6 +553,11 @@ export class PackedSessionTable implements RecordTable<UserSessionRecord> {
     if (index === undefined) {
       index = this.strings.push(text) - 1;
       this.stringIndex.set(text, index);
+      if (index === this.userHeads.length) {
+        const heads = new Int32Array(index * 2).fill(-1);
+        heads.set(this.userHeads);
+        this.userHeads = heads;
+      }
     }
     return index;
   }

@@ -1,8 +1,8 @@
 /**
  * What the JSON-file store keeps its records in: every record of one model, by id, with lookups
  * by value. Two kinds: MemoryIndex (plain objects, any record) and PackedSessionTable (sessions
- * packed into typed arrays, so that a million of them fit in little memory). Both are filled by
- * the snapshot scan (as its FlatRecordSink) and know nothing of files.
+ * packed into typed arrays, so that a million of them fit in little memory). Neither knows of
+ * files.
  */
 import type { BaseRecord } from "../base.ts";
 import type { FlatRecordSink } from "./snapshot-scanner.ts";
@@ -10,8 +10,13 @@ import type { FlatRecordSink } from "./snapshot-scanner.ts";
 /** How a field's values compare: two values are equal when their folds are (emails: trimmed, lowercase). */
 export type Folds<T> = Partial<Record<keyof T & string, (value: unknown) => unknown>>;
 
-export interface RecordTable<T extends BaseRecord> extends FlatRecordSink {
+export interface RecordTable<T extends BaseRecord> {
   readonly size: number;
+  /**
+   * Set by a table that takes a data file as scanned fields, without an object per record (the
+   * packed one); a table of plain objects is given JSON.parse's, which native parsing makes fastest.
+   */
+  readonly scanSink?: FlatRecordSink;
   get(id: string): T | null;
   /** In the order the records were first put (a record put again keeps its place). */
   values(): IterableIterator<T>;
@@ -27,11 +32,4 @@ export interface RecordTable<T extends BaseRecord> extends FlatRecordSink {
   delete(id: string): void;
   /** Empties the table, before reading the files from scratch. */
   clear(): void;
-}
-
-const fieldDecoder = new TextDecoder();
-
-/** A string field's bytes as the scan hands them over (UTF-8, no escapes). */
-export function decodeSpan(bytes: Uint8Array, start: number, end: number): string {
-  return fieldDecoder.decode(bytes.subarray(start, end));
 }

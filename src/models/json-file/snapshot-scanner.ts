@@ -5,7 +5,7 @@
  * instead. Anything else about the file makes the scan give up, so that the caller can read the
  * file the ordinary way and report what is wrong with it.
  */
-import { closeSync, openSync, readSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 
 export interface FlatRecordSink {
   /** A record begins; what `field` took since the last `begin` is forgotten. */
@@ -19,6 +19,8 @@ export interface FlatRecordSink {
   end(): boolean;
   /** A record given whole, parsed, with the key it was stored under. */
   parsed(key: string, value: unknown): void;
+  /** About how many records the file holds, told once the first chunk was read. */
+  reserve?(records: number): void;
 }
 
 const QUOTE = 0x22;
@@ -83,10 +85,16 @@ function scan(fd: number, sink: FlatRecordSink, chunkBytes: number): number {
   if (buffer[at] !== OPEN) throw new NotScannable();
   let position = at + 1;
   let first = true;
+  let records = 0;
+  let reserved = false;
   for (;;) {
     const i = skipSpace(buffer, position, length);
     const next = i === length ? MORE : buffer[i] === CLOSE ? -1 : record(buffer, i, length, first, sink);
     if (next === MORE) {
+      if (!reserved && sink.reserve && records > 0) {
+        sink.reserve(Math.ceil((records * fstatSync(fd).size) / (total - (length - position)) * 1.05));
+        reserved = true;
+      }
       refill(position);
       position = 0;
     } else if (next === -1) {
@@ -95,6 +103,7 @@ function scan(fd: number, sink: FlatRecordSink, chunkBytes: number): number {
     } else {
       position = next;
       first = false;
+      records += 1;
     }
   }
   // After the closing brace: nothing but white space.
