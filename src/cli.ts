@@ -121,8 +121,11 @@ async function dispatch(argv: readonly string[], rawEnv: Env, io: CliIo, serve: 
 const processIo: CliIo = {
   out: (text) => process.stdout.write(text),
   err: (text) => process.stderr.write(text),
-  // Only a terminal gets it: a log or a pipe would fill with carriage returns.
-  progress: process.stderr.isTTY ? (line) => process.stderr.write(line === null ? "\r\x1b[K" : `\r\x1b[K${line}`) : undefined,
+  // Only a terminal gets it: a log or a pipe would fill with carriage returns. Looked at when
+  // needed: process.stderr costs a start-up that touches it about 15 ms.
+  get progress() {
+    return process.stderr.isTTY ? (line: string | null) => process.stderr.write(line === null ? "\r\x1b[K" : `\r\x1b[K${line}`) : undefined;
+  },
   readSecret: async (prompt) => {
     if (!process.stdin.isTTY) return readAllStdin();
     const first = await promptHidden(prompt);

@@ -29,7 +29,21 @@ export interface LogSink {
   err(text: string): void;
 }
 
-const stdio: LogSink = { out: (text) => process.stdout.write(text), err: (text) => process.stderr.write(text) };
+/**
+ * Bun's own writers on the standard streams, made at the first line: process.stdout, a Node
+ * stream, would cost each start-up about 15 ms. Each batch is handed over at once; a pipe that
+ * is not read keeps it buffered, as process.stdout would.
+ */
+function standardWriter(stream: typeof Bun.stdout): (text: string) => void {
+  let writer: ReturnType<typeof Bun.stdout.writer> | null = null;
+  return (text) => {
+    writer ??= stream.writer();
+    writer.write(text);
+    void writer.flush();
+  };
+}
+
+const stdio: LogSink = { out: standardWriter(Bun.stdout), err: standardWriter(Bun.stderr) };
 
 export function createLogger(format: LogFormat = "text", sink: LogSink = stdio): Logger {
   let pending: string[] = [];

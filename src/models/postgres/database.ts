@@ -3,7 +3,7 @@
  * migrations that make the tables on first use, and queries that tell a store that cannot be
  * reached (503) from a query PostgreSQL refused.
  */
-import { SQL } from "bun";
+import type { SQL } from "bun";
 import { Availability } from "../availability.ts";
 import { StoreUnavailableError } from "../record-store.ts";
 
@@ -64,7 +64,8 @@ export class PgDatabase {
 
   /** `timeoutMs`: how long a statement (with its connection attempts) may take before it counts as unavailable. */
   constructor(url: string, schema = "public", timeoutMs = 3000) {
-    this.sql = new SQL({ url, max: 10, connectionTimeout: Math.max(1, Math.ceil(timeoutMs / 1000)), idleTimeout: 30 });
+    // Bun.SQL, not an import of it: the import alone costs every start-up a few ms, PostgreSQL or not.
+    this.sql = new Bun.SQL({ url, max: 10, connectionTimeout: Math.max(1, Math.ceil(timeoutMs / 1000)), idleTimeout: 30 });
     this.schema = identifier(schema);
     this.availability = new Availability("PostgreSQL", timeoutMs, (error) => unavailable(error) instanceof StoreUnavailableError);
   }

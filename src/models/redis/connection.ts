@@ -3,7 +3,7 @@
  * limit on every command: a Redis that hangs, has gone away or is out of memory makes the
  * command fail as unavailable (503), and the next one connects again.
  */
-import { RedisClient } from "bun";
+import type { RedisClient } from "bun";
 import { Availability } from "../availability.ts";
 import { StoreUnavailableError } from "../record-store.ts";
 
@@ -16,7 +16,7 @@ export class RedisConnection {
   constructor(url: string, timeoutMs = 3000) {
     // No offline queue: while Redis is away a request fails at once (503) instead of waiting, and
     // the next command connects again, so the server recovers as soon as Redis is back.
-    this.client = new RedisClient(url, { connectionTimeout: timeoutMs, autoReconnect: false, enableOfflineQueue: false });
+    this.client = new Bun.RedisClient(url, { connectionTimeout: timeoutMs, autoReconnect: false, enableOfflineQueue: false });
     this.availability = new Availability("Redis", timeoutMs, isUnreachable);
   }
 
