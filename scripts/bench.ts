@@ -12,7 +12,7 @@
  *   npm run bench            (BENCH_ROUNDS=5, BENCH_SECONDS=2, BENCH_CONNECTIONS=32;
  *                             BENCH_ONLY=text runs only the workloads whose name holds it)
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { hashPassword } from "../src/models/password.ts";
@@ -38,9 +38,13 @@ interface Workload {
   expectStatus: number;
   /** The ceiling pays one password verify per request (login). */
   verify?: { password: string; hash: string };
-  /** Share of the ceiling's req/s this workload must reach. */
-  target_ratio?: number;
+  /** The floor's credential (FLOOR_CREDENTIAL) and how many other sessions it keeps; "none" for GET /status. */
+  floor?: { credential: string; sessions: number };
 }
+
+/** Share of its floor's req/s a fast workload must reach; logins, of the bare-verify ceiling's. */
+const FLOOR_TARGET = 0.97;
+const LOGIN_TARGET = 0.95;
 
 interface Run {
   rps: number;
@@ -98,16 +102,17 @@ function build(): void {
  * Runs wrk once and reads req/s and the 50th and 99th percentile latencies (ms). Asynchronous,
  * so that this process keeps draining the servers' access logs meanwhile.
  */
-async function wrk(server: ServerProcess, workload: Workload, seconds: number): Promise<Run> {
+async function wrk(server: ServerProcess, workload: Workload, seconds: number, cpuOf: readonly ServerProcess[] = [server]): Promise<Run> {
   const script = join(tmpdir(), `session-auth-bench-${process.pid}.lua`);
   const lines = [`wrk.method = "${workload.method ?? "GET"}"`];
   for (const [name, value] of Object.entries(workload.headers ?? {})) lines.push(`wrk.headers[${JSON.stringify(name)}] = ${JSON.stringify(value)}`);
   if (workload.body !== undefined) lines.push(`wrk.body = ${JSON.stringify(workload.body)}`);
   writeFileSync(script, `${lines.join("\n")}\n`);
-  const cpuBefore = cpuTimeUs(server.process.pid);
+  const cpuTotal = () => cpuOf.reduce((sum, { process }) => sum + cpuTimeUs(process.pid), 0);
+  const cpuBefore = cpuTotal();
   const child = Bun.spawn([...PIN.load, "wrk", "-t1", `-c${CONNECTIONS}`, `-d${seconds}s`, "--latency", "-s", script, `${server.base}${workload.path}`], { stdout: "pipe", stderr: "pipe" });
   const [out, err] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
-  const cpuUsed = cpuTimeUs(server.process.pid) - cpuBefore;
+  const cpuUsed = cpuTotal() - cpuBefore;
   rmSync(script, { force: true });
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
   const requests = Number(/(\d+) requests in/.exec(out)?.[1]);
@@ -154,26 +159,37 @@ async function startUps(commands: { command: string[]; env: Record<string, strin
   return times.map(median);
 }
 
-/** Milliseconds from spawning `command` to its first answer on /api/v1/status. */
+/**
+ * Milliseconds from spawning `command` to its first answer on /api/v1/status: asked once the
+ * process says it listens (a stream read, which costs the machine nothing meanwhile, unlike
+ * polling the port, which slowed the starting server down), again each millisecond if refused.
+ */
 async function startUp(command: string[], env: Record<string, string>): Promise<number> {
   const port = freePort();
   const started = performance.now();
-  const child = Bun.spawn(command, { env: { ...env, API_HOST: "127.0.0.1", API_PORT: String(port) }, stdout: "ignore", stderr: "ignore" });
-  for (;;) {
-    try {
-      const response = await fetch(`http://127.0.0.1:${port}/api/v1/status`);
-      await response.arrayBuffer();
-      const elapsed = performance.now() - started;
-      child.kill();
-      await child.exited;
-      return elapsed;
-    } catch {
-      if (performance.now() - started > 10_000) {
-        child.kill();
-        throw new Error(`${command[0]} did not answer`);
-      }
-      await Bun.sleep(0.2);
+  const child = Bun.spawn(command, { env: { ...env, API_HOST: "127.0.0.1", API_PORT: String(port) }, stdout: "pipe", stderr: "ignore" });
+  try {
+    const reader = (child.stdout as ReadableStream<Uint8Array>).getReader();
+    const decoder = new TextDecoder();
+    let output = "";
+    while (!output.includes("listening on")) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`${command[0]} exited before it listened`);
+      output += decoder.decode(value);
     }
+    for (;;) {
+      try {
+        const response = await fetch(`http://127.0.0.1:${port}/api/v1/status`);
+        await response.arrayBuffer();
+        return performance.now() - started;
+      } catch {
+        if (performance.now() - started > 10_000) throw new Error(`${command[0]} did not answer`);
+        await Bun.sleep(1);
+      }
+    }
+  } finally {
+    child.kill();
+    await child.exited;
   }
 }
 
@@ -210,35 +226,25 @@ async function main(): Promise<void> {
     const basicServer = await spawnServer([...PIN.server, BINARY], { DATA_DIR: plain, AUTH_TYPE: "basic_auth", ...noLimits }, log("basic"));
     servers.push(sessionServer, loginServer, dbServer, basicServer);
     const dbMe: Omit<Workload, "name" | "target"> = { path: "/api/v1/users/me", headers: { Cookie: `_my_session_id=${dbCookie}` }, expectStatus: 200 };
-    const floorServer = await spawnServer(
-      [...PIN.server, FLOOR],
-      { CEILING_RESPONSE: JSON.stringify(await capture(dbServer.base, { name: "floor", target: () => dbServer, ...dbMe })), FLOOR_COOKIE: `_my_session_id=${dbCookie}`, FLOOR_SESSIONS: "100000" },
-      log("floor"),
-    );
     const dbVerify: Omit<Workload, "name" | "target"> = { path: "/api/v1/auth/verify", headers: { Cookie: `_my_session_id=${dbCookie}` }, expectStatus: 200 };
-    const verifyFloor = await spawnServer(
-      [...PIN.server, FLOOR],
-      { CEILING_RESPONSE: JSON.stringify(await capture(dbServer.base, { name: "verify floor", target: () => dbServer, ...dbVerify })), FLOOR_COOKIE: `_my_session_id=${dbCookie}`, FLOOR_SESSIONS: "100000" },
-      log("verify-floor"),
-    );
-    servers.push(floorServer, verifyFloor);
     const login = await fetch(`${sessionServer.base}/api/v1/auth_session/login`, { method: "POST", body: new URLSearchParams({ email: user.email, password: user.password }) });
     const cookie = /_my_session_id=([^;]+)/.exec(login.headers.get("set-cookie") ?? "")![1]!;
     const hash = await hashPassword(user.password);
 
+    const basicHeader = `Basic ${Buffer.from(`${user.email}:${user.password}`).toString("base64")}`;
+    const sessionFloor = { credential: `cookie:_my_session_id=${cookie}`, sessions: 0 };
+    const dbFloor = { credential: `cookie:_my_session_id=${dbCookie}`, sessions: 100_000 };
     const workloads: Workload[] = [
-      { name: "GET /api/v1/status", target: () => sessionServer, path: "/api/v1/status", expectStatus: 200, target_ratio: 0.9 },
-      { name: "GET /users/me, session_auth", target: () => sessionServer, path: "/api/v1/users/me", headers: { Cookie: `_my_session_id=${cookie}` }, expectStatus: 200, target_ratio: 0.85 },
-      { name: "GET /users/me, session_db_auth, 100k sessions", target: () => dbServer, ...dbMe, target_ratio: 0.85 },
-      { name: "  floor: the same, only the work it needs", target: () => floorServer, ...dbMe },
-      { name: "GET /users/me, invalid cookie (403)", target: () => sessionServer, path: "/api/v1/users/me", headers: { Cookie: `_my_session_id=${crypto.randomUUID()}` }, expectStatus: 403 },
-      { name: "GET /users/me, no credentials (401)", target: () => sessionServer, path: "/api/v1/users/me", expectStatus: 401 },
-      { name: "GET /users/me, basic_auth", target: () => basicServer, path: "/api/v1/users/me", headers: { Authorization: `Basic ${Buffer.from(`${user.email}:${user.password}`).toString("base64")}` }, expectStatus: 200 },
+      { name: "GET /api/v1/status", target: () => sessionServer, path: "/api/v1/status", expectStatus: 200, floor: { credential: "none", sessions: 0 } },
+      { name: "GET /users/me, session_auth", target: () => sessionServer, path: "/api/v1/users/me", headers: { Cookie: `_my_session_id=${cookie}` }, expectStatus: 200, floor: sessionFloor },
+      { name: "GET /users/me, session_db_auth, 100k sessions", target: () => dbServer, ...dbMe, floor: dbFloor },
+      { name: "GET /users/me, invalid cookie (403)", target: () => sessionServer, path: "/api/v1/users/me", headers: { Cookie: `_my_session_id=${crypto.randomUUID()}` }, expectStatus: 403, floor: sessionFloor },
+      { name: "GET /users/me, no credentials (401)", target: () => sessionServer, path: "/api/v1/users/me", expectStatus: 401, floor: sessionFloor },
+      { name: "GET /users/me, basic_auth", target: () => basicServer, path: "/api/v1/users/me", headers: { Authorization: basicHeader }, expectStatus: 200, floor: { credential: `authorization:${basicHeader}`, sessions: 0 } },
       // What a reverse proxy asks before every request to the app it guards.
-      { name: "GET /auth/verify, session_auth (200)", target: () => sessionServer, path: "/api/v1/auth/verify", headers: { Cookie: `_my_session_id=${cookie}` }, expectStatus: 200 },
-      { name: "GET /auth/verify, no cookie (401)", target: () => sessionServer, path: "/api/v1/auth/verify", expectStatus: 401 },
-      { name: "GET /auth/verify, session_db_auth, 100k sessions", target: () => dbServer, ...dbVerify },
-      { name: "  floor: the same verify, only the work it needs", target: () => verifyFloor, ...dbVerify },
+      { name: "GET /auth/verify, session_auth (200)", target: () => sessionServer, path: "/api/v1/auth/verify", headers: { Cookie: `_my_session_id=${cookie}` }, expectStatus: 200, floor: sessionFloor },
+      { name: "GET /auth/verify, no cookie (401)", target: () => sessionServer, path: "/api/v1/auth/verify", expectStatus: 401, floor: sessionFloor },
+      { name: "GET /auth/verify, session_db_auth, 100k sessions", target: () => dbServer, ...dbVerify, floor: dbFloor },
       {
         name: "POST /auth_session/login",
         target: () => loginServer,
@@ -248,13 +254,12 @@ async function main(): Promise<void> {
         body: new URLSearchParams({ email: user.email, password: user.password }).toString(),
         expectStatus: 200,
         verify: { password: user.password, hash },
-        target_ratio: 0.95,
       },
     ];
 
     const only = process.env.BENCH_ONLY;
     if (only) workloads.splice(0, workloads.length, ...workloads.filter((workload) => workload.name.includes(only)));
-    const results = new Map<string, { ours: Run[]; ceiling: Run[] }>();
+    const results = new Map<string, { ours: Run[]; ceiling: Run[]; floor: Run[] }>();
     // Logins get rounds of their own, after the rest, so that their minutes of hashing on every
     // core do not fall between the fast workloads' runs.
     const phases = [workloads.filter((workload) => !workload.verify), workloads.filter((workload) => workload.verify)];
@@ -264,47 +269,51 @@ async function main(): Promise<void> {
           const seconds = workload.verify ? SECONDS * 2 : SECONDS;
           const response = await capture(workload.target().base, workload);
           const ceiling = await spawnCeiling(response, workload.verify);
-          const entry = results.get(workload.name) ?? { ours: [], ceiling: [] };
-          // Alternate which goes first, so that drift on a shared machine falls on both alike.
-          if (round % 2 === 0) {
-            entry.ceiling.push(await wrk(ceiling, workload, seconds));
-            entry.ours.push(await wrk(workload.target(), workload, seconds));
-          } else {
-            entry.ours.push(await wrk(workload.target(), workload, seconds));
-            entry.ceiling.push(await wrk(ceiling, workload, seconds));
+          const floor = workload.floor ? await spawnFloor(response, workload.floor) : null;
+          const entry = results.get(workload.name) ?? { ours: [], ceiling: [], floor: [] };
+          // Each round starts with another of the three, so that drift on a shared machine falls on all alike.
+          const turns: [Run[], ServerProcess][] = [[entry.ceiling, ceiling], [entry.ours, workload.target()]];
+          if (floor) turns.push([entry.floor, floor]);
+          for (let turn = 0; turn < turns.length; turn++) {
+            const [runs, server] = turns[(turn + round) % turns.length]!;
+            runs.push(await wrk(server, workload, seconds));
           }
           results.set(workload.name, entry);
-          ceiling.process.kill();
-          await ceiling.process.exited;
+          for (const spawned of [ceiling, floor]) {
+            spawned?.process.kill();
+            await spawned?.process.exited;
+          }
         }
         if (phase.length > 0) console.error(`${phase[0]!.verify ? "login" : "fast"} round ${round + 1} of ${ROUNDS} done`);
       }
     }
 
+    const percent = (ratio: number, target: number) => `${fmt(ratio * 100, 1)}% (${ratio >= target ? "met" : "MISSED"} ${target * 100}%)`;
     const rows = workloads.map((workload) => {
-      const { ours, ceiling } = results.get(workload.name)!;
-      const rps = median(ours.map((r) => r.rps));
-      const ceilingRps = median(ceiling.map((r) => r.rps));
-      const ratio = median(ours.map((run, round) => run.rps / ceiling[round]!.rps));
-      const verdict = workload.target_ratio === undefined ? "" : ratio >= workload.target_ratio ? ` (target ${workload.target_ratio * 100}%: met)` : ` (target ${workload.target_ratio * 100}%: MISSED)`;
+      const { ours, ceiling, floor } = results.get(workload.name)!;
+      const ratio = (others: Run[]) => median(ours.map((run, round) => run.rps / others[round]!.rps));
+      const toCeiling = ratio(ceiling);
       return [
         workload.name,
-        fmt(rps),
+        fmt(median(ours.map((r) => r.rps))),
         `${fmt(median(ours.map((r) => r.p50)), 2)} ms`,
         `${fmt(median(ours.map((r) => r.p99)), 2)} ms`,
         `${fmt(median(ours.map((r) => r.cpuUs)), 1)} µs`,
-        fmt(ceilingRps),
-        `${fmt(median(ceiling.map((r) => r.p99)), 2)} ms`,
+        floor.length > 0 ? fmt(median(floor.map((r) => r.rps))) : "",
+        floor.length > 0 ? `${fmt(median(floor.map((r) => r.cpuUs)), 1)} µs` : "",
+        floor.length > 0 ? percent(ratio(floor), FLOOR_TARGET) : "",
+        fmt(median(ceiling.map((r) => r.rps))),
         `${fmt(median(ceiling.map((r) => r.cpuUs)), 1)} µs`,
-        `${fmt(ratio * 100, 1)}%${verdict}`,
+        workload.verify ? percent(toCeiling, LOGIN_TARGET) : `${fmt(toCeiling * 100, 1)}%`,
       ];
     });
-    printTable(["workload", "req/s", "p50", "p99", "CPU/req", "ceiling req/s", "ceiling p99", "ceiling CPU/req", "ratio to ceiling"], rows);
+    printTable(["workload", "req/s", "p50", "p99", "CPU/req", "floor req/s", "floor CPU/req", "ratio to floor", "ceiling req/s", "ceiling CPU/req", "ratio to ceiling"], rows);
     const placement = PIN.server.length > 0 ? "servers on core 0 (login: every core), wrk on core 1" : "unpinned (taskset or a second core missing)";
     console.log(`\nwrk -t1 -c${CONNECTIONS}, ${SECONDS} s per run (login ${SECONDS * 2} s), ${ROUNDS} rounds, ${placement}; medians, ratio = median of the rounds' ratios; CPU/req: the server's user + system time per request`);
-    console.log("ceiling: bare Bun.serve with the same response (login: plus one Bun.password.verify); floor: scripts/lib/floor-server.ts");
+    console.log("ceiling: bare Bun.serve with the same response (login: plus one Bun.password.verify); floor: the same answer after only the work the workload needs (scripts/lib/floor-server.ts)");
 
     if (!only || "proxy".includes(only) || only.includes("proxy")) await proxyRow(sessionServer, cookie);
+    if (!only || only.includes("reuse")) await reusePortRows(log);
 
     console.log(`\nstart-up to first answer, 1k users: ${fmt(startUpMs.ours, 1)} ms median (bare Bun.serve binary: ${fmt(startUpMs.ceiling, 1)} ms)`);
 
@@ -315,15 +324,8 @@ async function main(): Promise<void> {
       server.process.kill();
       await server.process.exited;
     }
-    const millionDir = mkdtempSync(join(tmpdir(), "session-auth-bench-"));
-    dirs.push(millionDir);
-    const millionUser = await writeUsers(millionDir, 1);
-    writeSessions(millionDir, 1_000_000, () => millionUser.id, 0);
-    const started = performance.now();
-    const million = await spawnServer([BINARY], { DATA_DIR: millionDir, AUTH_TYPE: "session_db_auth" }, log("million"));
-    const millionStart = performance.now() - started;
-    servers.push(million);
-    console.log(`RSS: ${fmt(idle)} MiB idle (1k users), ${fmt(with100k)} MiB with 100k sessions, ${fmt(await rssMb(million.process.pid))} MiB with 1M sessions (start-up with 1M sessions: ${fmt(millionStart / 1000, 1)} s)`);
+    console.log(`RSS: ${fmt(idle)} MiB idle (1k users), ${fmt(with100k)} MiB with 100k stored sessions`);
+    await millionSessions(servers, dirs, log);
   } finally {
     for (const server of servers) {
       server.process.kill();
@@ -331,6 +333,96 @@ async function main(): Promise<void> {
     }
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * REUSE_PORT=1: GET /users/me under session_db_auth on PostgreSQL (throwaway, from
+ * scripts/dev-services.sh) with one instance on the port, then two; the server CPU per request
+ * is the instances' user + system time together over the requests answered, so that what a
+ * machine with more cores gains from more instances can be read from it. Both instances share
+ * the server core here, so their req/s is not expected to grow on this machine.
+ */
+async function reusePortRows(log: (name: string) => { logFile: string }): Promise<void> {
+  const servicesDir = mkdtempSync(join(tmpdir(), "session-auth-bench-services-"));
+  const services = (action: "up" | "down") => Bun.spawnSync(["bash", join(ROOT, "scripts", "dev-services.sh"), action], { env: { ...process.env, SESSION_AUTH_SERVICES_DIR: servicesDir }, stdout: "pipe", stderr: "pipe" });
+  const up = services("up");
+  const databaseUrl = /DATABASE_URL=(\S+)/.exec(up.stdout.toString())?.[1];
+  if (up.exitCode !== 0 || !databaseUrl) {
+    console.log(`\nREUSE_PORT: not measured (no throwaway PostgreSQL: ${up.stderr.toString().trim().split("\n").pop()})`);
+    services("down");
+    rmSync(servicesDir, { recursive: true, force: true });
+    return;
+  }
+  const instances: ServerProcess[] = [];
+  try {
+    const env = { AUTH_TYPE: "session_db_auth", DATABASE_URL: databaseUrl, REUSE_PORT: "1", LOGIN_MAX_FAILURES_PER_CLIENT: "0", LOGIN_MAX_FAILURES_PER_ACCOUNT: "0" };
+    const created = Bun.spawnSync([BINARY, "users", "create", "--email", "reuse@bench.test", "--password", "bench-password"], { env: { PATH: process.env.PATH ?? "", ...env }, stdout: "pipe", stderr: "pipe" });
+    if (created.exitCode !== 0) throw new Error(`users create failed: ${created.stderr}`);
+    const port = freePort();
+    const start = async (name: string) => {
+      const instance = await spawnServer([...PIN.server, BINARY], env, { ...log(name), port });
+      instances.push(instance);
+      return instance;
+    };
+    const first = await start("reuse-1");
+    const login = await fetch(`${first.base}/api/v1/auth_session/login`, { method: "POST", body: new URLSearchParams({ email: "reuse@bench.test", password: "bench-password" }) });
+    const cookie = /_my_session_id=([^;]+)/.exec(login.headers.get("set-cookie") ?? "")?.[1];
+    if (!cookie) throw new Error(`login failed: ${login.status}`);
+    const workload: Workload = { name: "reuse", target: () => first, path: "/api/v1/users/me", headers: { Cookie: `_my_session_id=${cookie}` }, expectStatus: 200 };
+    await capture(first.base, workload);
+    const one: Run[] = [];
+    for (let round = 0; round < ROUNDS; round++) one.push(await wrk(first, workload, SECONDS));
+    const second = await start("reuse-2");
+    const two: Run[] = [];
+    for (let round = 0; round < ROUNDS; round++) two.push(await wrk(first, workload, SECONDS, [first, second]));
+    const line = (runs: Run[]) => `${fmt(median(runs.map((r) => r.rps)))} req/s, ${fmt(median(runs.map((r) => r.cpuUs)), 1)} µs of server CPU per request`;
+    console.log(`\nREUSE_PORT=1, GET /users/me, session_db_auth on PostgreSQL (instances on the server core, PostgreSQL unpinned):`);
+    console.log(`  one instance:  ${line(one)}`);
+    console.log(`  two instances: ${line(two)} (both instances' CPU together)`);
+  } finally {
+    for (const instance of instances) {
+      instance.process.kill();
+      await instance.process.exited;
+    }
+    services("down");
+    rmSync(servicesDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A million stored sessions in the original's file (session_db_auth on the JSON files): start-up
+ * to the first answer and RSS once started, beside baselines of the same run, each in a process
+ * of its own: JSON.parse of the file, a bare Map of the million session keys, and session_auth
+ * holding a million sessions in memory.
+ */
+async function millionSessions(servers: ServerProcess[], dirs: string[], log: (name: string) => { logFile: string }): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), "session-auth-bench-"));
+  dirs.push(dir);
+  const keysFile = join(dir, "keys.txt");
+  const user = await writeUsers(dir, 1);
+  const [cookie] = writeSessions(dir, 1_000_000, () => user.id, 1, keysFile);
+  const fileMiB = statSync(join(dir, ".db_UserSession.json")).size / (1 << 20);
+  const started = performance.now();
+  const server = await spawnServer([BINARY], { DATA_DIR: dir, AUTH_TYPE: "session_db_auth" }, log("million"));
+  servers.push(server);
+  const me = await fetch(`${server.base}/api/v1/users/me`, { headers: { Cookie: `_my_session_id=${cookie}` } });
+  await me.arrayBuffer();
+  const startMs = performance.now() - started;
+  if (me.status !== 200) throw new Error(`a session of the million: status ${me.status}`);
+  const rss = await rssMb(server.process.pid);
+  server.process.kill();
+  await server.process.exited;
+  const probe = (mode: string, argument: string) => {
+    const result = Bun.spawnSync([process.execPath, join(ROOT, "scripts", "lib", "memory-probe.ts"), mode, argument], { stdout: "pipe", stderr: "pipe" });
+    if (result.exitCode !== 0) throw new Error(`memory probe ${mode} failed: ${result.stderr}`);
+    return JSON.parse(result.stdout.toString()) as { ms: number; rssMiB: number };
+  };
+  const parse = probe("parse", join(dir, ".db_UserSession.json"));
+  const map = probe("map", keysFile);
+  const inMemory = probe("session_auth", "1000000");
+  console.log(`\n1M session_db_auth sessions in the JSON files (the original's format, ${fmt(fileMiB)} MiB): first answer ${fmt(startMs / 1000, 2)} s after start, RSS ${fmt(rss)} MiB (target: at most 2 s and 400 MiB)`);
+  console.log(`  baselines: JSON.parse of the file ${fmt(parse.ms / 1000, 2)} s, RSS ${fmt(parse.rssMiB)} MiB; a bare Map of the 1M session keys ${fmt(map.ms / 1000, 2)} s, RSS ${fmt(map.rssMiB)} MiB`);
+  console.log(`1M session_auth sessions in memory (no file): RSS ${fmt(inMemory.rssMiB)} MiB, made in ${fmt(inMemory.ms / 1000, 2)} s`);
 }
 
 /**
@@ -383,6 +475,10 @@ async function proxyRow(sessionAuth: ServerProcess, cookie: string): Promise<voi
     app.process.kill();
     await app.process.exited;
   }
+}
+
+function spawnFloor(response: { status: number; headers: Record<string, string>; body: string }, floor: { credential: string; sessions: number }): Promise<ServerProcess> {
+  return spawnServer([...PIN.server, FLOOR], { CEILING_RESPONSE: JSON.stringify(response), FLOOR_CREDENTIAL: floor.credential, FLOOR_SESSIONS: String(floor.sessions) });
 }
 
 function spawnCeiling(response: { status: number; headers: Record<string, string>; body: string }, verify?: { password: string; hash: string }): Promise<ServerProcess> {

@@ -50,14 +50,29 @@ export async function writeUsers(dataDir: string, count: number): Promise<Seeded
   return first;
 }
 
-/** `.db_UserSession.json` with `count` sessions of `userId`; returns the first few cookie values. */
-export function writeSessions(dataDir: string, count: number, userId: () => string, keep = 10_000): string[] {
+/**
+ * `.db_UserSession.json` with `count` sessions of `userId`, in the original's five fields;
+ * returns the first few cookie values. With `keysFile`, every session key is written there too,
+ * one per line.
+ */
+export function writeSessions(dataDir: string, count: number, userId: () => string, keep = 10_000, keysFile?: string): string[] {
   const now = formatTimestamp(Date.now());
   const cookies: string[] = [];
-  writeObjectFile(join(dataDir, ".db_UserSession.json"), count, (): UserSessionRecord => {
+  const keys = keysFile === undefined ? null : openSync(keysFile, "w");
+  let pendingKeys = "";
+  writeObjectFile(join(dataDir, ".db_UserSession.json"), count, (i): UserSessionRecord => {
     const cookie = crypto.randomUUID();
     if (cookies.length < keep) cookies.push(cookie);
-    return { id: crypto.randomUUID(), created_at: now, updated_at: now, user_id: userId(), session_id: sessionKey(cookie) };
+    const key = sessionKey(cookie);
+    if (keys !== null) {
+      pendingKeys += `${key}\n`;
+      if (pendingKeys.length > 1 << 20 || i === count - 1) {
+        writeSync(keys, pendingKeys);
+        pendingKeys = "";
+      }
+    }
+    return { id: crypto.randomUUID(), created_at: now, updated_at: now, user_id: userId(), session_id: key };
   });
+  if (keys !== null) closeSync(keys);
   return cookies;
 }

@@ -21,12 +21,12 @@ export interface ServerProcess {
 }
 
 /**
- * Runs `command` on 127.0.0.1 and a free port; rejects if it exits or says nothing for 10 s.
+ * Runs `command` on 127.0.0.1 and a free port (or `port`); rejects if it exits or says nothing for 10 s.
  * With `logFile`, the access log goes to that file (as it would in production) instead of
  * through a pipe this process must keep draining.
  */
-export async function spawnServer(command: readonly string[], env: Record<string, string>, options: { logFile?: string } = {}): Promise<ServerProcess> {
-  const childEnv = { PATH: process.env.PATH ?? "", ...env, API_HOST: "127.0.0.1", API_PORT: "0" };
+export async function spawnServer(command: readonly string[], env: Record<string, string>, options: { logFile?: string; port?: number } = {}): Promise<ServerProcess> {
+  const childEnv = { PATH: process.env.PATH ?? "", ...env, API_HOST: "127.0.0.1", API_PORT: String(options.port ?? 0) };
   if (options.logFile) return spawnLoggingToFile(command, childEnv, options.logFile);
   const child = Bun.spawn([...command], {
     env: childEnv,
