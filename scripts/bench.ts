@@ -1,13 +1,15 @@
 /**
- * HTTP benchmark: session-auth (the compiled binary) against a ceiling measured in the same run,
- * bare Bun.serve answering the same bytes (scripts/lib/ceiling-server.ts). Each workload is
- * interleaved with its ceiling for several rounds under wrk; the table gives medians, and the
- * ratio is the median of each round's ratio, so that drift of a shared machine between rounds
- * falls on both sides. With two or more cores, servers run on the first and wrk on the second,
- * so that neither steals the other's core. A floor row (scripts/lib/floor-server.ts) shows what
- * the work any implementation must do for /users/me costs by itself. Also prints start-up time
- * to a first answer and RSS idle, with 100k and with 1M sessions, and requests through nginx with
- * and without its auth_request to session-auth.
+ * HTTP benchmark: session-auth (the compiled binary) against two servers measured in the same
+ * run: a ceiling, bare Bun.serve answering the same bytes (scripts/lib/ceiling-server.ts), and a
+ * floor, the same answer after only the work the workload needs (scripts/lib/floor-server.ts:
+ * client address, headers, SHA-256 of the credential, a lookup, the access log). Each workload
+ * takes turns with its ceiling and floor for several rounds under wrk; the table gives medians,
+ * and each ratio is the median of the rounds' ratios, so that drift of a shared machine between
+ * rounds falls on all three. With two or more cores, servers run on the first and wrk on the
+ * second. Also prints start-up time to a first answer, RSS, a million stored sessions beside
+ * JSON.parse of their file and a bare Map of their keys, session_auth with a million sessions in
+ * memory, server CPU per request for one and two instances sharing a port (REUSE_PORT, on a
+ * throwaway PostgreSQL and Redis), and requests through nginx with and without auth_request.
  *
  *   npm run bench            (BENCH_ROUNDS=5, BENCH_SECONDS=2, BENCH_CONNECTIONS=32;
  *                             BENCH_ONLY=text runs only the workloads whose name holds it)
@@ -353,32 +355,41 @@ async function reusePortRows(log: (name: string) => { logFile: string }): Promis
     rmSync(servicesDir, { recursive: true, force: true });
     return;
   }
+  const redisUrl = /REDIS_URL=(\S+)/.exec(up.stdout.toString())?.[1];
   const instances: ServerProcess[] = [];
   try {
-    const env = { AUTH_TYPE: "session_db_auth", DATABASE_URL: databaseUrl, REUSE_PORT: "1", LOGIN_MAX_FAILURES_PER_CLIENT: "0", LOGIN_MAX_FAILURES_PER_ACCOUNT: "0" };
-    const created = Bun.spawnSync([BINARY, "users", "create", "--email", "reuse@bench.test", "--password", "bench-password"], { env: { PATH: process.env.PATH ?? "", ...env }, stdout: "pipe", stderr: "pipe" });
+    const base = { AUTH_TYPE: "session_db_auth", DATABASE_URL: databaseUrl, REUSE_PORT: "1", LOGIN_MAX_FAILURES_PER_CLIENT: "0", LOGIN_MAX_FAILURES_PER_ACCOUNT: "0" };
+    const created = Bun.spawnSync([BINARY, "users", "create", "--email", "reuse@bench.test", "--password", "bench-password"], { env: { PATH: process.env.PATH ?? "", ...base }, stdout: "pipe", stderr: "pipe" });
     if (created.exitCode !== 0) throw new Error(`users create failed: ${created.stderr}`);
-    const port = freePort();
-    const start = async (name: string) => {
-      const instance = await spawnServer([...PIN.server, BINARY], env, { ...log(name), port });
-      instances.push(instance);
-      return instance;
-    };
-    const first = await start("reuse-1");
-    const login = await fetch(`${first.base}/api/v1/auth_session/login`, { method: "POST", body: new URLSearchParams({ email: "reuse@bench.test", password: "bench-password" }) });
-    const cookie = /_my_session_id=([^;]+)/.exec(login.headers.get("set-cookie") ?? "")?.[1];
-    if (!cookie) throw new Error(`login failed: ${login.status}`);
-    const workload: Workload = { name: "reuse", target: () => first, path: "/api/v1/users/me", headers: { Cookie: `_my_session_id=${cookie}` }, expectStatus: 200 };
-    await capture(first.base, workload);
-    const one: Run[] = [];
-    for (let round = 0; round < ROUNDS; round++) one.push(await wrk(first, workload, SECONDS));
-    const second = await start("reuse-2");
-    const two: Run[] = [];
-    for (let round = 0; round < ROUNDS; round++) two.push(await wrk(first, workload, SECONDS, [first, second]));
-    const line = (runs: Run[]) => `${fmt(median(runs.map((r) => r.rps)))} req/s, ${fmt(median(runs.map((r) => r.cpuUs)), 1)} µs of server CPU per request`;
-    console.log(`\nREUSE_PORT=1, GET /users/me, session_db_auth on PostgreSQL (instances on the server core, PostgreSQL unpinned):`);
-    console.log(`  one instance:  ${line(one)}`);
-    console.log(`  two instances: ${line(two)} (both instances' CPU together)`);
+    console.log(`\nREUSE_PORT=1, GET /users/me under session_db_auth, instances on the server core (PostgreSQL and Redis unpinned):`);
+    const setups: [string, Record<string, string>][] = [["sessions in PostgreSQL", base]];
+    if (redisUrl) setups.push(["sessions in Redis", { ...base, REDIS_URL: redisUrl }]);
+    for (const [label, env] of setups) {
+      const port = freePort();
+      const start = async (name: string) => {
+        const instance = await spawnServer([...PIN.server, BINARY], env, { ...log(name), port });
+        instances.push(instance);
+        return instance;
+      };
+      const first = await start("reuse-1");
+      const login = await fetch(`${first.base}/api/v1/auth_session/login`, { method: "POST", body: new URLSearchParams({ email: "reuse@bench.test", password: "bench-password" }) });
+      const cookie = /_my_session_id=([^;]+)/.exec(login.headers.get("set-cookie") ?? "")?.[1];
+      if (!cookie) throw new Error(`login failed: ${login.status}`);
+      const workload: Workload = { name: "reuse", target: () => first, path: "/api/v1/users/me", headers: { Cookie: `_my_session_id=${cookie}` }, expectStatus: 200 };
+      await capture(first.base, workload);
+      const one: Run[] = [];
+      for (let round = 0; round < ROUNDS; round++) one.push(await wrk(first, workload, SECONDS));
+      const second = await start("reuse-2");
+      const two: Run[] = [];
+      for (let round = 0; round < ROUNDS; round++) two.push(await wrk(first, workload, SECONDS, [first, second]));
+      const line = (runs: Run[]) => `${fmt(median(runs.map((r) => r.rps)))} req/s, ${fmt(median(runs.map((r) => r.cpuUs)), 1)} µs of server CPU per request`;
+      console.log(`  ${label}, one instance:  ${line(one)}`);
+      console.log(`  ${label}, two instances: ${line(two)} (both instances' CPU together)`);
+      for (const instance of instances.splice(0)) {
+        instance.process.kill();
+        await instance.process.exited;
+      }
+    }
   } finally {
     for (const instance of instances) {
       instance.process.kill();

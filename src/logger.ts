@@ -46,7 +46,8 @@ function standardWriter(stream: typeof Bun.stdout): (text: string) => void {
 const stdio: LogSink = { out: standardWriter(Bun.stdout), err: standardWriter(Bun.stderr) };
 
 export function createLogger(format: LogFormat = "text", sink: LogSink = stdio): Logger {
-  let pending: string[] = [];
+  /** Lines of this turn of the event loop, each ending in a newline. */
+  let pending = "";
   let scheduled = false;
   let lastMs = 0;
   let lastTime = "";
@@ -60,13 +61,13 @@ export function createLogger(format: LogFormat = "text", sink: LogSink = stdio):
   };
   const flush = () => {
     scheduled = false;
-    if (pending.length === 0) return;
-    const text = `${pending.join("\n")}\n`;
-    pending = [];
+    if (pending === "") return;
+    const text = pending;
+    pending = "";
     sink.out(text);
   };
   const push = (line: string) => {
-    pending.push(line);
+    pending += `${line}\n`;
     if (!scheduled) {
       scheduled = true;
       setImmediate(flush);

@@ -67,11 +67,15 @@ export interface SessionKeeper {
   refreshFingerprint(session: FoundSession, fingerprint: string): Promise<void>;
 }
 
-/** An excluded-paths list, prepared once: exact paths (normalized) and `*` prefixes. */
+/** An excluded-paths list, prepared once: exact paths (normalized) and `*` prefixes, and the answers given lately. */
 interface PreparedExclusions {
   exact: Set<string>;
   prefixes: string[];
+  answers: Map<string, boolean>;
 }
+
+/** How many paths' answers an excluded-paths list keeps. */
+const EXCLUSION_ANSWERS = 256;
 
 export class Auth {
   private readonly prepared = new WeakMap<readonly string[], PreparedExclusions>();
@@ -92,17 +96,22 @@ export class Auth {
    */
   requireAuth(path: string | null | undefined, excludedPaths: readonly string[] | null | undefined): boolean {
     if (typeof path !== "string" || !excludedPaths || excludedPaths.length === 0) return true;
-    const { exact, prefixes } = this.prepare(excludedPaths);
-    if (exact.has(normalizePath(path))) return false;
-    for (const prefix of prefixes) if (path.startsWith(prefix)) return false;
-    return true;
+    const prepared = this.prepare(excludedPaths);
+    let required = prepared.answers.get(path);
+    if (required === undefined) {
+      required = !prepared.exact.has(normalizePath(path)) && !prepared.prefixes.some((prefix) => path.startsWith(prefix));
+      // Paths are the client's to choose: only a bounded number of answers is kept.
+      if (prepared.answers.size >= EXCLUSION_ANSWERS) prepared.answers.clear();
+      prepared.answers.set(path, required);
+    }
+    return required;
   }
 
   /** The guard passes the same list on every request; normalize it once. */
   private prepare(excludedPaths: readonly string[]): PreparedExclusions {
     let prepared = this.prepared.get(excludedPaths);
     if (!prepared) {
-      prepared = { exact: new Set(), prefixes: [] };
+      prepared = { exact: new Set(), prefixes: [], answers: new Map() };
       for (const excluded of excludedPaths) {
         if (excluded.endsWith("*")) prepared.prefixes.push(excluded.slice(0, -1));
         else prepared.exact.add(normalizePath(excluded));

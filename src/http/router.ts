@@ -22,6 +22,8 @@ const MATCH_CACHE_SIZE = 1024;
 
 export class Router<H> {
   private readonly staticRoutes = new Map<string, Map<string, H>>();
+  /** normalized static path → method → its match, made once: the most frequent requests allocate nothing here. */
+  private readonly staticMatches = new Map<string, Map<string, RouteMatch<H>>>();
   private readonly patternRoutes: PatternRoute<H>[] = [];
   /** normalized path → its route and frozen params, for paths like /users/me asked for again and again. */
   private readonly patternMatches = new Map<string, { handlers: Map<string, H>; params: Record<string, string> } | null>();
@@ -33,13 +35,24 @@ export class Router<H> {
     if (handlers.has(upper)) throw new Error(`duplicate route ${upper} ${pattern}`);
     handlers.set(upper, handler);
     this.patternMatches.clear();
+    this.staticMatches.clear();
     return this;
   }
 
   match(method: string, path: string): RouteMatch<H> {
     const normalized = normalizePath(path);
     const exact = this.staticRoutes.get(normalized);
-    if (exact) return pick(exact, method, NO_PARAMS);
+    if (exact) {
+      let byMethod = this.staticMatches.get(normalized);
+      if (!byMethod) this.staticMatches.set(normalized, (byMethod = new Map()));
+      let match = byMethod.get(method);
+      if (!match) {
+        match = pick(exact, method, NO_PARAMS);
+        // Only methods the route knows are kept: any other text can be sent as a method.
+        if (match.kind === "found") byMethod.set(method, match);
+      }
+      return match;
+    }
     if (this.patternRoutes.length === 0) return NOT_FOUND;
     let found = this.patternMatches.get(normalized);
     if (found === undefined) {

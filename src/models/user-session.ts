@@ -45,12 +45,27 @@ export function oldestFirst(a: UserSessionRecord, b: UserSessionRecord): number 
  * timestamp that cannot be read (such a session counts as expired).
  */
 export function storedSessionStart(record: UserSessionRecord): number {
-  return parseTimestamp(record.created_at) + 999;
+  return storedTimes(record).start;
 }
 
 /** The latest moment (epoch ms) a stored session can have been last used; NaN when unreadable (counts as idle). */
 export function storedLastUse(record: UserSessionRecord): number {
-  return parseTimestamp(record.last_used_at ?? record.created_at) + 999;
+  return storedTimes(record).lastUse;
+}
+
+/**
+ * Both read once per record: stored records are frozen and the stores hand the same object out
+ * again, so a session in use is not parsed on every request.
+ */
+const times = new WeakMap<UserSessionRecord, { start: number; lastUse: number }>();
+
+function storedTimes(record: UserSessionRecord): { start: number; lastUse: number } {
+  let found = times.get(record);
+  if (found === undefined) {
+    found = { start: parseTimestamp(record.created_at) + 999, lastUse: parseTimestamp(record.last_used_at ?? record.created_at) + 999 };
+    if (Object.isFrozen(record)) times.set(record, found);
+  }
+  return found;
 }
 
 /** Whether a stored session was last used before `moment` (epoch ms), as storedLastUse reads it. */
