@@ -33,9 +33,14 @@ export const OPTIONAL_SESSION_FIELDS: ReadonlySet<string> = new Set(["password_f
 const everySessionField: Exclude<keyof UserSessionRecord, (typeof SESSION_FIELDS)[number]> extends never ? true : never = true;
 void everySessionField;
 
-/** Oldest first: by `created_at` as stored (text), then by id, as every session store lists them. */
+/**
+ * Oldest first: by `created_at` as stored (text; a record without one first), then by id, as
+ * every session store lists them.
+ */
 export function oldestFirst(a: UserSessionRecord, b: UserSessionRecord): number {
-  if (a.created_at !== b.created_at) return a.created_at < b.created_at ? -1 : 1;
+  const createdA = typeof a.created_at === "string" ? a.created_at : "";
+  const createdB = typeof b.created_at === "string" ? b.created_at : "";
+  if (createdA !== createdB) return createdA < createdB ? -1 : 1;
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
 

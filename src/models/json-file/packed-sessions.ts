@@ -1,7 +1,7 @@
 /**
- * Stored sessions packed into typed arrays, for a million of them in little memory: ids and
- * session keys as bytes, timestamps as numbers, user ids, fingerprints, addresses and browsers
- * as indexes into one table of strings. A record is an object again only when asked for (the
+ * Stored sessions packed into typed arrays, for a million of them in little memory: ids, user
+ * ids, session keys and fingerprints as bytes, timestamps as numbers, addresses and browsers as
+ * indexes into one table of strings. A record is an object again only when asked for (the
  * last few thousand asked for are kept). Records that do not fit the usual shape (other fields,
  * ids that are not UUIDs, timestamps in another format) are kept as they are, in a MemoryIndex
  * beside the arrays, in the same order.
@@ -18,18 +18,23 @@ const fieldDecoder = new TextDecoder();
 type Field = (typeof SESSION_FIELDS)[number];
 type Codec = "uuid" | "hex" | "time" | "text";
 
-/** How each field is packed; a record lacking `id` or `session_id` in their codec is kept as it is. */
+/**
+ * How each field is packed. A record lacking `id`, `session_id` or `user_id`, or holding a value
+ * its codec cannot take (null among them, for the bytes), is kept as it is.
+ */
 const CODECS: Record<Field, Codec> = {
   id: "uuid",
   session_id: "hex",
   created_at: "time",
   updated_at: "time",
   last_used_at: "time",
-  user_id: "text",
-  password_fingerprint: "text",
+  user_id: "uuid",
+  password_fingerprint: "hex",
   client_address: "text",
   user_agent: "text",
 };
+/** How many bytes each field of the byte codecs takes (hex: half its characters). */
+const BYTE_LENGTHS: Partial<Record<Field, number>> = { id: 16, session_id: 32, user_id: 16, password_fingerprint: 16 };
 const FIELDS = SESSION_FIELDS;
 /** Each field's column among those of its codec. */
 const COLUMN: number[] = FIELDS.map((field) => FIELDS.filter((other) => CODECS[other] === CODECS[field]).indexOf(field));
@@ -39,12 +44,18 @@ const TEXTS = FIELDS.filter((field) => CODECS[field] === "text").length;
 const FIELD_BYTES = FIELDS.map((field) => new TextEncoder().encode(field));
 const ID = FIELDS.indexOf("id");
 const KEY = FIELDS.indexOf("session_id");
-const USER = COLUMN[FIELDS.indexOf("user_id")]!;
+const USER = FIELDS.indexOf("user_id");
 const CREATED = COLUMN[FIELDS.indexOf("created_at")]!;
 const LAST_USED = COLUMN[FIELDS.indexOf("last_used_at")]!;
-
-const ID_BYTES = 16;
-const KEY_BYTES = 32;
+/** Where each byte field sits among a slot's bytes (-1: not a byte field), and its length. */
+const BYTE_LENGTH: number[] = FIELDS.map((field) => BYTE_LENGTHS[field] ?? 0);
+const BYTE_AT: number[] = BYTE_LENGTH.map((length, i) => (length === 0 ? -1 : BYTE_LENGTH.slice(0, i).reduce((sum, before) => sum + before, 0)));
+const SLOT_BYTES = BYTE_LENGTH.reduce((sum, length) => sum + length, 0);
+const ID_AT = BYTE_AT[ID]!;
+const KEY_AT = BYTE_AT[KEY]!;
+const USER_AT = BYTE_AT[USER]!;
+const ID_BYTES = BYTE_LENGTH[ID]!;
+const KEY_BYTES = BYTE_LENGTH[KEY]!;
 /** Slot kinds: empty (removed), kept as an object, or packed with layout number kind - 2. */
 const EMPTY = 0;
 const OBJECT = 1;
@@ -61,15 +72,15 @@ export class PackedSessionTable implements RecordTable<UserSessionRecord>, FlatR
   private used = 0;
   private live = 0;
   private kinds = new Uint8Array(0);
-  private ids = new Uint8Array(0);
-  private keys = new Uint8Array(0);
+  /** Each slot's byte fields, SLOT_BYTES apiece. */
+  private bytes = new Uint8Array(0);
   private times = new Float64Array(0);
   private texts = new Uint32Array(0);
   /** Each packed slot's neighbours among its user's sessions (-1: none). */
   private userPrev = new Int32Array(0);
   private userNext = new Int32Array(0);
-  /** Text index of a user id → its newest packed slot (-1: none). */
-  private userHeads = new Int32Array(1024).fill(-1);
+  /** Open addressing on the user id bytes: the user's newest packed slot + 1, 0 empty. */
+  private userSlotsTable = new Int32Array(0);
   /** Open addressing (linear probing) on the id and on the key bytes: slot + 1, 0 empty. */
   private idSlots = new Int32Array(0);
   private keySlots = new Int32Array(0);
@@ -118,15 +129,14 @@ export class PackedSessionTable implements RecordTable<UserSessionRecord>, FlatR
     this.live = 0;
     // New arrays, not the old ones cut short: nothing of the old records may linger in a slot or a hash table.
     this.kinds = new Uint8Array(0);
-    this.ids = new Uint8Array(0);
-    this.keys = new Uint8Array(0);
+    this.bytes = new Uint8Array(0);
     this.times = new Float64Array(0);
     this.texts = new Uint32Array(0);
     this.userPrev = new Int32Array(0);
     this.userNext = new Int32Array(0);
     this.idSlots = new Int32Array(0);
     this.keySlots = new Int32Array(0);
-    this.userHeads = new Int32Array(1024).fill(-1);
+    this.userSlotsTable = new Int32Array(0);
     this.strings = [""];
     this.stringIndex = new Map();
     this.lastScanned = [];
@@ -233,7 +243,7 @@ export class PackedSessionTable implements RecordTable<UserSessionRecord>, FlatR
       slots = this.userSlots(userId);
       for (const record of this.objects.search({ user_id: userId })) slots.push(this.objectSlot.get(record.id)!);
     }
-    const { kinds, times, ids } = this;
+    const { kinds, times, bytes } = this;
     slots.sort((a, b) => {
       const timeA = times[a * TIMES + CREATED]!;
       const timeB = times[b * TIMES + CREATED]!;
@@ -241,7 +251,7 @@ export class PackedSessionTable implements RecordTable<UserSessionRecord>, FlatR
       if (kinds[a] === OBJECT || kinds[b] === OBJECT || Number.isNaN(timeA) || Number.isNaN(timeB)) return oldestFirst(this.recordAt(a, false), this.recordAt(b, false));
       if (timeA !== timeB) return timeA - timeB;
       for (let i = 0; i < ID_BYTES; i++) {
-        const difference = ids[a * ID_BYTES + i]! - ids[b * ID_BYTES + i]!;
+        const difference = bytes[a * SLOT_BYTES + ID_AT + i]! - bytes[b * SLOT_BYTES + ID_AT + i]!;
         if (difference !== 0) return difference;
       }
       return 0;
@@ -307,9 +317,9 @@ export class PackedSessionTable implements RecordTable<UserSessionRecord>, FlatR
     const column = COLUMN[field]!;
     switch (CODEC[field]) {
       case "uuid":
-        return start !== -1 && uuidBytes(bytes, start, end, this.ids, slot * ID_BYTES);
+        return start !== -1 && uuidBytes(bytes, start, end, this.bytes, slot * SLOT_BYTES + BYTE_AT[field]!);
       case "hex":
-        return start !== -1 && hexBytes(bytes, start, end, this.keys, slot * KEY_BYTES);
+        return start !== -1 && hexBytes(bytes, start, end, this.bytes, slot * SLOT_BYTES + BYTE_AT[field]!, BYTE_LENGTH[field]!);
       case "time": {
         let time = Number.NaN;
         if (start !== -1) {
@@ -333,7 +343,7 @@ export class PackedSessionTable implements RecordTable<UserSessionRecord>, FlatR
   }
 
   end(): boolean {
-    if (!(this.scanSeen & (1 << ID)) || !(this.scanSeen & (1 << KEY))) return false;
+    if (!(this.scanSeen & (1 << ID)) || !(this.scanSeen & (1 << KEY)) || !(this.scanSeen & (1 << USER))) return false;
     let layout = this.layoutByCode.get(this.scanCode);
     if (layout === undefined) {
       const order: number[] = [];
@@ -347,7 +357,7 @@ export class PackedSessionTable implements RecordTable<UserSessionRecord>, FlatR
     for (let field = 0; field < FIELDS.length; field++) {
       if (!(this.scanSeen & (1 << field))) this.clearField(slot, field);
     }
-    const position = this.idPosition(this.ids, slot * ID_BYTES);
+    const position = this.idPosition(this.bytes, slot * SLOT_BYTES + ID_AT);
     if (this.idSlots[position] !== 0) {
       // The same id twice in one file: the later record replaces the earlier, in its place.
       this.kinds[slot] = kind;
@@ -374,17 +384,18 @@ export class PackedSessionTable implements RecordTable<UserSessionRecord>, FlatR
   }
 
   /** Records the slot's kind and enters a packed slot in the indexes (at `idPosition` in the id table, when known). */
-  private settle(slot: number, kind: number, idPosition = this.idPosition(this.ids, slot * ID_BYTES)): void {
+  private settle(slot: number, kind: number, idPosition = this.idPosition(this.bytes, slot * SLOT_BYTES + ID_AT)): void {
     this.kinds[slot] = kind;
     if (kind === OBJECT) return;
     this.idSlots[idPosition] = slot + 1;
-    insert(this.keySlots, slot, hashOf(this.keys, slot * KEY_BYTES));
-    const user = this.texts[slot * TEXTS + USER]!;
-    const head = this.userHeads[user]!;
+    insert(this.keySlots, slot, hashOf(this.bytes, slot * SLOT_BYTES + KEY_AT));
+    // The newest session of its user heads the user's chain.
+    const position = this.userPosition(this.bytes, slot * SLOT_BYTES + USER_AT);
+    const head = this.userSlotsTable[position]! - 1;
     this.userPrev[slot] = -1;
     this.userNext[slot] = head;
     if (head !== -1) this.userPrev[head] = slot;
-    this.userHeads[user] = slot;
+    this.userSlotsTable[position] = slot + 1;
   }
 
   /** Takes the slot's record out of every index, leaving the slot empty in its place. */
@@ -401,16 +412,15 @@ export class PackedSessionTable implements RecordTable<UserSessionRecord>, FlatR
       return;
     }
     if (kind === EMPTY) return;
-    remove(this.idSlots, slot, hashOf(this.ids, slot * ID_BYTES), (at) => hashOf(this.ids, at * ID_BYTES));
-    remove(this.keySlots, slot, hashOf(this.keys, slot * KEY_BYTES), (at) => hashOf(this.keys, at * KEY_BYTES));
+    remove(this.idSlots, slot, hashOf(this.bytes, slot * SLOT_BYTES + ID_AT), (at) => hashOf(this.bytes, at * SLOT_BYTES + ID_AT));
+    remove(this.keySlots, slot, hashOf(this.bytes, slot * SLOT_BYTES + KEY_AT), (at) => hashOf(this.bytes, at * SLOT_BYTES + KEY_AT));
     const prev = this.userPrev[slot]!;
     const next = this.userNext[slot]!;
     if (next !== -1) this.userPrev[next] = prev;
     if (prev !== -1) this.userNext[prev] = next;
-    else {
-      const user = this.texts[slot * TEXTS + USER]!;
-      this.userHeads[user] = next;
-    }
+    else if (next !== -1) this.userSlotsTable[this.userPosition(this.bytes, slot * SLOT_BYTES + USER_AT)] = next + 1;
+    // The user's last session: the user leaves the table (the chain head's bytes name it).
+    else remove(this.userSlotsTable, slot, hashOf(this.bytes, slot * SLOT_BYTES + USER_AT), (at) => hashOf(this.bytes, at * SLOT_BYTES + USER_AT));
   }
 
   private forgetKey(key: unknown): void {
@@ -429,17 +439,17 @@ export class PackedSessionTable implements RecordTable<UserSessionRecord>, FlatR
     if (layout === -1) return OBJECT;
     const values = record as unknown as Record<string, unknown>;
     for (let field = 0; field < FIELDS.length; field++) if (!order.includes(field)) this.clearField(slot, field);
-    if (!order.includes(ID) || !order.includes(KEY)) return OBJECT;
+    if (!order.includes(ID) || !order.includes(KEY) || !order.includes(USER)) return OBJECT;
     for (const field of order) {
       const value = values[FIELDS[field]!];
       const column = COLUMN[field]!;
       if (value !== null && typeof value !== "string") return OBJECT;
       switch (CODEC[field]) {
         case "uuid":
-          if (value === null || !uuidTextBytes(value, this.ids, slot * ID_BYTES)) return OBJECT;
+          if (value === null || !uuidTextBytes(value, this.bytes, slot * SLOT_BYTES + BYTE_AT[field]!)) return OBJECT;
           break;
         case "hex":
-          if (value === null || !hexTextBytes(value, this.keys, slot * KEY_BYTES)) return OBJECT;
+          if (value === null || !hexTextBytes(value, this.bytes, slot * SLOT_BYTES + BYTE_AT[field]!, BYTE_LENGTH[field]!)) return OBJECT;
           break;
         case "time": {
           const time = value === null ? Number.NaN : timestampOfText(value);
@@ -470,10 +480,10 @@ export class PackedSessionTable implements RecordTable<UserSessionRecord>, FlatR
       const column = COLUMN[field]!;
       switch (CODEC[field]) {
         case "uuid":
-          record[FIELDS[field]!] = uuidText(this.ids, slot * ID_BYTES);
+          record[FIELDS[field]!] = uuidText(this.bytes, slot * SLOT_BYTES + BYTE_AT[field]!);
           break;
         case "hex":
-          record[FIELDS[field]!] = hexText(this.keys, slot * KEY_BYTES, KEY_BYTES);
+          record[FIELDS[field]!] = hexText(this.bytes, slot * SLOT_BYTES + BYTE_AT[field]!, BYTE_LENGTH[field]!);
           break;
         case "time":
           record[FIELDS[field]!] = timestampText(this.times[slot * TIMES + column]!);
@@ -493,18 +503,18 @@ export class PackedSessionTable implements RecordTable<UserSessionRecord>, FlatR
   }
 
   private idAt(slot: number): string {
-    return this.kinds[slot] === OBJECT ? this.objectAt.get(slot)! : uuidText(this.ids, slot * ID_BYTES);
+    return this.kinds[slot] === OBJECT ? this.objectAt.get(slot)! : uuidText(this.bytes, slot * SLOT_BYTES + ID_AT);
   }
 
   private slotOf(id: string): number {
     const found = this.objectSlot.get(id);
     if (found !== undefined) return found;
     // The slot past the last used one is scratch space (there is always one).
-    const scratch = this.used * ID_BYTES;
-    return uuidTextBytes(id, this.ids, scratch) ? this.findId(this.ids, scratch) : -1;
+    const scratch = this.used * SLOT_BYTES + ID_AT;
+    return uuidTextBytes(id, this.bytes, scratch) ? this.findId(this.bytes, scratch) : -1;
   }
 
-  /** The packed slot whose id has the bytes at ids[at…], or -1. */
+  /** The packed slot whose id has the bytes at bytes[at…], or -1. */
   private findId(bytes: Uint8Array, at: number): number {
     return this.idSlots[this.idPosition(bytes, at)]! - 1;
   }
@@ -514,27 +524,37 @@ export class PackedSessionTable implements RecordTable<UserSessionRecord>, FlatR
     const mask = this.idSlots.length - 1;
     for (let i = hashOf(bytes, at) & mask; ; i = (i + 1) & mask) {
       const entry = this.idSlots[i]!;
-      if (entry === 0 || sameBytes(this.ids, (entry - 1) * ID_BYTES, bytes, at, ID_BYTES)) return i;
+      if (entry === 0 || sameBytes(this.bytes, (entry - 1) * SLOT_BYTES + ID_AT, bytes, at, ID_BYTES)) return i;
+    }
+  }
+
+  /** Where the user table holds the newest slot of the user with these id bytes, or the free place for it. */
+  private userPosition(bytes: Uint8Array, at: number): number {
+    const mask = this.userSlotsTable.length - 1;
+    for (let i = hashOf(bytes, at) & mask; ; i = (i + 1) & mask) {
+      const entry = this.userSlotsTable[i]!;
+      if (entry === 0 || sameBytes(this.bytes, (entry - 1) * SLOT_BYTES + USER_AT, bytes, at, BYTE_LENGTH[USER]!)) return i;
     }
   }
 
   private keyHolders(key: string): number[] {
     const slots: number[] = [];
-    const scratch = this.used * KEY_BYTES;
-    if (!hexTextBytes(key, this.keys, scratch)) return slots;
+    const scratch = this.used * SLOT_BYTES + KEY_AT;
+    if (!hexTextBytes(key, this.bytes, scratch, KEY_BYTES)) return slots;
     const mask = this.keySlots.length - 1;
-    for (let i = hashOf(this.keys, scratch) & mask; ; i = (i + 1) & mask) {
+    for (let i = hashOf(this.bytes, scratch) & mask; ; i = (i + 1) & mask) {
       const entry = this.keySlots[i]!;
       if (entry === 0) return slots;
-      if (sameBytes(this.keys, (entry - 1) * KEY_BYTES, this.keys, scratch, KEY_BYTES)) slots.push(entry - 1);
+      if (sameBytes(this.bytes, (entry - 1) * SLOT_BYTES + KEY_AT, this.bytes, scratch, KEY_BYTES)) slots.push(entry - 1);
     }
   }
 
   /** The user's packed slots, in the order they were stored. */
   private userSlots(userId: string): number[] {
-    const user = this.stringIndex.get(userId);
     const slots: number[] = [];
-    for (let slot = user === undefined ? -1 : this.userHeads[user]!; slot !== -1; slot = this.userNext[slot]!) slots.push(slot);
+    const scratch = this.used * SLOT_BYTES + USER_AT;
+    if (!uuidTextBytes(userId, this.bytes, scratch)) return slots;
+    for (let slot = this.userSlotsTable[this.userPosition(this.bytes, scratch)]! - 1; slot !== -1; slot = this.userNext[slot]!) slots.push(slot);
     return slots.sort((a, b) => a - b);
   }
 
@@ -553,11 +573,6 @@ export class PackedSessionTable implements RecordTable<UserSessionRecord>, FlatR
     if (index === undefined) {
       index = this.strings.push(text) - 1;
       this.stringIndex.set(text, index);
-      if (index === this.userHeads.length) {
-        const heads = new Int32Array(index * 2).fill(-1);
-        heads.set(this.userHeads);
-        this.userHeads = heads;
-      }
     }
     return index;
   }
@@ -583,8 +598,7 @@ export class PackedSessionTable implements RecordTable<UserSessionRecord>, FlatR
       return next;
     };
     this.kinds = copy(this.kinds, (n) => new Uint8Array(n), 1);
-    this.ids = copy(this.ids, (n) => new Uint8Array(n), ID_BYTES);
-    this.keys = copy(this.keys, (n) => new Uint8Array(n), KEY_BYTES);
+    this.bytes = copy(this.bytes, (n) => new Uint8Array(n), SLOT_BYTES);
     this.times = copy(this.times, (n) => new Float64Array(n), TIMES);
     this.texts = copy(this.texts, (n) => new Uint32Array(n), TEXTS);
     this.userPrev = copy(this.userPrev, (n) => new Int32Array(n), 1);
@@ -596,11 +610,14 @@ export class PackedSessionTable implements RecordTable<UserSessionRecord>, FlatR
     if (size !== this.idSlots.length) {
       this.idSlots = new Int32Array(size);
       this.keySlots = new Int32Array(size);
+      this.userSlotsTable = new Int32Array(size);
       for (let slot = 0; slot < this.used; slot++) {
         const kind = this.kinds[slot]!;
         if (kind === EMPTY || kind === OBJECT) continue;
-        insert(this.idSlots, slot, hashOf(this.ids, slot * ID_BYTES));
-        insert(this.keySlots, slot, hashOf(this.keys, slot * KEY_BYTES));
+        insert(this.idSlots, slot, hashOf(this.bytes, slot * SLOT_BYTES + ID_AT));
+        insert(this.keySlots, slot, hashOf(this.bytes, slot * SLOT_BYTES + KEY_AT));
+        // A chain's head stands for its user.
+        if (this.userPrev[slot] === -1) insert(this.userSlotsTable, slot, hashOf(this.bytes, slot * SLOT_BYTES + USER_AT));
       }
     }
   }
@@ -673,10 +690,10 @@ function nibble(code: number): number {
   return code < 256 ? NIBBLES[code]! : -1;
 }
 
-/** Lowercase hex of exactly 32 bytes into out[at…]; false for anything else. */
-function hexBytes(bytes: Uint8Array, start: number, end: number, out: Uint8Array, at: number): boolean {
-  if (end - start !== KEY_BYTES * 2) return false;
-  for (let i = 0; i < KEY_BYTES; i++) {
+/** Lowercase hex of exactly `length` bytes into out[at…]; false for anything else. */
+function hexBytes(bytes: Uint8Array, start: number, end: number, out: Uint8Array, at: number, length: number): boolean {
+  if (end - start !== length * 2) return false;
+  for (let i = 0; i < length; i++) {
     const high = NIBBLES[bytes[start + 2 * i]!]!;
     const low = NIBBLES[bytes[start + 2 * i + 1]!]!;
     if (high < 0 || low < 0) return false;
@@ -685,9 +702,9 @@ function hexBytes(bytes: Uint8Array, start: number, end: number, out: Uint8Array
   return true;
 }
 
-function hexTextBytes(text: string, out: Uint8Array, at: number): boolean {
-  if (text.length !== KEY_BYTES * 2) return false;
-  for (let i = 0; i < KEY_BYTES; i++) {
+function hexTextBytes(text: string, out: Uint8Array, at: number, length: number): boolean {
+  if (text.length !== length * 2) return false;
+  for (let i = 0; i < length; i++) {
     const high = nibble(text.charCodeAt(2 * i));
     const low = nibble(text.charCodeAt(2 * i + 1));
     if (high < 0 || low < 0) return false;
