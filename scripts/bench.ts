@@ -364,14 +364,15 @@ async function reusePortRows(log: (name: string) => { logFile: string }): Promis
     console.log(`\nREUSE_PORT=1, GET /users/me under session_db_auth, instances on the server core (PostgreSQL and Redis unpinned):`);
     const setups: [string, Record<string, string>][] = [["sessions in PostgreSQL", base]];
     if (redisUrl) setups.push(["sessions in Redis", { ...base, REDIS_URL: redisUrl }]);
-    for (const [label, env] of setups) {
+    for (const [setup, [label, env]] of setups.entries()) {
       const port = freePort();
       const start = async (name: string) => {
-        const instance = await spawnServer([...PIN.server, BINARY], env, { ...log(name), port });
+        // A log file of its own per instance and setup: the start-up line is read from it.
+        const instance = await spawnServer([...PIN.server, BINARY], env, { ...log(`reuse-${setup}-${name}`), port });
         instances.push(instance);
         return instance;
       };
-      const first = await start("reuse-1");
+      const first = await start("1");
       const login = await fetch(`${first.base}/api/v1/auth_session/login`, { method: "POST", body: new URLSearchParams({ email: "reuse@bench.test", password: "bench-password" }) });
       const cookie = /_my_session_id=([^;]+)/.exec(login.headers.get("set-cookie") ?? "")?.[1];
       if (!cookie) throw new Error(`login failed: ${login.status}`);
@@ -379,7 +380,7 @@ async function reusePortRows(log: (name: string) => { logFile: string }): Promis
       await capture(first.base, workload);
       const one: Run[] = [];
       for (let round = 0; round < ROUNDS; round++) one.push(await wrk(first, workload, SECONDS));
-      const second = await start("reuse-2");
+      const second = await start("2");
       const two: Run[] = [];
       for (let round = 0; round < ROUNDS; round++) two.push(await wrk(first, workload, SECONDS, [first, second]));
       const line = (runs: Run[]) => `${fmt(median(runs.map((r) => r.rps)))} req/s, ${fmt(median(runs.map((r) => r.cpuUs)), 1)} µs of server CPU per request`;

@@ -11,11 +11,13 @@ import { silentLogger } from "../src/logger.ts";
 import { App } from "../src/server.ts";
 
 const created: string[] = [];
+// A module's afterAll belongs to whoever imported it first: tests/preload.ts, so that it runs
+// once every test file is done and removes the folders of all of them.
 afterAll(() => {
   for (const dir of created.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-/** A new empty folder, removed after the test file. */
+/** A new empty folder, removed when the tests are done. */
 export function tempDir(prefix = "session-auth-"): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   created.push(dir);
