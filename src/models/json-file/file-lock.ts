@@ -26,15 +26,22 @@ interface LockMethod {
 }
 
 export class FileLock {
-  private readonly method: LockMethod;
+  private chosen: LockMethod | null = null;
   private held = false;
 
   /** `kind` is for tests of the fallback; by default flock wherever it can be loaded. */
   constructor(
     readonly path: string,
-    kind: "flock" | "pid-file" = loadFlock() ? "flock" : "pid-file",
-  ) {
-    this.method = kind === "flock" ? new FlockMethod(path, loadFlock()!) : new PidFileMethod(path);
+    private readonly kind?: "flock" | "pid-file",
+  ) {}
+
+  /** Chosen at the first use: loading flock costs a start-up that only reads about a millisecond. */
+  private get method(): LockMethod {
+    if (this.chosen === null) {
+      const flock = this.kind === "pid-file" ? null : loadFlock();
+      this.chosen = flock !== null ? new FlockMethod(this.path, flock) : new PidFileMethod(this.path);
+    }
+    return this.chosen;
   }
 
   /** Waits up to 10 s for the lock. */
@@ -62,7 +69,7 @@ export class FileLock {
   /** Releases the lock if held, and the file descriptor behind it. */
   close(): void {
     this.release();
-    this.method.close();
+    this.chosen?.close();
   }
 }
 
