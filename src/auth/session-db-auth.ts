@@ -2,20 +2,21 @@
 import { formatTimestamp, newBaseRecord } from "../models/base.ts";
 import { andThen, type MaybePromise } from "../models/record-store.ts";
 import type { SessionStore } from "../models/session-store.ts";
-import { storedLastUse, storedSessionStart, type UserSessionRecord } from "../models/user-session.ts";
+import { storedTimes, type UserSessionRecord } from "../models/user-session.ts";
 import type { AuthOptions, FoundSession, NewSessionOptions } from "./auth.ts";
 import { sessionKey, shortUserAgent } from "./session-auth.ts";
 import { SessionExpAuth } from "./session-exp-auth.ts";
 
 /** A stored session as the strategies see it: its record id is how it is ended and how its owner names it. */
 function found(record: UserSessionRecord): FoundSession {
+  const times = storedTimes(record);
   return {
     key: record.id,
     publicId: record.id,
     userId: record.user_id,
     fingerprint: record.password_fingerprint ?? null,
-    createdAt: storedSessionStart(record),
-    lastUsedAt: storedLastUse(record),
+    createdAt: times.start,
+    lastUsedAt: times.lastUse,
     clientAddress: record.client_address ?? null,
     userAgent: record.user_agent ?? null,
   };

@@ -19,19 +19,6 @@ export async function readBodyBytes(request: Request, limit: number): Promise<Ui
   if (declaresTooLarge(request, limit)) throw new HttpError(413, TOO_LARGE_MESSAGE);
   if (!request.body) return new Uint8Array(0);
   const declared = request.headers.get("content-length");
-  if (declared !== null) {
-    // A declared length within the limit (checked above) is read whole by Bun, without a stream
-    // reader's promises and chunks; only what it delivers counts.
-    let bytes: Uint8Array;
-    try {
-      bytes = await request.bytes();
-    } catch {
-      throw new HttpError(400, INCOMPLETE_MESSAGE);
-    }
-    if (bytes.byteLength > limit) throw new HttpError(413, TOO_LARGE_MESSAGE);
-    if (bytes.byteLength < Number(declared)) throw new HttpError(400, INCOMPLETE_MESSAGE);
-    return bytes;
-  }
   const chunks: Uint8Array[] = [];
   let size = 0;
   const reader = request.body.getReader();
@@ -43,7 +30,10 @@ export async function readBodyBytes(request: Request, limit: number): Promise<Ui
       throw new HttpError(400, INCOMPLETE_MESSAGE);
     }
     const { done, value } = chunk;
-    if (done) break;
+    if (done) {
+      if (declared !== null && size < Number(declared)) throw new HttpError(400, INCOMPLETE_MESSAGE);
+      break;
+    }
     size += value.byteLength;
     if (size > limit) {
       await reader.cancel().catch(() => {});

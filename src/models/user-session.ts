@@ -59,12 +59,12 @@ export function storedLastUse(record: UserSessionRecord): number {
 }
 
 /**
- * Both read once per record: stored records are frozen and the stores hand the same object out
- * again, so a session in use is not parsed on every request.
+ * storedSessionStart and storedLastUse, read once per record: stored records are frozen and the
+ * stores hand the same object out again, so a session in use is not parsed on every request.
  */
 const times = new WeakMap<UserSessionRecord, { start: number; lastUse: number }>();
 
-function storedTimes(record: UserSessionRecord): { start: number; lastUse: number } {
+export function storedTimes(record: UserSessionRecord): { start: number; lastUse: number } {
   let found = times.get(record);
   if (found === undefined) {
     found = { start: parseTimestamp(record.created_at) + 999, lastUse: parseTimestamp(record.last_used_at ?? record.created_at) + 999 };

@@ -44,24 +44,24 @@ if ttl > 0 then
 end
 return 1`;
 
-// KEYS: id key, used set. ARGV: prefix, last use ms ('' when unchanged), then field/value pairs.
-// 1 if the session exists (and was changed).
-const TOUCH = `
+// The session a record id names (KEYS[1]; ARGV[1] the prefix): its member, hash key and user
+// id; 0 when there is none. The start of the scripts that change one session.
+const FIND_BY_ID = `
 local member = redis.call('GET', KEYS[1])
 if not member then return 0 end
 local sessionKey = ARGV[1] .. 'session:' .. member
-local userId = redis.call('HGET', sessionKey, 'user_id')
+local userId = redis.call('HGET', sessionKey, 'user_id')`;
+
+// KEYS: id key, used set. ARGV: prefix, last use ms ('' when unchanged), then field/value pairs.
+// 1 if the session exists (and was changed).
+const TOUCH = `${FIND_BY_ID}
 if not userId then return 0 end
 if #ARGV > 2 then redis.call('HSET', sessionKey, unpack(ARGV, 3)) end
 if ARGV[2] ~= '' then redis.call('ZADD', KEYS[2], 'XX', ARGV[2], userId .. member) end
 return 1`;
 
 // KEYS: id key, created set, used set. ARGV: prefix. Removes the session the record id names; 1 if there was one.
-const REMOVE = `
-local member = redis.call('GET', KEYS[1])
-if not member then return 0 end
-local sessionKey = ARGV[1] .. 'session:' .. member
-local userId = redis.call('HGET', sessionKey, 'user_id')
+const REMOVE = `${FIND_BY_ID}
 redis.call('DEL', sessionKey, KEYS[1])
 if userId then
   redis.call('SREM', ARGV[1] .. 'user:' .. userId, member)
