@@ -1,5 +1,7 @@
 /** /api/v1/auth/verify for reverse proxies, COOKIE_DOMAIN, and the login page's return address. */
 import { describe, expect, test } from "bun:test";
+import { connect } from "node:net";
+import { SOURCE_COMMAND, spawnServer } from "../../scripts/lib/spawn-server.ts";
 import { basicHeader, call, FakeClock, legacyUser, seedUsers, sessionIdFrom, tempDir, testApp } from "../helpers.ts";
 
 const VERIFY = "/api/v1/auth/verify";
@@ -64,6 +66,75 @@ describe("verify", () => {
     const app = testApp({ AUTH_TYPE: "basic_auth", DATABASE_URL: "postgres://u@127.0.0.1:1/db", STORE_TIMEOUT_MS: "500" });
     expect((await call(app, VERIFY, { headers: { Authorization: basicHeader("bob@hbtn.io", "pw") } })).status).toBe(503);
     await app.close().catch(() => {});
+  });
+});
+
+/** Sends `request` as it is on a socket and gives back every byte of the answer. */
+function rawExchange(port: number, request: string): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const socket = connect(port, "127.0.0.1", () => socket.write(request));
+    socket.on("data", (chunk: Buffer) => chunks.push(chunk));
+    socket.on("end", () => resolve(Buffer.concat(chunks)));
+    socket.on("error", reject);
+  });
+}
+
+/** A head's header lines as raw bytes, split only at CR LF. */
+function headerLines(answer: Buffer): Buffer[] {
+  const head = answer.subarray(0, answer.indexOf("\r\n\r\n"));
+  const lines: Buffer[] = [];
+  for (let at = 0; at <= head.length; ) {
+    const end = head.indexOf("\r\n", at);
+    lines.push(head.subarray(at, end < 0 ? head.length : end));
+    at = end < 0 ? head.length + 1 : end + 2;
+  }
+  return lines.slice(1);
+}
+
+describe("verify: identity headers of any user", () => {
+  const users = [
+    { email: "юзер@пример.рф", first_name: "张", last_name: "伟 ☃ 😀", name: "张 伟 ☃ 😀" },
+    { email: "zoë@exämple.com", first_name: "Zoë", last_name: "Cafe\u0301", name: "Zoë Cafe\u0301" },
+    { email: "snow@example.com", first_name: "☃", last_name: null, name: "☃" },
+  ];
+
+  test("names and emails in any script: 200, each value the UTF-8 bytes of the text as stored (not normalised)", async () => {
+    const dir = tempDir();
+    const records = users.map((user) => ({ ...legacyUser(user.email, "pw"), first_name: user.first_name, last_name: user.last_name }));
+    await seedUsers(dir, records);
+    const app = testApp({ AUTH_TYPE: "basic_auth" }, { dataDir: dir });
+    for (const [i, user] of users.entries()) {
+      const answer = await call(app, VERIFY, { headers: { Authorization: basicHeader(user.email, "pw") } });
+      expect([user.name, answer.status]).toEqual([user.name, 200]);
+      // A Headers value holds one character per byte sent.
+      const bytes = (name: string) => Buffer.from(answer.headers.get(name) ?? "", "latin1");
+      expect(bytes("remote-user")).toEqual(Buffer.from(records[i]!.id));
+      expect(bytes("remote-email")).toEqual(Buffer.from(user.email));
+      expect(bytes("remote-name")).toEqual(Buffer.from(user.name));
+    }
+  });
+
+  test("on the wire: the bytes of UTF-8; CR, LF, NUL, DEL and C1 controls in a name never go out, nor split the header", async () => {
+    const dir = tempDir();
+    const zhang = { ...legacyUser("юзер@пример.рф", "pw"), first_name: "张 Zoë", last_name: "e\u0301 😀" };
+    const mallory = { ...legacyUser("mallory@example.com", "pw"), first_name: "Mal\r\nRemote-User: admin\r\n", last_name: "\u0000X\u007f\u0085\u009fY\tZ" };
+    await seedUsers(dir, [zhang, mallory]);
+    const server = await spawnServer(SOURCE_COMMAND, { DATA_DIR: dir, AUTH_TYPE: "basic_auth" });
+    try {
+      const port = Number(new URL(server.base).port);
+      const ask = async (email: string) => headerLines(await rawExchange(port, `GET ${VERIFY} HTTP/1.1\r\nHost: x\r\nAuthorization: ${basicHeader(email, "pw")}\r\nConnection: close\r\n\r\n`));
+      const lines = await ask("юзер@пример.рф");
+      expect(lines).toContainEqual(Buffer.from("Remote-Name: 张 Zoë e\u0301 😀"));
+      expect(lines).toContainEqual(Buffer.from("Remote-Email: юзер@пример.рф"));
+      const forged = await ask("mallory@example.com");
+      const remote = forged.filter((line) => line.toString("latin1").toLowerCase().startsWith("remote-"));
+      expect(remote).toEqual([Buffer.from(`Remote-User: ${mallory.id}`), Buffer.from("Remote-Email: mallory@example.com"), Buffer.from("Remote-Name: MalRemote-User: admin XYZ")]);
+      for (const line of forged) expect([...line].filter((byte) => byte < 0x20 || byte === 0x7f)).toEqual([]);
+    } finally {
+      server.process.kill("SIGTERM");
+      await server.process.exited;
+    }
   });
 });
 

@@ -17,14 +17,27 @@ export const VERIFY_PATH = "/api/v1/auth/verify";
 
 const NO_STORE = { "Cache-Control": "no-store" };
 
-/** Header values carry no line breaks or other control characters. */
-const headerValue = (text: string | null) => (text ?? "").replace(/[\u0000-\u001f\u007f]/g, "");
+/** Text that can go out as it is: printable ASCII only (most ids, emails and names). */
+const PLAIN = /^[\u0020-\u007e]*$/;
+/** Control characters (C0, DEL, C1): a line break or NUL would end the header or start another. */
+const CONTROLS = /[\u0000-\u001f\u007f-\u009f]/g;
+
+/**
+ * A header value carrying `text` as its UTF-8 bytes, the way Authelia and tinyauth send names:
+ * Bun sends each character of a header value as one byte (and refuses those above U+00FF), so
+ * the value is written one character per byte of the UTF-8. Control characters are left out.
+ */
+export function headerValue(text: string | null): string {
+  if (text === null) return "";
+  if (PLAIN.test(text)) return text;
+  return Buffer.from(text.replace(CONTROLS, ""), "utf8").toString("latin1");
+}
 
 function found(user: UserRecord): Response {
   const name = [user.first_name, user.last_name].filter(Boolean).join(" ");
   return new Response(null, {
     status: 200,
-    headers: { ...NO_STORE, "Remote-User": user.id, "Remote-Email": headerValue(user.email), "Remote-Name": headerValue(name) },
+    headers: { ...NO_STORE, "Remote-User": headerValue(user.id), "Remote-Email": headerValue(user.email), "Remote-Name": headerValue(name) },
   });
 }
 
