@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ROOT } from "./spawn-server.ts";
+import { freePort, ROOT } from "./spawn-server.ts";
 
 export const NGINX = ["/usr/sbin/nginx", "/usr/bin/nginx"].find((path) => existsSync(path));
 export const CADDY = ["/usr/bin/caddy", "/usr/local/bin/caddy"].find((path) => existsSync(path));
@@ -44,4 +44,64 @@ export function startProxy(proxy: "nginx" | "caddy", dir: string, config: string
     stderr: "pipe",
     env: { ...process.env, HOME: dir, XDG_DATA_HOME: dir, XDG_CONFIG_HOME: dir },
   });
+}
+
+/**
+ * The one fenced block of `lang` (nginx, caddyfile) in README.md's section "Protect an app with
+ * session-auth": the configuration a reader copies.
+ */
+export function readmeConfig(lang: "nginx" | "caddyfile"): string {
+  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+  const start = readme.indexOf("\n## Protect an app with session-auth\n");
+  if (start < 0) throw new Error("README.md has no section Protect an app with session-auth");
+  const end = readme.indexOf("\n## ", start + 1);
+  const section = readme.slice(start, end < 0 ? undefined : end);
+  const blocks = [...section.matchAll(new RegExp(`\\n\`\`\`${lang}\\n([\\s\\S]*?)\\n\`\`\`\\n`, "g"))].map((match) => match[1]!);
+  if (blocks.length !== 1) throw new Error(`README.md's Protect an app has ${blocks.length} ${lang} blocks, not one`);
+  return blocks[0]!;
+}
+
+/** Where a README configuration runs in a test: one port on 127.0.0.1 for every host name in it. */
+export interface LocalSetting {
+  dir: string;
+  port: number;
+  /** session-auth's address (host:port), for the README's 127.0.0.1:5000. */
+  sessionAuth: string;
+  /** The app's address (host:port), for the README's 127.0.0.1:8080. */
+  app: string;
+}
+
+/** Replaces every `from` (there must be one) by `to`. */
+function replaceAll(text: string, from: string, to: string): string {
+  if (!text.includes(from)) throw new Error(`the configuration has no ${from}`);
+  return text.split(from).join(to);
+}
+
+/**
+ * A README configuration made runnable on 127.0.0.1 as the README says: session-auth's and the
+ * app's addresses replaced, nginx's `listen 80;` made `listen 127.0.0.1:PORT;` inside a main file
+ * of paths in `dir`, Caddy's port for http:// sites set by a global options block in front.
+ */
+export function localConfig(proxy: "nginx" | "caddy", text: string, setting: LocalSetting): string {
+  const config = replaceAll(replaceAll(text, "127.0.0.1:5000", setting.sessionAuth), "127.0.0.1:8080", setting.app);
+  const dir = setting.dir;
+  if (proxy === "nginx") {
+    const body = replaceAll(config, "listen 80;", `listen 127.0.0.1:${setting.port};`);
+    return [
+      "worker_processes 1;",
+      "daemon off;",
+      `pid ${dir}/nginx.pid;`,
+      `error_log ${dir}/error.log;`,
+      "events { worker_connections 256; }",
+      "http {",
+      "  access_log off;",
+      ...["client_body", "proxy", "fastcgi", "uwsgi", "scgi"].map((kind) => `  ${kind}_temp_path ${dir}/${kind};`),
+      body,
+      "}",
+      "",
+    ].join("\n");
+  }
+  // https_port is a free port of its own, so that a site that turned on automatic HTTPS would
+  // show as redirects to it, not as a failure to bind 443.
+  return `{\n\tadmin off\n\thttp_port ${setting.port}\n\thttps_port ${freePort()}\n\tdefault_bind 127.0.0.1\n\tstorage file_system ${dir}/caddy\n}\n\n${config}\n`;
 }
