@@ -2,6 +2,7 @@
 import { describe, expect, test } from "bun:test";
 import { connect } from "node:net";
 import { SOURCE_COMMAND, spawnServer } from "../../scripts/lib/spawn-server.ts";
+import { headerValue } from "../../src/api/v1/verify.ts";
 import { basicHeader, call, FakeClock, legacyUser, seedUsers, sessionIdFrom, tempDir, testApp } from "../helpers.ts";
 
 const VERIFY = "/api/v1/auth/verify";
@@ -91,6 +92,24 @@ function headerLines(answer: Buffer): Buffer[] {
   }
   return lines.slice(1);
 }
+
+describe("headerValue", () => {
+  /** The bytes a value goes out as: one per character. */
+  const bytes = (text: string | null) => [...Buffer.from(headerValue(text), "latin1")].map((byte) => byte.toString(16).padStart(2, "0")).join(" ");
+  test.each([
+    [null, ""],
+    ["bob@hbtn.io", "62 6f 62 40 68 62 74 6e 2e 69 6f"],
+    ["Zoë", "5a 6f c3 ab"],
+    ["张", "e5 bc a0"],
+    ["e\u0301", "65 cc 81"],
+    ["☃😀", "e2 98 83 f0 9f 98 80"],
+    ["a\r\nb", "61 62"],
+    ["\u0000\t\u007f\u0085\u009fé", "c3 a9"],
+    ["x\ud800", "78 ef bf bd"],
+  ])("%p goes out as %p", (text, expected) => {
+    expect(bytes(text)).toBe(expected);
+  });
+});
 
 describe("verify: identity headers of any user", () => {
   const users = [
