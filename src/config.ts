@@ -4,6 +4,7 @@
  */
 import { dirname } from "node:path";
 import { isCookieName } from "./http/cookies.ts";
+import { type ReturnPolicy, safeReturnAddress } from "./http/return-address.ts";
 
 /** The strategies AUTH_TYPE may name (src/auth/index.ts builds them). */
 export const AUTH_TYPES = ["auth", "basic_auth", "session_auth", "session_exp_auth", "session_db_auth"] as const;
@@ -101,6 +102,8 @@ export function loadConfig(env: Env, runtime: Runtime = detectRuntime()): Config
   const databaseUrl = parseUrl("DATABASE_URL", env.DATABASE_URL, ["postgres:", "postgresql:"]);
   const reusePort = parseFlag("REUSE_PORT", env.REUSE_PORT);
   if (reusePort) checkSharedState(authType, databaseUrl);
+  const cookieDomain = parseCookieDomain(env.COOKIE_DOMAIN);
+  const allowedRedirectHosts = new Set((nonEmpty(env.ALLOWED_REDIRECT_HOSTS) ?? "").split(",").map((host) => host.trim().toLowerCase()).filter(Boolean));
   return {
     host: nonEmpty(env.API_HOST) ?? DEFAULTS.host,
     port: parsePort(env.API_PORT),
@@ -111,9 +114,9 @@ export function loadConfig(env: Env, runtime: Runtime = detectRuntime()): Config
     sessionIdleTimeout: parseWhole("SESSION_IDLE_TIMEOUT", env.SESSION_IDLE_TIMEOUT, 0, 0, "seconds", "0 for no limit"),
     dataDir: nonEmpty(env.DATA_DIR) ?? (runtime.compiled ? dirname(runtime.execPath) : runtime.cwd),
     cookieSecure: parseFlag("COOKIE_SECURE", env.COOKIE_SECURE),
-    cookieDomain: parseCookieDomain(env.COOKIE_DOMAIN),
-    allowedRedirectHosts: new Set((nonEmpty(env.ALLOWED_REDIRECT_HOSTS) ?? "").split(",").map((host) => host.trim().toLowerCase()).filter(Boolean)),
-    forwardAuthLoginUrl: parseUrl("FORWARD_AUTH_LOGIN_URL", env.FORWARD_AUTH_LOGIN_URL, ["http:", "https:"]),
+    cookieDomain,
+    allowedRedirectHosts,
+    forwardAuthLoginUrl: parseLoginUrl(env.FORWARD_AUTH_LOGIN_URL, { ownHost: null, allowedHosts: allowedRedirectHosts, cookieDomain }),
     maxBodyBytes: parseWhole("MAX_BODY_BYTES", env.MAX_BODY_BYTES, DEFAULTS.maxBodyBytes, 1, "bytes"),
     journalCompactBytes: parseWhole("JOURNAL_COMPACT_BYTES", env.JOURNAL_COMPACT_BYTES, DEFAULTS.journalCompactBytes, 1, "bytes"),
     liveDataFileBytes: parseWhole("LIVE_DATA_FILE_BYTES", env.LIVE_DATA_FILE_BYTES, DEFAULTS.liveDataFileBytes, 0, "bytes", "0 to fold journals in only when they grow"),
@@ -184,6 +187,24 @@ function parseUrl(name: string, value: string | undefined, protocols: readonly s
   // The message names the scheme only: a URL may hold a password.
   if (!protocols.includes(url.protocol)) throw new ConfigError(`${name} must start with ${protocols.map((p) => `${p}//`).join(" or ")}, not ${url.protocol}//`);
   return value!;
+}
+
+/**
+ * Browsers are sent to the login page with every request that is not signed in, so it must pass
+ * the check every return address passes, whatever host the browser asked for.
+ */
+function parseLoginUrl(value: string | undefined, policy: ReturnPolicy): string | null {
+  const name = "FORWARD_AUTH_LOGIN_URL";
+  const url = parseUrl(name, value, ["http:", "https:"]);
+  if (url === null) return null;
+  const checked = safeReturnAddress(url, policy);
+  if (checked !== null) return checked;
+  const host = new URL(url).hostname;
+  // Refused even on a host of its own: the address itself is at fault, not its host.
+  if (safeReturnAddress(url, { ...policy, ownHost: host }) === null) {
+    throw new ConfigError(`${name} must be an absolute http(s) address such as https://auth.example.com/, without spaces, backslashes, user name or password`);
+  }
+  throw new ConfigError(`${name}'s host ${host} is neither in ALLOWED_REDIRECT_HOSTS nor under COOKIE_DOMAIN: add it to one of them`);
 }
 
 /** A comma-separated list of origins (scheme://host[:port], nothing after). */

@@ -101,6 +101,27 @@ test("ALLOWED_ORIGINS takes origins only, lowercased", () => {
   }
 });
 
+test("FORWARD_AUTH_LOGIN_URL: an absolute http(s) address on a host in ALLOWED_REDIRECT_HOSTS or under COOKIE_DOMAIN", () => {
+  expect(loadConfig({ FORWARD_AUTH_LOGIN_URL: "https://Auth.example.test/login", COOKIE_DOMAIN: "example.test" }, source).forwardAuthLoginUrl).toBe("https://auth.example.test/login");
+  expect(loadConfig({ FORWARD_AUTH_LOGIN_URL: "https://example.test/", COOKIE_DOMAIN: "example.test" }, source).forwardAuthLoginUrl).toBe("https://example.test/");
+  expect(loadConfig({ FORWARD_AUTH_LOGIN_URL: "http://login.internal:8080/", ALLOWED_REDIRECT_HOSTS: "login.internal" }, source).forwardAuthLoginUrl).toBe("http://login.internal:8080/");
+  const refused: [Record<string, string>, RegExp][] = [
+    [{ FORWARD_AUTH_LOGIN_URL: "https://auth.example.test/" }, /^FORWARD_AUTH_LOGIN_URL's host auth\.example\.test is neither in ALLOWED_REDIRECT_HOSTS nor under COOKIE_DOMAIN/],
+    [{ FORWARD_AUTH_LOGIN_URL: "https://evil.example/", COOKIE_DOMAIN: "example.test", ALLOWED_REDIRECT_HOSTS: "login.internal" }, /host evil\.example is neither/],
+    [{ FORWARD_AUTH_LOGIN_URL: "https://example.test.evil.example/", COOKIE_DOMAIN: "example.test" }, /host example\.test\.evil\.example is neither/],
+    [{ FORWARD_AUTH_LOGIN_URL: "javascript:alert(1)", COOKIE_DOMAIN: "example.test" }, /^FORWARD_AUTH_LOGIN_URL must start with http:\/\/ or https:\/\//],
+    [{ FORWARD_AUTH_LOGIN_URL: "//auth.example.test/", COOKIE_DOMAIN: "example.test" }, /^FORWARD_AUTH_LOGIN_URL is not a URL/],
+    [{ FORWARD_AUTH_LOGIN_URL: "http:auth.example.test/", COOKIE_DOMAIN: "example.test" }, /^FORWARD_AUTH_LOGIN_URL must be an absolute http\(s\) address/],
+    [{ FORWARD_AUTH_LOGIN_URL: "https://user:secret@auth.example.test/", COOKIE_DOMAIN: "example.test" }, /^FORWARD_AUTH_LOGIN_URL must be an absolute http\(s\) address/],
+    [{ FORWARD_AUTH_LOGIN_URL: "https://evil.example\\@auth.example.test/", COOKIE_DOMAIN: "example.test" }, /^FORWARD_AUTH_LOGIN_URL must be an absolute http\(s\) address/],
+  ];
+  for (const [env, message] of refused) {
+    expect(() => loadConfig(env, source)).toThrow(ConfigError);
+    expect(() => loadConfig(env, source)).toThrow(message);
+    expect(() => loadConfig(env, source)).not.toThrow(/secret/);
+  }
+});
+
 test("USERS_API: open by default, admin only with an AUTH_TYPE that signs users in", () => {
   expect(loadConfig({}, source).usersApi).toBe("open");
   expect(loadConfig({ USERS_API: "admin", AUTH_TYPE: "basic_auth" }, source).usersApi).toBe("admin");

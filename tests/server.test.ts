@@ -191,6 +191,19 @@ describe("the process", () => {
     expect(result.stderr.toString()).toContain("auth, basic_auth, session_auth, session_exp_auth, session_db_auth");
   });
 
+  test("a FORWARD_AUTH_LOGIN_URL that a browser must not be sent to stops start-up with one line, exit 2", () => {
+    for (const url of ["https://evil.example/", "javascript:alert(1)"]) {
+      // A server that starts anyway is stopped after a few seconds rather than left running.
+      const env = { PATH: process.env.PATH ?? "", API_HOST: "127.0.0.1", API_PORT: "0", AUTH_TYPE: "session_auth", COOKIE_DOMAIN: "example.test", FORWARD_AUTH_LOGIN_URL: url, DATA_DIR: tempDir() };
+      const result = Bun.spawnSync([...SOURCE_COMMAND], { env, stdout: "pipe", stderr: "pipe", timeout: 2000 });
+      expect([url, result.exitCode]).toEqual([url, 2]);
+      const lines = result.stderr.toString().trimEnd().split("\n");
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toStartWith("session-auth: FORWARD_AUTH_LOGIN_URL");
+      expect(result.stdout.toString()).not.toContain("listening");
+    }
+  });
+
   test("an API_HOST that is no address of this machine: exit 2 with a message that says so", () => {
     const result = run({ API_HOST: "not-a-host.invalid", DATA_DIR: tempDir() });
     expect(result.exitCode).toBe(2);

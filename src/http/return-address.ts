@@ -1,6 +1,7 @@
 /**
- * Where the login page may send a browser back to (`/?rd=<url>`): only an absolute http(s)
- * address on this server's host, on a host the operator allowed, or under COOKIE_DOMAIN. Anything
+ * Every address a browser is sent to: the login page's return address (`/?rd=<url>`), and
+ * verify's login page and the `rd` it carries. Only an absolute http(s) address on the host the
+ * browser asked for, on a host the operator allowed, or under COOKIE_DOMAIN passes. Anything
  * else (another host, `//evil`, `javascript:`, backslashes, user-info tricks) is ignored.
  */
 
@@ -38,4 +39,40 @@ export function hostOf(hostHeader: string | null): string | null {
   if (host.startsWith("[")) return host.slice(0, host.indexOf("]") + 1);
   const colon = host.lastIndexOf(":");
   return colon === -1 ? host : host.slice(0, colon);
+}
+
+/**
+ * The host a browser asked a forward-auth proxy for: X-Forwarded-Host (Caddy, Traefik), else
+ * X-Original-URL's (nginx). Never the Host header: on a request from the proxy it names
+ * session-auth's upstream, and would let a `?login=` there pass.
+ */
+export function requestedHost(headers: Headers): string | null {
+  const forwarded = headers.get("x-forwarded-host");
+  if (forwarded) return hostOf(forwarded.split(",")[0]!.trim()) || null;
+  const original = headers.get("x-original-url");
+  if (!original || !/^https?:\/\//i.test(original)) return null;
+  try {
+    const url = new URL(original);
+    return url.username === "" && url.password === "" ? url.hostname.toLowerCase() : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Where verify sends a browser that is not signed in: the first of `logins` that passes the
+ * check, with the original address as `rd` when that passes too (the login page sends the
+ * browser there later). null when none passes.
+ */
+export function loginRedirect(logins: readonly (string | null)[], original: string | null, policy: ReturnPolicy): string | null {
+  for (const login of logins) {
+    const address = safeReturnAddress(login, policy);
+    if (address === null) continue;
+    const rd = safeReturnAddress(original, policy);
+    if (rd === null) return address;
+    const target = new URL(address);
+    target.searchParams.set("rd", rd);
+    return target.href;
+  }
+  return null;
 }

@@ -3,7 +3,9 @@ import { describe, expect, test } from "bun:test";
 import { connect } from "node:net";
 import { SOURCE_COMMAND, spawnServer } from "../../scripts/lib/spawn-server.ts";
 import { headerValue } from "../../src/api/v1/verify.ts";
-import { basicHeader, call, FakeClock, legacyUser, seedUsers, sessionIdFrom, tempDir, testApp } from "../helpers.ts";
+import { silentLogger } from "../../src/logger.ts";
+import { startServer } from "../../src/server.ts";
+import { basicHeader, call, FakeClock, legacyUser, seedUsers, sessionIdFrom, tempDir, testApp, testConfig } from "../helpers.ts";
 
 const VERIFY = "/api/v1/auth/verify";
 
@@ -53,7 +55,7 @@ describe("verify", () => {
   });
 
   test("a browser navigation is sent to the login page with the original address; an API call gets 401", async () => {
-    const { app } = await setUp({ AUTH_TYPE: "session_auth", FORWARD_AUTH_LOGIN_URL: "https://auth.example.test/" });
+    const { app } = await setUp({ AUTH_TYPE: "session_auth", FORWARD_AUTH_LOGIN_URL: "https://auth.example.test/", COOKIE_DOMAIN: "example.test" });
     const forwarded = { "X-Forwarded-Proto": "https", "X-Forwarded-Host": "app.example.test", "X-Forwarded-Uri": "/page?x=1" };
     const navigation = await call(app, VERIFY, { headers: { ...forwarded, "Sec-Fetch-Mode": "navigate", Accept: "text/html" } });
     expect(navigation.status).toBe(302);
@@ -61,6 +63,73 @@ describe("verify", () => {
     expect((await call(app, VERIFY, { headers: { ...forwarded, Accept: "application/json" } })).status).toBe(401);
     const original = await call(app, `${VERIFY}?login=${encodeURIComponent("https://login.example.test/")}`, { headers: { "X-Original-URL": "https://app.example.test/x", Accept: "text/html" } });
     expect(original.headers.get("location")).toBe(`https://login.example.test/?rd=${encodeURIComponent("https://app.example.test/x")}`);
+  });
+
+  test("a ?login= that fails the check is never followed and never a 5xx: the configured login page instead, or 401", async () => {
+    const configured = await setUp({ AUTH_TYPE: "session_auth", FORWARD_AUTH_LOGIN_URL: "https://auth.example.test/", COOKIE_DOMAIN: "example.test" });
+    const bare = await setUp({ AUTH_TYPE: "session_auth", COOKIE_DOMAIN: "example.test" });
+    const headers = { "X-Forwarded-Proto": "https", "X-Forwarded-Host": "app.example.test", "X-Forwarded-Uri": "/page", "Sec-Fetch-Mode": "navigate" };
+    const hostile = ["https://evil.example/", "javascript:alert(1)", "data:text/html,<script>alert(1)</script>", "//evil.example", "%", "http://[", "https://app.example.test@evil.example/", "https://evil.example\\@app.example.test/", "/login"];
+    for (const login of hostile) {
+      for (const query of [`login=${encodeURIComponent(login)}`, `login=${login}`]) {
+        const redirected = await call(configured.app, `${VERIFY}?${query}`, { headers });
+        expect([query, redirected.status, redirected.headers.get("location")]).toEqual([query, 302, `https://auth.example.test/?rd=${encodeURIComponent("https://app.example.test/page")}`]);
+        const refused = await call(bare.app, `${VERIFY}?${query}`, { headers });
+        expect([query, refused.status, refused.json, refused.headers.get("location")]).toEqual([query, 401, { error: "Unauthorized" }, null]);
+      }
+    }
+  });
+
+  test("a ?login= on the host the browser asked for, an allowed host or under COOKIE_DOMAIN wins over FORWARD_AUTH_LOGIN_URL", async () => {
+    const { app } = await setUp({ AUTH_TYPE: "session_auth", FORWARD_AUTH_LOGIN_URL: "https://auth.example.test/", COOKIE_DOMAIN: "example.test", ALLOWED_REDIRECT_HOSTS: "login.internal" });
+    const headers = { "X-Forwarded-Proto": "https", "X-Forwarded-Host": "app.other.test", "X-Forwarded-Uri": "/", "Sec-Fetch-Mode": "navigate" };
+    const rd = `?rd=${encodeURIComponent("https://app.other.test/")}`;
+    for (const login of ["https://app.other.test/login", "https://login.internal/", "https://sso.example.test/"]) {
+      expect((await call(app, `${VERIFY}?login=${encodeURIComponent(login)}`, { headers })).headers.get("location")).toBe(`${login}${rd}`);
+    }
+  });
+
+  test("the host the browser asked for comes from X-Forwarded-Host or X-Original-URL, never from the Host header alone", async () => {
+    const { app } = await setUp({ AUTH_TYPE: "session_auth" });
+    const login = `${VERIFY}?login=${encodeURIComponent("https://app.example.test/login")}`;
+    const navigate = { "Sec-Fetch-Mode": "navigate" };
+    const viaForwarded = await call(app, login, { headers: { ...navigate, "X-Forwarded-Host": "app.example.test", "X-Forwarded-Uri": "/x" } });
+    expect(viaForwarded.headers.get("location")).toBe(`https://app.example.test/login?rd=${encodeURIComponent("http://app.example.test/x")}`);
+    const viaOriginal = await call(app, login, { headers: { ...navigate, "X-Original-URL": "https://app.example.test/y" } });
+    expect(viaOriginal.headers.get("location")).toBe(`https://app.example.test/login?rd=${encodeURIComponent("https://app.example.test/y")}`);
+    const hostOnly = await call(app, login, { headers: { ...navigate, Host: "app.example.test" } });
+    expect([hostOnly.status, hostOnly.headers.get("location")]).toEqual([401, null]);
+  });
+
+  test("an original address that fails the check goes to the login page without it", async () => {
+    const { app } = await setUp({ AUTH_TYPE: "session_auth", FORWARD_AUTH_LOGIN_URL: "https://auth.example.test/", COOKIE_DOMAIN: "example.test" });
+    const navigate = { "Sec-Fetch-Mode": "navigate" };
+    const cases: Record<string, string>[] = [
+      { "X-Forwarded-Host": "app.example.test", "X-Forwarded-Uri": "@evil.example/" },
+      { "X-Forwarded-Host": "app.example.test", "X-Forwarded-Uri": "/a\tb" },
+      { "X-Forwarded-Host": "app.example.test", "X-Forwarded-Proto": "javascript", "X-Forwarded-Uri": "/" },
+      { "X-Original-URL": "https://app.example.test@evil.example/" },
+      { "X-Original-URL": `https://app.example.test/${"x".repeat(3000)}` },
+    ];
+    for (const headers of cases) {
+      const answer = await call(app, VERIFY, { headers: { ...navigate, ...headers } });
+      expect([JSON.stringify(headers), answer.status, answer.headers.get("location")]).toEqual([JSON.stringify(headers), 302, "https://auth.example.test/"]);
+    }
+  });
+
+  test("through a real socket: no hostile ?login= is followed, none is a 5xx", async () => {
+    const dir = tempDir();
+    await seedUsers(dir, [legacyUser("bob@hbtn.io", "pw")]);
+    const running = startServer(testConfig({ AUTH_TYPE: "session_auth", FORWARD_AUTH_LOGIN_URL: "https://auth.example.test/", COOKIE_DOMAIN: "example.test" }, dir), { logger: silentLogger });
+    try {
+      const headers = { "X-Forwarded-Proto": "https", "X-Forwarded-Host": "app.example.test", "X-Forwarded-Uri": "/page", "Sec-Fetch-Mode": "navigate" };
+      for (const login of ["https://evil.example/", "javascript:alert(1)", "data:text/html,x", "//evil.example", "%", "http://["]) {
+        const answer = await fetch(`${running.url}${VERIFY}?login=${login}`, { headers, redirect: "manual" });
+        expect([login, answer.status, answer.headers.get("location")]).toEqual([login, 302, `https://auth.example.test/?rd=${encodeURIComponent("https://app.example.test/page")}`]);
+      }
+    } finally {
+      await running.stop();
+    }
   });
 
   test("a store that cannot be reached is a 503, never a 200", async () => {

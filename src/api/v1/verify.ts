@@ -3,12 +3,14 @@
  * `auth_request`, Caddy `forward_auth`, Traefik `ForwardAuth`) to ask who the original request's
  * headers name. The user is found exactly as the request guard finds one. Found: 200 with
  * Remote-User / Remote-Email / Remote-Name and no body; not found, for whatever reason: 401,
- * or, for a browser navigation when a login page is known, a 302 there carrying the original
- * address. A store that cannot be reached is a 503, never a 200.
+ * or, for a browser navigation when a login page that passes the return-address check is known,
+ * a 302 there carrying the original address (when that passes too). A store that cannot be
+ * reached is a 503, never a 200.
  */
 import type { Auth } from "../../auth/auth.ts";
 import { ThrottledError } from "../../auth/throttle.ts";
 import type { Config } from "../../config.ts";
+import { loginRedirect, requestedHost } from "../../http/return-address.ts";
 import { andThen, type MaybePromise } from "../../models/record-store.ts";
 import type { UserRecord } from "../../models/user.ts";
 import type { RequestContext } from "./context.ts";
@@ -59,15 +61,21 @@ function isNavigation(headers: Headers): boolean {
 }
 
 export function verifyHandler(auth: Auth | null, config: Config): (context: RequestContext) => MaybePromise<Response> {
-  const notFound = (request: Request): Response => {
+  /**
+   * The login page a browser navigation goes to: the verify URL's `?login=`, else
+   * FORWARD_AUTH_LOGIN_URL, each only if it passes the return-address check for the host the
+   * browser asked for (the `?login=` can come from whoever reaches this URL).
+   */
+  const loginAddress = (request: Request): string | null => {
     // Most requests carry no ?login=: the URL is parsed only for those that do.
-    const login = (request.url.includes("login=") ? new URL(request.url, "http://localhost").searchParams.get("login") : null) ?? config.forwardAuthLoginUrl;
-    const original = originalUrl(request.headers);
-    if (login && isNavigation(request.headers)) {
-      const target = new URL(login);
-      if (original) target.searchParams.set("rd", original);
-      return new Response(null, { status: 302, headers: { ...NO_STORE, Location: target.href } });
-    }
+    const asked = request.url.includes("login=") ? new URL(request.url, "http://localhost").searchParams.get("login") : null;
+    if (asked === null && config.forwardAuthLoginUrl === null) return null;
+    const policy = { ownHost: requestedHost(request.headers), allowedHosts: config.allowedRedirectHosts, cookieDomain: config.cookieDomain };
+    return loginRedirect([asked, config.forwardAuthLoginUrl], originalUrl(request.headers), policy);
+  };
+  const notFound = (request: Request): Response => {
+    const location = isNavigation(request.headers) ? loginAddress(request) : null;
+    if (location !== null) return new Response(null, { status: 302, headers: { ...NO_STORE, Location: location } });
     return new Response(JSON.stringify({ error: "Unauthorized" }), { status: 401, headers: { ...NO_STORE, "Content-Type": "application/json" } });
   };
   return ({ request, clientAddress }) => {
