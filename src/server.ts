@@ -10,7 +10,7 @@ import { ConfigError, type Config } from "./config.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { declaresTooLarge, TOO_LARGE_MESSAGE } from "./http/body.ts";
 import { clientAddress } from "./http/client-address.ts";
-import { type CrossSitePolicy, refusedAsCrossSite } from "./http/cross-site.ts";
+import { CROSS_SITE_REFUSED, type CrossSitePolicy, crossSiteRefusal } from "./http/cross-site.ts";
 import { hostOf, safeReturnAddress } from "./http/return-address.ts";
 import { VERIFY_PATH, verifyHandler } from "./api/v1/verify.ts";
 import { HttpError, html, jsonError, METHOD_NOT_ALLOWED_PAGE } from "./http/responses.ts";
@@ -180,7 +180,14 @@ export class App {
     // GET and HEAD bodies are never read (the most frequent requests skip the header lookup).
     const method = request.method;
     if (method !== "GET" && method !== "HEAD" && declaresTooLarge(request, this.config.maxBodyBytes)) return jsonError(413, TOO_LARGE_MESSAGE, { Connection: "close" });
-    if (this.crossSite !== null && refusedAsCrossSite(request, path, this.crossSite)) return jsonError(403, "Forbidden");
+    if (this.crossSite !== null) {
+      const refusal = crossSiteRefusal(request, path, this.crossSite);
+      if (refusal !== null) {
+        // Said in the log, where an operator whose own page is refused (a proxy that does not pass the Host on) looks.
+        this.logger.info(`cross-site ${refusal.login ? "login" : "request"} refused: ${refusal.reason}`, { event: "cross-site-refused" });
+        return jsonError(403, CROSS_SITE_REFUSED);
+      }
+    }
     const auth = this.auth;
     if (auth && auth.requireAuth(path, EXCLUDED_PATHS)) return this.guarded(auth, request, path, client);
     return this.route(request, path, null, client);
