@@ -26,7 +26,7 @@ export interface CrossSiteRefusal {
 
 /** The answer to a refused request: what to configure when the page is one's own. */
 export const CROSS_SITE_REFUSED =
-  "Forbidden: the page's origin is neither this server's nor in ALLOWED_ORIGINS (behind a proxy, pass the browser's Host on: nginx proxy_set_header Host $http_host)";
+  "Forbidden: the page's origin is not this server's and not in ALLOWED_ORIGINS (behind a proxy, pass the browser's Host on: nginx proxy_set_header Host $http_host)";
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
@@ -78,5 +78,5 @@ export function crossSiteRefusal(request: Request, path: string, policy: CrossSi
   const own = ownOriginOf(request, policy.trustProxy);
   if (own !== null && lower === own.origin) return null;
   const ours = own === null ? "no Host header names it" : `${quoted(own.origin)}, by ${own.source}`;
-  return { login, reason: `Origin ${quoted(origin)} is neither this server's (${ours}) nor in ALLOWED_ORIGINS` };
+  return { login, reason: `Origin ${quoted(origin)} is not this server's origin (${ours}) and not in ALLOWED_ORIGINS` };
 }

@@ -15,7 +15,7 @@ async function setUp(env: Record<string, string> = {}) {
 }
 const form = { email: "bob@hbtn.io", password: "pw" };
 
-const REFUSED = { error: "Forbidden: the page's origin is neither this server's nor in ALLOWED_ORIGINS (behind a proxy, pass the browser's Host on: nginx proxy_set_header Host $http_host)" };
+const REFUSED = { error: "Forbidden: the page's origin is not this server's and not in ALLOWED_ORIGINS (behind a proxy, pass the browser's Host on: nginx proxy_set_header Host $http_host)" };
 
 test("a login posted from another origin is refused whatever Sec-Fetch-Site says, and no cookie is set", async () => {
   const { app } = await setUp();
@@ -66,7 +66,7 @@ test("through a real socket: a login from another port of this host is refused, 
     } finally {
       await running.stop();
     }
-    const refusal = `cross-site login refused: Origin "http://127.0.0.1:18095" is neither this server's ("${running.url}", by the Host header) nor in ALLOWED_ORIGINS`;
+    const refusal = `cross-site login refused: Origin "http://127.0.0.1:18095" is not this server's origin ("${running.url}", by the Host header) and not in ALLOWED_ORIGINS`;
     expect(log.includes(refusal)).toBe(!allowed);
     expect(log).not.toContain("password=");
   }
