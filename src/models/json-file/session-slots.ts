@@ -45,6 +45,9 @@ export const SLOT_BYTES = BYTE_LENGTH.reduce((sum, length) => sum + length, 0);
 const ID_AT = BYTE_AT[ID]!;
 const KEY_AT = BYTE_AT[KEY]!;
 const USER_AT = BYTE_AT[USER]!;
+const ID_LENGTH = BYTE_LENGTH[ID]!;
+const KEY_LENGTH = BYTE_LENGTH[KEY]!;
+const USER_LENGTH = BYTE_LENGTH[USER]!;
 
 /** Slot kinds: empty (removed), kept as an object, or packed with layout number kind - FIRST_LAYOUT. */
 export const EMPTY = 0;
@@ -103,7 +106,7 @@ export class SessionSlots {
 
   /** Where the id table holds the slot of the id with the 16 bytes at bytes[at…], or the free place where it would go. */
   idPosition(bytes: Uint8Array, at: number): number {
-    return position(this.idTable, this.bytes, ID_AT, bytes, at, BYTE_LENGTH[ID]!);
+    return position(this.idTable, this.bytes, ID_AT, bytes, at, ID_LENGTH);
   }
 
   /** The packed slot of the id with these bytes, or -1. */
@@ -120,17 +123,17 @@ export class SessionSlots {
   keyHolders(bytes: Uint8Array, at: number): number[] {
     const holders: number[] = [];
     const mask = this.keyTable.length - 1;
-    for (let i = hashOf(bytes, at) & mask; ; i = (i + 1) & mask) {
+    for (let i = hashOf(bytes, at, KEY_LENGTH) & mask; ; i = (i + 1) & mask) {
       const entry = this.keyTable[i]!;
       if (entry === 0) return holders;
-      if (sameBytes(this.bytes, (entry - 1) * SLOT_BYTES + KEY_AT, bytes, at, BYTE_LENGTH[KEY]!)) holders.push(entry - 1);
+      if (sameBytes(this.bytes, (entry - 1) * SLOT_BYTES + KEY_AT, bytes, at, KEY_LENGTH)) holders.push(entry - 1);
     }
   }
 
   /** The packed slots of the user with the 16 id bytes at bytes[at…], in the order they were stored. */
   userSlots(bytes: Uint8Array, at: number): number[] {
     const slots: number[] = [];
-    const head = this.userTable[position(this.userTable, this.bytes, USER_AT, bytes, at, BYTE_LENGTH[USER]!)]! - 1;
+    const head = this.userTable[position(this.userTable, this.bytes, USER_AT, bytes, at, USER_LENGTH)]! - 1;
     for (let slot = head; slot !== -1; slot = this.userNext[slot]!) slots.push(slot);
     return slots.sort((a, b) => a - b);
   }
@@ -147,9 +150,9 @@ export class SessionSlots {
   index(slot: number, idPosition = this.idPosition(this.bytes, slot * SLOT_BYTES + ID_AT)): void {
     const at = slot * SLOT_BYTES;
     this.idTable[idPosition] = slot + 1;
-    insert(this.keyTable, slot, hashOf(this.bytes, at + KEY_AT));
+    insert(this.keyTable, slot, hashOf(this.bytes, at + KEY_AT, KEY_LENGTH));
     // The newest session of its user heads the user's chain.
-    const user = position(this.userTable, this.bytes, USER_AT, this.bytes, at + USER_AT, BYTE_LENGTH[USER]!);
+    const user = position(this.userTable, this.bytes, USER_AT, this.bytes, at + USER_AT, USER_LENGTH);
     const head = this.userTable[user]! - 1;
     this.userPrev[slot] = -1;
     this.userNext[slot] = head;
@@ -160,16 +163,16 @@ export class SessionSlots {
   /** Takes a packed slot out of the three tables (its bytes are still there). */
   unindex(slot: number): void {
     const at = slot * SLOT_BYTES;
-    const hashAt = (offset: number) => (other: number) => hashOf(this.bytes, other * SLOT_BYTES + offset);
-    remove(this.idTable, slot, hashOf(this.bytes, at + ID_AT), hashAt(ID_AT));
-    remove(this.keyTable, slot, hashOf(this.bytes, at + KEY_AT), hashAt(KEY_AT));
+    const hashAt = (offset: number, length: number) => (other: number) => hashOf(this.bytes, other * SLOT_BYTES + offset, length);
+    remove(this.idTable, slot, hashOf(this.bytes, at + ID_AT, ID_LENGTH), hashAt(ID_AT, ID_LENGTH));
+    remove(this.keyTable, slot, hashOf(this.bytes, at + KEY_AT, KEY_LENGTH), hashAt(KEY_AT, KEY_LENGTH));
     const prev = this.userPrev[slot]!;
     const next = this.userNext[slot]!;
     if (next !== -1) this.userPrev[next] = prev;
     if (prev !== -1) this.userNext[prev] = next;
-    else if (next !== -1) this.userTable[position(this.userTable, this.bytes, USER_AT, this.bytes, at + USER_AT, BYTE_LENGTH[USER]!)] = next + 1;
+    else if (next !== -1) this.userTable[position(this.userTable, this.bytes, USER_AT, this.bytes, at + USER_AT, USER_LENGTH)] = next + 1;
     // The user's last session: the user leaves the table (the chain head's bytes name it).
-    else remove(this.userTable, slot, hashOf(this.bytes, at + USER_AT), hashAt(USER_AT));
+    else remove(this.userTable, slot, hashOf(this.bytes, at + USER_AT, USER_LENGTH), hashAt(USER_AT, USER_LENGTH));
   }
 
   private grow(capacity: number): void {
@@ -195,10 +198,10 @@ export class SessionSlots {
     for (let slot = 0; slot < this.used; slot++) {
       const kind = this.kinds[slot]!;
       if (kind === EMPTY || kind === OBJECT) continue;
-      insert(this.idTable, slot, hashOf(this.bytes, slot * SLOT_BYTES + ID_AT));
-      insert(this.keyTable, slot, hashOf(this.bytes, slot * SLOT_BYTES + KEY_AT));
+      insert(this.idTable, slot, hashOf(this.bytes, slot * SLOT_BYTES + ID_AT, ID_LENGTH));
+      insert(this.keyTable, slot, hashOf(this.bytes, slot * SLOT_BYTES + KEY_AT, KEY_LENGTH));
       // A chain's head stands for its user.
-      if (this.userPrev[slot] === -1) insert(this.userTable, slot, hashOf(this.bytes, slot * SLOT_BYTES + USER_AT));
+      if (this.userPrev[slot] === -1) insert(this.userTable, slot, hashOf(this.bytes, slot * SLOT_BYTES + USER_AT, USER_LENGTH));
     }
   }
 }
@@ -206,15 +209,31 @@ export class SessionSlots {
 /** Where `table` holds the slot whose field at `offset` has the bytes at bytes[at…], or the free place for it. */
 function position(table: Int32Array, slots: Uint8Array, offset: number, bytes: Uint8Array, at: number, length: number): number {
   const mask = table.length - 1;
-  for (let i = hashOf(bytes, at) & mask; ; i = (i + 1) & mask) {
+  for (let i = hashOf(bytes, at, length) & mask; ; i = (i + 1) & mask) {
     const entry = table[i]!;
     if (entry === 0 || sameBytes(slots, (entry - 1) * SLOT_BYTES + offset, bytes, at, length)) return i;
   }
 }
 
-/** A 32-bit hash of 8 of the bytes at `at` (random ids and SHA-256 keys: spread already, mixed anyway). */
-function hashOf(bytes: Uint8Array, at: number): number {
-  let h = (bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 24)) ^ Math.imul(bytes[at + 4]! | (bytes[at + 5]! << 8) | (bytes[at + 10]! << 16) | (bytes[at + 11]! << 24), 0x9e3779b1);
+/** Per process, so that no file of ids can be made to collide in every process. */
+const SEED = crypto.getRandomValues(new Uint32Array(1))[0]!;
+
+/**
+ * A 32-bit hash of the `length` bytes at `at` (a multiple of 4): MurmurHash3's mix over every
+ * byte. Ids that share most of their bytes (sequential ids, UUIDv7, another system's prefix)
+ * still spread over the whole table, so that loading stays linear.
+ */
+export function hashOf(bytes: Uint8Array, at: number, length: number): number {
+  let h = SEED;
+  for (let i = at; i < at + length; i += 4) {
+    let k = bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24);
+    k = Math.imul(k, 0xcc9e2d51);
+    k = Math.imul((k << 15) | (k >>> 17), 0x1b873593);
+    h ^= k;
+    h = (h << 13) | (h >>> 19);
+    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+  }
+  h ^= length;
   h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
   h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
   return (h ^ (h >>> 16)) >>> 0;
