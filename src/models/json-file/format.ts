@@ -116,7 +116,8 @@ export function readSnapshot<T extends BaseRecord>(path: string, table: RecordTa
       if (scanned !== null) return scanned;
     } catch (error) {
       if (error instanceof StoreLoadError) throw error;
-      // A record the scan handed over whole was not one: the whole parse names it.
+      // A record the scan handed over whole was not one (the whole parse names it), or the table
+      // cannot take it one record at a time (a key that is not its record's id).
     }
     table.clear();
   }

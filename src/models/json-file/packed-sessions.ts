@@ -8,7 +8,7 @@
  */
 import { hasValues } from "../record-store.ts";
 import { createdBefore, oldestFirst, unusedSince, type UserSessionRecord } from "../user-session.ts";
-import { hexBytes, utf8, uuidBytes } from "./byte-codecs.ts";
+import { hexBytes, sameBytes, utf8, uuidBytes } from "./byte-codecs.ts";
 import { recordOfSnapshot } from "./format.ts";
 import { MemoryIndex } from "./memory-index.ts";
 import type { RecordTable } from "./record-table.ts";
@@ -17,6 +17,8 @@ import { BYTE_AT, BYTE_LENGTH, CREATED, EMPTY, fieldNamed, ID, KEY, LAST_USED, O
 import type { FlatRecordSink } from "./snapshot-scanner.ts";
 
 const CACHED = 4096;
+/** An id as the packed slots write it: the only ids a record kept as an object can share with a packed one. */
+const PACKED_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** Where a looked-up id, key or user id is turned into bytes. */
 const lookup = new Uint8Array(32);
 
@@ -29,6 +31,8 @@ export class PackedSessionTable implements RecordTable<UserSessionRecord>, FlatR
   private objects = new MemoryIndex<UserSessionRecord>(["session_id", "user_id"]);
   private objectSlot = new Map<string, number>();
   private objectAt = new Map<number, string>();
+  /** How many records kept as objects have an id a packed record could have. */
+  private objectPackedIds = 0;
   /** The answers of recent searches by session key alone; forgotten whenever a record with that key changes. */
   private recentKeys = new Map<string, UserSessionRecord[]>();
   /** Recently made objects, by slot (direct-mapped). */
@@ -49,6 +53,7 @@ export class PackedSessionTable implements RecordTable<UserSessionRecord>, FlatR
     this.objects = new MemoryIndex<UserSessionRecord>(["session_id", "user_id"]);
     this.objectSlot = new Map();
     this.objectAt = new Map();
+    this.objectPackedIds = 0;
     this.cacheSlot.fill(-1);
     this.cacheRecord = new Array(CACHED);
     this.recentKeys = new Map();
@@ -125,6 +130,7 @@ export class PackedSessionTable implements RecordTable<UserSessionRecord>, FlatR
       this.objects.put(record);
       this.objectSlot.set(record.id, slot);
       this.objectAt.set(slot, record.id);
+      if (PACKED_ID.test(record.id)) this.objectPackedIds += 1;
     }
   }
 
@@ -211,13 +217,20 @@ export class PackedSessionTable implements RecordTable<UserSessionRecord>, FlatR
     return field !== -1 && this.packer.field(this.slots.used, field, bytes, start, end);
   }
 
-  end(): boolean {
+  /**
+   * A file holds one record per key, the last of each key as json.load reads it, and the store
+   * one per id: so a record whose id was seen before replaces that one, in its place, whatever
+   * the shape of either.
+   */
+  end(bytes: Uint8Array, keyStart: number, keyEnd: number): boolean {
     const kind = this.packer.finish();
     if (kind === -1) return false;
     const slot = this.slots.used;
-    const position = this.slots.idPosition(this.slots.bytes, slot * SLOT_BYTES + BYTE_AT[ID]!);
-    if (this.slots.slotAtIdPosition(position) !== -1) {
-      // The same id twice in one file: the later record replaces the earlier, in its place.
+    const idAt = slot * SLOT_BYTES + BYTE_AT[ID]!;
+    // Stored under a key other than its id: handed over parsed (and refused there).
+    if (!uuidBytes(bytes, keyStart, keyEnd, lookup, 0) || !sameBytes(lookup, 0, this.slots.bytes, idAt, BYTE_LENGTH[ID]!)) return false;
+    const position = this.slots.idPosition(this.slots.bytes, idAt);
+    if (this.slots.slotAtIdPosition(position) !== -1 || (this.objectPackedIds > 0 && this.objectSlot.has(this.slots.idText(slot)))) {
       this.slots.kinds[slot] = kind;
       const record = this.recordAt(slot, false);
       this.slots.kinds[slot] = EMPTY;
@@ -232,7 +245,11 @@ export class PackedSessionTable implements RecordTable<UserSessionRecord>, FlatR
   }
 
   parsed(key: string, value: unknown): void {
-    this.put(recordOfSnapshot<UserSessionRecord>(key, value));
+    const record = recordOfSnapshot<UserSessionRecord>(key, value);
+    // One key twice may hold records of two ids (json.load keeps the last), one id may come
+    // under two keys: the whole parse of the file, which reads keys as json.load does, sorts it out.
+    if (record.id !== key) throw new Error(`record ${JSON.stringify(key)} has another id`);
+    this.put(record);
   }
 
   /** The record in the slot as an object, frozen; from the cache when `cache` and it is there. */
@@ -260,6 +277,7 @@ export class PackedSessionTable implements RecordTable<UserSessionRecord>, FlatR
       return;
     }
     const id = this.objectAt.get(slot)!;
+    if (PACKED_ID.test(id)) this.objectPackedIds -= 1;
     this.objects.delete(id);
     this.objectSlot.delete(id);
     this.objectAt.delete(slot);

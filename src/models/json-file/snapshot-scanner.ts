@@ -15,8 +15,11 @@ export interface FlatRecordSink {
    * null (start = end = -1). False: the record cannot be taken this way, and is parsed instead.
    */
   field(bytes: Uint8Array, nameStart: number, nameEnd: number, start: number, end: number): boolean;
-  /** The record whose fields were all taken; false as for `field`. */
-  end(): boolean;
+  /**
+   * The record whose fields were all taken, stored under the key bytes[keyStart, keyEnd) as
+   * written (escapes not read); false as for `field`.
+   */
+  end(bytes: Uint8Array, keyStart: number, keyEnd: number): boolean;
   /** A record given whole, parsed, with the key it was stored under. */
   parsed(key: string, value: unknown): void;
   /** About how many records the file holds, told once the first chunk was read. */
@@ -141,7 +144,7 @@ function record(bytes: Uint8Array, at: number, length: number, first: boolean, s
   sink.begin();
   const flat = fields(bytes, i + 1, length, sink);
   if (flat === MORE) return MORE;
-  if (flat > 0 && sink.end()) return flat;
+  if (flat > 0 && sink.end(bytes, keyStart + 1, keyEnd)) return flat;
   // Not flat strings: find where the record ends, and parse it.
   const valueEnd = valueEndAt(bytes, valueStart, length);
   if (valueEnd === MORE) return MORE;

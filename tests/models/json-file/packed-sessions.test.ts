@@ -245,3 +245,76 @@ test("sessions created before, or unused since, a moment: the same as the record
     expect(table.idsUnusedSince(moment)).toEqual(records.filter((record) => unusedSince(record, moment)).map((record) => record.id));
   }
 });
+
+describe("one id twice in a file: the last copy, in the first one's place, as Python's json.load reads it", () => {
+  /** Each way a copy can be read and kept: scanned and packed (two layouts), parsed and packed, or kept as an object (three ways). */
+  const shapes: Record<string, (id: string) => UserSessionRecord> = {
+    packed: (id) => ({ ...original(), id }),
+    "packed, another layout": (id) => ({ ...current(), id }),
+    "object (another field)": (id) => ({ ...original(), id, extra: "field" }) as UserSessionRecord,
+    "object (a timestamp in another format)": (id) => ({ ...original(), id, created_at: "2026-12-01 10:00:00" }),
+    "parsed, then packed (an escaped string)": (id) => ({ ...current(), id, user_agent: 'quote " here' }),
+    "object (a nested value)": (id) => ({ ...original(), id, nested: { a: [1] } }) as unknown as UserSessionRecord,
+  };
+
+  for (const [firstShape, makeFirst] of Object.entries(shapes)) {
+    for (const [secondShape, makeSecond] of Object.entries(shapes)) {
+      test(`first ${firstShape}, then ${secondShape}: one live record, and a delete ends it`, () => {
+        const id = crypto.randomUUID();
+        const first = makeFirst(id);
+        const second = makeSecond(id);
+        const others = [original(), current()];
+        const text = `{${JSON.stringify(id)}: ${JSON.stringify(first)}, ${JSON.stringify(others[0]!.id)}: ${JSON.stringify(others[0])}, ${JSON.stringify(id)}: ${JSON.stringify(second)}, ${JSON.stringify(others[1]!.id)}: ${JSON.stringify(others[1])}}`;
+        const { packed } = loadBoth(text);
+        expect(packed.size).toBe(3);
+        expect(asText(packed.values())).toEqual([JSON.stringify(second), ...others.map((record) => JSON.stringify(record))]);
+        expect(JSON.stringify(packed.get(id))).toBe(JSON.stringify(second));
+        expect(packed.search({ session_id: first.session_id }).map((record) => JSON.stringify(record))).toEqual(first.session_id === second.session_id ? [JSON.stringify(second)] : []);
+        expect(packed.search({ session_id: second.session_id })).toHaveLength(1);
+        expect(packed.search({ user_id: user }).filter((record) => record.id === id)).toHaveLength(1);
+        packed.delete(id);
+        expect(packed.size).toBe(2);
+        expect(packed.get(id)).toBeNull();
+        expect(packed.search({ session_id: first.session_id })).toEqual([]);
+        expect(packed.search({ session_id: second.session_id })).toEqual([]);
+        expect(asText(packed.values())).toEqual(others.map((record) => JSON.stringify(record)));
+        expect(asText(packed.oldestFirst()).sort()).toEqual(others.map((record) => JSON.stringify(record)).sort());
+      });
+    }
+  }
+
+  test("random files of repeated ids and keys, in every shape: the same records, in the same order, as the whole file's JSON.parse", () => {
+    const makers = Object.values(shapes);
+    for (let round = 0; round < 200; round++) {
+      const ids = Array.from({ length: 4 }, () => crypto.randomUUID());
+      const entries: string[] = [];
+      for (let i = 0; i < 1 + Math.floor(Math.random() * 8); i++) {
+        const id = ids[Math.floor(Math.random() * ids.length)]!;
+        const key = Math.random() < 0.15 ? ids[Math.floor(Math.random() * ids.length)]! : id;
+        entries.push(`${JSON.stringify(key)}: ${JSON.stringify(makers[Math.floor(Math.random() * makers.length)]!(id))}`);
+      }
+      const { packed, plain } = loadBoth(`{${entries.join(", ")}}`);
+      expect(asText(packed.values())).toEqual(asText(plain.values()));
+      for (const id of ids) {
+        const record = plain.get(id);
+        expect(JSON.stringify(packed.get(id))).toBe(JSON.stringify(record));
+        packed.delete(id);
+        expect(packed.get(id)).toBeNull();
+        if (record) expect(packed.search({ session_id: record.session_id })).toEqual([]);
+      }
+      expect(packed.size).toBe(0);
+    }
+  });
+
+  test("one key twice holding records with other ids: only the last record, as json.load keeps only the key's last value", () => {
+    const [a, b, c] = [original(), current(), original()];
+    for (const key of [a.id, "not-an-id", c.id]) {
+      const text = `{${JSON.stringify(key)}: ${JSON.stringify(a)}, ${JSON.stringify(b.id)}: ${JSON.stringify(b)}, ${JSON.stringify(key)}: ${JSON.stringify(c)}}`;
+      const { packed, plain } = loadBoth(text);
+      expect(asText(plain.values())).toEqual([JSON.stringify(c), JSON.stringify(b)]);
+      expect(asText(packed.values())).toEqual(asText(plain.values()));
+      expect(packed.get(a.id)).toBeNull();
+      expect(packed.search({ session_id: a.session_id })).toEqual([]);
+    }
+  });
+});

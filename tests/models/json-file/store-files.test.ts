@@ -6,7 +6,9 @@ import type { BaseRecord } from "../../../src/models/base.ts";
 import { FileLock } from "../../../src/models/json-file/file-lock.ts";
 import { StoreLoadError, UniqueConstraintError } from "../../../src/models/record-store.ts";
 import { JsonFileStore } from "../../../src/models/json-file/store.ts";
-import { readOnDisk, tempDir } from "../../helpers.ts";
+import { openUserStore } from "../../../src/models/user.ts";
+import { legacyUser, readOnDisk, tempDir } from "../../helpers.ts";
+import { topLevelKeys } from "./fixtures/top-level-keys.ts";
 
 interface Thing extends BaseRecord {
   name: string;
@@ -233,5 +235,42 @@ describe("a small data file is kept current", () => {
     expect(JSON.parse(readFileSync(dataFile(dir), "utf8"))).not.toHaveProperty("new");
     await store.close();
     expect(JSON.parse(readFileSync(dataFile(dir), "utf8"))).toHaveProperty("new");
+  });
+});
+
+describe("the original program's .db_User.json", () => {
+  const userFile = (dir: string) => join(dir, ".db_User.json");
+  const entries = (records: [string, object][]) => `{${records.map(([k, record]) => `${JSON.stringify(k)}: ${JSON.stringify(record)}`).join(", ")}}`;
+
+  test("one id twice: the last copy, once, in the first one's place; removing it ends it for good; no rewrite writes it twice", async () => {
+    const dir = tempDir();
+    const first = legacyUser("first@hbtn.io", "pw");
+    const other = legacyUser("other@hbtn.io", "pw");
+    const second = { ...legacyUser("second@hbtn.io", "pw"), id: first.id, first_name: "Second" };
+    writeFileSync(userFile(dir), entries([[first.id, first], [other.id, other], [first.id, second]]));
+    const store = openUserStore(dir, { liveFileMaxBytes: 0 });
+    expect(store.count()).toBe(2);
+    expect((await store.all()).map((record) => record.email)).toEqual(["second@hbtn.io", "other@hbtn.io"]);
+    expect(store.search({ email: "first@hbtn.io" })).toEqual([]);
+    await store.save(legacyUser("first@hbtn.io", "pw"));
+    await store.close();
+    expect(topLevelKeys(readFileSync(userFile(dir), "utf8")).slice(0, 2)).toEqual([first.id, other.id]);
+    expect(topLevelKeys(readFileSync(userFile(dir), "utf8"))).toHaveLength(3);
+    const reopened = openUserStore(dir, { liveFileMaxBytes: 0 });
+    expect(await reopened.remove(first.id)).toBe(true);
+    await reopened.close();
+    const again = openUserStore(dir);
+    expect(again.get(first.id)).toBeNull();
+    expect(again.count()).toBe(2);
+    await again.close();
+  });
+
+  test("one key twice holding users with other ids: only the last, as json.load keeps the key's last value", async () => {
+    const dir = tempDir();
+    const [a, b, c] = [legacyUser("a@hbtn.io", "pw"), legacyUser("b@hbtn.io", "pw"), legacyUser("c@hbtn.io", "pw")];
+    writeFileSync(userFile(dir), entries([[a.id, a], [b.id, b], [a.id, c]]));
+    const store = openUserStore(dir, { liveFileMaxBytes: 0 });
+    expect((await store.all()).map((record) => record.email)).toEqual(["c@hbtn.io", "b@hbtn.io"]);
+    await store.close();
   });
 });
