@@ -45,6 +45,8 @@ export class SessionPacker {
       const field = FIELDS.indexOf(name as Field);
       const value = values[name];
       if (field === -1 || (value !== null && typeof value !== "string")) return OBJECT;
+      // A lone surrogate has no UTF-8 bytes: such a text is kept as it is, to be written back as it was.
+      if (value !== null && !value.isWellFormed()) return OBJECT;
       const bytes = value === null ? NONE : utf8(value);
       if (!this.field(slot, field, bytes, value === null ? -1 : 0, value === null ? -1 : bytes.length)) return OBJECT;
     }

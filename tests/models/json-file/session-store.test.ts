@@ -1,6 +1,7 @@
 /**
  * Sessions in `.db_UserSession.json` as the original program reads and writes them: a file with
- * one id twice loads as Python's json.load reads it, and every rewrite leaves one key per record.
+ * one id twice loads as Python's json.load reads it, and every rewrite leaves one key per record
+ * and every string as it was, lone surrogates included.
  */
 import { describe, expect, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
@@ -66,4 +67,40 @@ describe("a file holding one id twice", () => {
       expect(JSON.parse(fileText(dir))[id]).toEqual(second);
     });
   }
+});
+
+describe("strings survive a rewrite byte for byte", () => {
+  const odd = ["x\ud800y", "\udfff", "a\udc00\ud800b", "\ud83d\ude00 \u00e9 \u2028 \u0000 \\ \""];
+
+  test("a lone surrogate written as an escape in the file is written back as the same escape", async () => {
+    const dir = tempDir();
+    const records = odd.map((agent, i) => ({ ...session(), password_fingerprint: "a".repeat(32), last_used_at: "2026-12-01T11:00:00", client_address: i % 2 ? agent : "127.0.0.1", user_agent: agent }));
+    writeEntries(dir, records.map((record) => [record.id, record]));
+    expect(fileText(dir)).toContain('"x\\ud800y"');
+    const store = JsonFileSessionStore.open(dir, { liveFileMaxBytes: 0 });
+    for (const record of records) expect(store.findByKey(record.session_id)).toEqual(record);
+    await store.create(session());
+    await store.close();
+    expect(fileText(dir)).toContain('"x\\ud800y"');
+    expect(fileText(dir)).not.toContain("\ufffd");
+    const reopened = JsonFileSessionStore.open(dir);
+    for (const record of records) expect(reopened.findByKey(record.session_id)).toEqual(record);
+    await reopened.close();
+  });
+
+  test("a session stored with a lone surrogate keeps it, through the journal and a rewrite", async () => {
+    const dir = tempDir();
+    const store = JsonFileSessionStore.open(dir, { liveFileMaxBytes: 0 });
+    const records = odd.map((agent) => ({ ...session(), user_agent: agent, client_address: agent }));
+    for (const record of records) await store.create(record);
+    for (const record of records) expect(store.findByKey(record.session_id)).toEqual(record);
+    const replayed = JsonFileSessionStore.open(dir);
+    for (const record of records) expect(replayed.findByKey(record.session_id)).toEqual(record);
+    await replayed.close();
+    await store.close();
+    expect(fileText(dir)).toContain('"x\\ud800y"');
+    const reopened = JsonFileSessionStore.open(dir);
+    for (const record of records) expect(reopened.findByKey(record.session_id)).toEqual(record);
+    await reopened.close();
+  });
 });

@@ -273,4 +273,19 @@ describe("the original program's .db_User.json", () => {
     expect((await store.all()).map((record) => record.email)).toEqual(["c@hbtn.io", "b@hbtn.io"]);
     await store.close();
   });
+
+  test("strings survive a rewrite byte for byte, lone surrogates included", async () => {
+    const dir = tempDir();
+    const odd = { ...legacyUser("odd\ud800@hbtn.io", "pw"), first_name: "x\ud800y", last_name: "\udfff\u00e9\u2028" };
+    writeFileSync(userFile(dir), entries([[odd.id, odd]]));
+    expect(readFileSync(userFile(dir), "utf8")).toContain('"x\\ud800y"');
+    const store = openUserStore(dir, { liveFileMaxBytes: 0 });
+    expect(store.get(odd.id)).toEqual(odd);
+    await store.save(legacyUser("new@hbtn.io", "pw"));
+    await store.close();
+    expect(readFileSync(userFile(dir), "utf8")).toContain('"x\\ud800y"');
+    const reopened = openUserStore(dir);
+    expect(reopened.get(odd.id)).toEqual(odd);
+    await reopened.close();
+  });
 });
