@@ -8,7 +8,12 @@
  * Then a small user store (1k users) whose data file is kept current (rewritten after each burst
  * of writes), beside the same store with the journal only.
  *
+ * Then the load of a million sessions by the shape of their ids (and their users' ids):
+ * sequential and UUIDv7 ids beside random ones measured in the same run, each load in a process
+ * of its own, the shapes taking turns, best of five rounds.
+ *
  *   bun scripts/bench-store.ts [SIZES=1000,100000,1000000]
+ *   bun scripts/bench-store.ts ids [SIZE=1000000]     the load by id shape only
  */
 import { closeSync, fsyncSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -18,6 +23,7 @@ import { formatTimestamp } from "../src/models/base.ts";
 import { openUserStore } from "../src/models/user.ts";
 import { JsonFileSessionStore } from "../src/models/json-file/session-store.ts";
 import type { UserSessionRecord } from "../src/models/user-session.ts";
+import { ID_SHAPES, type IdShape } from "./lib/id-shapes.ts";
 import { writeSessions } from "./lib/seed-data.ts";
 
 const CREATES = 2000;
@@ -190,6 +196,52 @@ async function measureLive(): Promise<LiveRow> {
   return { liveOps: live.ops, journalOps: journal.ops, rewrites: live.rewrites, fileKb: live.fileKb };
 }
 
+const ID_ROUNDS = 5;
+
+/** The load of the sessions in `dir`, in ms. */
+function loadOnce(dir: string, size: number): number {
+  const started = performance.now();
+  const store = JsonFileSessionStore.open(dir);
+  const ms = performance.now() - started;
+  if (store.count() !== size) throw new Error(`loaded ${store.count()} of ${size} sessions`);
+  return ms;
+}
+
+/**
+ * A file of `size` sessions for each shape of ids (their users' ids of the same shape), then
+ * rounds of one load of each in a fresh process, the shapes taking turns so that each sees the
+ * machine as busy as the others: the best load of each.
+ */
+function idShapeRows(size: number): void {
+  const shapes = Object.keys(ID_SHAPES) as IdShape[];
+  const dirs = new Map<IdShape, string>();
+  try {
+    for (const shape of shapes) {
+      const dir = mkdtempSync(join(tmpdir(), "session-auth-bench-ids-"));
+      dirs.set(shape, dir);
+      writeSessions(dir, size, ID_SHAPES[shape].make(), 1, undefined, ID_SHAPES[shape].make());
+    }
+    const best = new Map<IdShape, number>(shapes.map((shape) => [shape, Number.POSITIVE_INFINITY]));
+    for (let round = 0; round < ID_ROUNDS; round++) {
+      for (const shape of shapes) {
+        const child = Bun.spawnSync([process.execPath, import.meta.path, "--load", dirs.get(shape)!, String(size)], { stdout: "pipe", stderr: "inherit" });
+        if (child.exitCode !== 0) throw new Error(`load of ${shape} ids failed`);
+        best.set(shape, Math.min(best.get(shape)!, Number(child.stdout.toString())));
+      }
+    }
+    const random = best.get("random")!;
+    console.log(`
+load of ${sizeName(size)} sessions by the shape of their ids and their users' ids (best of ${ID_ROUNDS} rounds, each load in a fresh process):`);
+    const width = Math.max(...shapes.map((shape) => ID_SHAPES[shape].name.length));
+    for (const [shape, ms] of best) {
+      const beside = shape === "random" ? "(the baseline)" : `(${fmt(ms / random, 2)}x random)`;
+      console.log(`  ${ID_SHAPES[shape].name.padEnd(width)}  ${fmt(ms).padStart(6)} ms ${beside}`);
+    }
+  } finally {
+    for (const dir of dirs.values()) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 const fmt = (n: number, digits = 0) => n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const sizeName = (n: number) => (n >= 1e6 ? `${n / 1e6}M` : n >= 1e3 ? `${n / 1e3}k` : String(n));
 
@@ -197,6 +249,10 @@ if (process.argv[2] === "--child") {
   console.log(JSON.stringify(await measure(Number(process.argv[3]))));
 } else if (process.argv[2] === "--live") {
   console.log(JSON.stringify(await measureLive()));
+} else if (process.argv[2] === "--load") {
+  console.log(loadOnce(process.argv[3]!, Number(process.argv[4])));
+} else if (process.argv[2] === "ids") {
+  idShapeRows(Number(process.argv[3] ?? 1_000_000));
 } else {
   const sizes = (process.argv[2] ?? "1000,100000,1000000").split(",").map(Number);
   const rows: Row[] = [];
@@ -234,4 +290,5 @@ if (process.argv[2] === "--child") {
   console.log(
     `${sizeName(LIVE_USERS)} users (${fmt(live.fileKb)} KiB), data file kept current: ${fmt(live.liveOps)} updates/s, ${fmt(live.rewrites)} rewrites in ${LIVE_SECONDS} s (journal only: ${fmt(live.journalOps)} updates/s)`,
   );
+  idShapeRows(Math.max(...sizes));
 }

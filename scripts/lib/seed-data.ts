@@ -51,11 +51,11 @@ export async function writeUsers(dataDir: string, count: number): Promise<Seeded
 }
 
 /**
- * `.db_UserSession.json` with `count` sessions of `userId`, in the original's five fields;
- * returns the first few cookie values. With `keysFile`, every session key is written there too,
- * one per line.
+ * `.db_UserSession.json` with `count` sessions of `userId`, in the original's five fields, each
+ * with an id from `sessionId`; returns the first few cookie values. With `keysFile`, every
+ * session key is written there too, one per line.
  */
-export function writeSessions(dataDir: string, count: number, userId: () => string, keep = 10_000, keysFile?: string): string[] {
+export function writeSessions(dataDir: string, count: number, userId: () => string, keep = 10_000, keysFile?: string, sessionId: () => string = () => crypto.randomUUID()): string[] {
   const now = formatTimestamp(Date.now());
   const cookies: string[] = [];
   const keys = keysFile === undefined ? null : openSync(keysFile, "w");
@@ -71,7 +71,7 @@ export function writeSessions(dataDir: string, count: number, userId: () => stri
         pendingKeys = "";
       }
     }
-    return { id: crypto.randomUUID(), created_at: now, updated_at: now, user_id: userId(), session_id: key };
+    return { id: sessionId(), created_at: now, updated_at: now, user_id: userId(), session_id: key };
   });
   if (keys !== null) closeSync(keys);
   return cookies;

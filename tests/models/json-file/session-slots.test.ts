@@ -6,6 +6,7 @@
 import { describe, expect, test } from "bun:test";
 import { uuidBytes } from "../../../src/models/json-file/byte-codecs.ts";
 import { hashOf } from "../../../src/models/json-file/session-slots.ts";
+import { randomIds, sequentialIds, uuidV7Ids } from "../../../scripts/lib/id-shapes.ts";
 
 const COUNT = 1 << 16;
 
@@ -21,32 +22,19 @@ function idBytes(count: number, idAt: (i: number) => string): Uint8Array {
 }
 
 const hex = (value: number, digits: number) => value.toString(16).padStart(digits, "0").slice(-digits);
-const randomHex = (digits: number) => Array.from({ length: digits }, () => hex(Math.floor(Math.random() * 16), 1)).join("");
 
-/** UUIDv7 (RFC 9562): a millisecond clock, then 74 bits drawn at each new millisecond and counted up within it. */
-function uuidV7(count: number, perMillisecond: number): (i: number) => string {
-  const ids: string[] = [];
-  let random = 0n;
-  for (let i = 0; i < count; i++) {
-    if (i % perMillisecond === 0) random = BigInt(`0x${randomHex(19)}`) & ((1n << 74n) - 1n);
-    else random += 1n;
-    const ms = hex(1_764_547_200_000 + Math.floor(i / perMillisecond), 12);
-    const randA = Number(random >> 62n);
-    const randB = random & ((1n << 62n) - 1n);
-    const tail = (randB | (2n << 62n)).toString(16).padStart(16, "0");
-    ids.push(`${ms.slice(0, 8)}-${ms.slice(8)}-7${hex(randA, 3)}-${tail.slice(0, 4)}-${tail.slice(4)}`);
-  }
-  return (i) => ids[i]!;
-}
-
-const prefix = `${randomHex(8)}-${randomHex(4)}-${randomHex(4)}`;
+const series = (make: () => () => string) => {
+  const next = make();
+  const ids = Array.from({ length: COUNT }, next);
+  return (i: number) => ids[i]!;
+};
 const shapes: Record<string, (i: number) => string> = {
-  random: () => crypto.randomUUID(),
-  "sequential (counting in the last bytes)": (i) => `00000000-0000-0000-0000-${hex(i, 12)}`,
-  "another system's: a shared prefix, then a counter": (i) => `${prefix}-${hex(i >> 12, 4)}-${hex(i & 0xfff, 12)}`,
-  "counting in the middle bytes": (i) => `${prefix}-${hex(i, 4)}-000000000000`,
-  "UUIDv7, 1,000 a millisecond": uuidV7(COUNT, 1000),
-  "UUIDv7, all in one millisecond": uuidV7(COUNT, COUNT),
+  random: series(randomIds),
+  "sequential (a prefix, then a counter in the last bytes)": series(sequentialIds),
+  "counting from zero": (i) => `00000000-0000-0000-0000-${hex(i, 12)}`,
+  "counting in the middle bytes": (i) => `0b6a2b1e-53a1-4d8e-${hex(i, 4)}-1f1f6c1f2a3b`,
+  "UUIDv7, 1,000 a millisecond": series(() => uuidV7Ids(1000)),
+  "UUIDv7, all in one millisecond": series(() => uuidV7Ids(COUNT)),
 };
 
 /** Inserts every id into a linear-probing table twice their number (as the slots' tables are): the probes it took. */
