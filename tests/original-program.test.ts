@@ -4,11 +4,13 @@
  * second, and users it creates can log in on our running server.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT, SOURCE_COMMAND, type ServerProcess, spawnServer } from "../scripts/lib/spawn-server.ts";
 import { sessionKey } from "../src/auth/session-auth.ts";
-import { basicHeader, tempDir } from "./helpers.ts";
+import { JsonFileSessionStore } from "../src/models/json-file/session-store.ts";
+import { openUserStore } from "../src/models/user.ts";
+import { basicHeader, legacyUser, tempDir } from "./helpers.ts";
 
 const MODELS = join(ROOT, "scripts", "original", "models.py");
 const hasPython = Bun.spawnSync(["python3", "--version"]).exitCode === 0;
@@ -83,5 +85,39 @@ describe.skipIf(!hasPython)("the original program beside a running server", () =
     }
     // The login upgraded the SHA-256 hash; the original program still loads the file.
     await withinASecond(() => original(dir, "users").includes("python@hbtn.io"));
+  });
+});
+
+describe.skipIf(!hasPython)("files the original program and session-auth both read", () => {
+  const stamp = "2026-12-01T10:00:00";
+  const entries = (records: [string, object][]) => `{${records.map(([key, record]) => `${JSON.stringify(key)}: ${JSON.stringify(record)}`).join(", ")}}`;
+  const idsAndKeys = (sessions: { id: string; session_id: string }[]) => sessions.map((session) => `${session.id} ${session.session_id}`).sort();
+
+  test("one session id twice, first kept as an object then packed: both keep the last copy, before and after session-auth rewrites the file", async () => {
+    const dir = tempDir();
+    const user = crypto.randomUUID();
+    const session = (id = crypto.randomUUID()) => ({ id, created_at: stamp, updated_at: stamp, user_id: user, session_id: sessionKey(crypto.randomUUID()) });
+    const id = crypto.randomUUID();
+    const [first, other, second] = [{ ...session(id), note: "a field the packed sessions have no place for" }, session(), session(id)];
+    writeFileSync(join(dir, ".db_UserSession.json"), entries([[id, first], [other.id, other], [id, second]]));
+    const python = () => JSON.parse(original(dir, "sessions")) as { id: string; session_id: string }[];
+    expect(idsAndKeys(python())).toEqual(idsAndKeys([second, other]));
+    const store = JsonFileSessionStore.open(dir, { liveFileMaxBytes: 0 });
+    expect(idsAndKeys(await store.list())).toEqual(idsAndKeys(python()));
+    const added = session();
+    await store.create(added);
+    await store.close();
+    expect(idsAndKeys(python())).toEqual(idsAndKeys([second, other, added]));
+  });
+
+  test("a lone surrogate in a user's name reaches the original program unchanged after session-auth rewrites the file", async () => {
+    const dir = tempDir();
+    const odd = { ...legacyUser("odd@hbtn.io", "pw"), first_name: "x\ud800y", last_name: "\udfff" };
+    writeFileSync(join(dir, ".db_User.json"), entries([[odd.id, odd]]));
+    const store = openUserStore(dir, { liveFileMaxBytes: 0 });
+    await store.save(legacyUser("new@hbtn.io", "pw"));
+    await store.close();
+    const users = JSON.parse(original(dir, "users")) as { id: string; first_name: string; last_name: string }[];
+    expect(users.find((user) => user.id === odd.id)).toMatchObject({ first_name: "x\ud800y", last_name: "\udfff" });
   });
 });
