@@ -202,6 +202,14 @@ describe("changes", () => {
     }
   });
 
+  test("records sharing a session key are found in the order they were stored, in every process", () => {
+    const shared = key();
+    const records = Array.from({ length: 40 }, (_, i) => ({ ...(i % 2 ? original() : current()), session_id: shared }));
+    const table = new PackedSessionTable();
+    for (const record of records) table.put(record);
+    expect(table.search({ session_id: shared }).map((record) => record.id)).toEqual(records.map((record) => record.id));
+  });
+
   test("a record asked for twice is the same frozen object until it changes", () => {
     const table = new PackedSessionTable();
     const record = current();
