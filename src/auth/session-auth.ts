@@ -1,6 +1,6 @@
 /** `SessionAuth`: sessions in memory, named by a cookie, ended after SESSION_IDLE_TIMEOUT without use. */
 import { andThen, type MaybePromise } from "../models/record-store.ts";
-import { passwordFingerprint, type UserRecord } from "../models/user.ts";
+import { fingerprintStands, type UserRecord } from "../models/user.ts";
 import { Auth, type FoundSession, type NewSessionOptions, type SessionKeeper } from "./auth.ts";
 
 export type { FoundSession } from "./auth.ts";
@@ -58,8 +58,9 @@ export class SessionAuth extends Auth implements SessionKeeper {
   }
 
   override currentUser(request: Request | null | undefined): MaybePromise<UserRecord | null> {
-    return andThen(this.findSession(this.sessionCookie(request)), (found) =>
-      found === null ? null : andThen(this.options.users.get(found.userId), (user) => this.standing(found, user)),
+    const sessionId = this.sessionCookie(request);
+    return andThen(this.findSession(sessionId), (found) =>
+      found === null ? null : andThen(this.options.users.get(found.userId), (user) => this.standing(sessionId, found, user)),
     );
   }
 
@@ -98,8 +99,7 @@ export class SessionAuth extends Auth implements SessionKeeper {
 
   /** The sessions that stand: not ended by time, and opened under the user's present password. */
   async userSessions(user: UserRecord): Promise<FoundSession[]> {
-    const fingerprint = passwordFingerprint(user);
-    const live = (await this.storedSessions(user.id)).filter((session) => !this.hasEnded(session) && (session.fingerprint === null || session.fingerprint === fingerprint));
+    const live = (await this.storedSessions(user.id)).filter((session) => !this.hasEnded(session) && fingerprintStands(session.fingerprint, user));
     return live.sort((a, b) => b.createdAt - a.createdAt);
   }
 
@@ -202,8 +202,26 @@ export class SessionAuth extends Auth implements SessionKeeper {
    * that no longer stands ends on sight, so that no session outlives its user or its password;
    * if ending it fails, it is refused all the same.
    */
-  private standing(found: FoundSession, user: UserRecord | null): MaybePromise<UserRecord | null> {
-    if (user !== null && (found.fingerprint === null || found.fingerprint === passwordFingerprint(user))) return user;
-    return andThen(this.endSession(found), () => null);
+  private standing(sessionId: string | null, found: FoundSession, user: UserRecord | null): MaybePromise<UserRecord | null> {
+    if (user !== null && fingerprintStands(found.fingerprint, user)) return user;
+    if (user === null) return andThen(this.endSession(found), () => null);
+    return this.standingOnSecondLook(sessionId, found, user);
+  }
+
+  /**
+   * A password change on this very session makes it stand under the old and the new hash before
+   * the user record changes, and under the new one after. A request that read one of the two
+   * before those writes and the other after them sees them disagree: before the session is
+   * ended, both are read again, the session first.
+   */
+  private async standingOnSecondLook(sessionId: string | null, found: FoundSession, seen: UserRecord): Promise<UserRecord | null> {
+    const again = await this.findSession(sessionId);
+    if (again !== null && again.userId === found.userId) {
+      if (fingerprintStands(again.fingerprint, seen)) return seen;
+      const user = await this.options.users.get(found.userId, { fresh: true });
+      if (user !== null && fingerprintStands(again.fingerprint, user)) return user;
+    }
+    await this.endSession(found);
+    return null;
   }
 }

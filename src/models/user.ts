@@ -138,8 +138,32 @@ const fingerprints = new WeakMap<UserRecord, string>();
 export function passwordFingerprint(user: UserRecord): string {
   let fingerprint = fingerprints.get(user);
   if (fingerprint === undefined) {
-    fingerprint = Bun.SHA256.hash(`session-auth:${user._password ?? ""}`, "hex").slice(0, 32);
+    fingerprint = hashFingerprint(user._password);
     if (Object.isFrozen(user)) fingerprints.set(user, fingerprint);
   }
   return fingerprint;
+}
+
+/** passwordFingerprint of a user whose stored hash is `hash`: known before the record is written. */
+export function hashFingerprint(hash: string | null | undefined): string {
+  return Bun.SHA256.hash(`session-auth:${hash ?? ""}`, "hex").slice(0, 32);
+}
+
+/**
+ * What a session keeps while its own user changes the password under it: several fingerprints,
+ * under any of which it stands. The user record and the session are two writes (often in two
+ * stores); a request on the session between them must find one of its fingerprints matching.
+ */
+export function eitherFingerprint(...fingerprints: string[]): string {
+  return [...new Set(fingerprints)].join(" ");
+}
+
+/**
+ * Whether a session keeping `kept` (a fingerprint, or several from eitherFingerprint) stands for
+ * the user as stored now. Sessions without one (the original program's) stand for any hash.
+ */
+export function fingerprintStands(kept: string | null, user: UserRecord): boolean {
+  if (kept === null) return true;
+  const fingerprint = passwordFingerprint(user);
+  return kept === fingerprint || (kept.length > fingerprint.length && kept.split(" ").includes(fingerprint));
 }

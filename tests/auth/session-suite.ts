@@ -3,7 +3,7 @@ import { describe, expect, test } from "bun:test";
 import type { AuthOptions } from "../../src/auth/auth.ts";
 import type { SessionAuth } from "../../src/auth/session-auth.ts";
 import { legacySha256 } from "../../src/models/password.ts";
-import { openUserStore, passwordFingerprint } from "../../src/models/user.ts";
+import { eitherFingerprint, hashFingerprint, openUserStore, passwordFingerprint, type UserRecord } from "../../src/models/user.ts";
 import { JsonFileSessionStore } from "../../src/models/json-file/session-store.ts";
 import { FakeClock, legacyUser, tempDir } from "../helpers.ts";
 
@@ -137,6 +137,50 @@ export function sessionSuite(name: string, Strategy: SessionStrategy): void {
       await options.users.remove(user.id);
       expect(await auth.currentUser(withCookie(second))).toBeNull();
       expect(await auth.userIdForSessionId(second)).toBeNull();
+    });
+
+    test("a session kept through its own password change gets a second look before it ends: a request may read the user before the change and the session after", async () => {
+      const options = sessionOptions();
+      // Reads of the user as a request that started before the change makes them.
+      let stale: UserRecord | null = null;
+      const users = new Proxy(options.users, {
+        get(target, key) {
+          const value = Reflect.get(target, key, target);
+          if (key === "get") return (id: string, read?: { fresh?: boolean }) => (stale !== null && !read?.fresh ? stale : target.get(id, read));
+          return typeof value === "function" ? value.bind(target) : value;
+        },
+      });
+      const { auth, user } = await userWithSession(Strategy, { ...options, users });
+      const before = (await users.get(user.id))!;
+      const open = async () => (await auth.createSession(user.id, { fingerprint: passwordFingerprint(before) }))!;
+      const [kept, other] = [await open(), await open()];
+      const standing = async (sessionId: string) => (await auth.currentUser(withCookie(sessionId)))?.id ?? null;
+      const after = (await users.update(user.id, { _password: legacySha256("a new password") }))!;
+      await auth.refreshFingerprint((await auth.requestSession(withCookie(kept)))!, passwordFingerprint(after));
+      stale = before;
+      expect(await standing(kept)).toBe(user.id);
+      stale = null;
+      expect(await standing(kept)).toBe(user.id);
+      expect(await standing(other)).toBeNull();
+      expect(await auth.userIdForSessionId(other)).toBeNull();
+    });
+
+    test("while its own password changes, a session stands under the old hash and the new one; after, under the new one only", async () => {
+      const options = sessionOptions();
+      const { auth, user } = await userWithSession(Strategy, options);
+      const before = (await options.users.get(user.id))!;
+      const kept = (await auth.createSession(user.id, { fingerprint: passwordFingerprint(before) }))!;
+      const standing = async () => (await auth.currentUser(withCookie(kept)))?.id ?? null;
+      const found = (await auth.requestSession(withCookie(kept)))!;
+      const hash = legacySha256("a new password");
+      await auth.refreshFingerprint(found, eitherFingerprint(passwordFingerprint(before), hashFingerprint(hash)));
+      expect(await standing()).toBe(user.id);
+      const after = (await options.users.update(user.id, { _password: hash }))!;
+      expect(await standing()).toBe(user.id);
+      await auth.refreshFingerprint(found, passwordFingerprint(after));
+      expect(await standing()).toBe(user.id);
+      await options.users.update(user.id, { _password: before._password });
+      expect(await standing()).toBeNull();
     });
 
     test("the session id itself is not what is kept", async () => {

@@ -9,7 +9,7 @@ import { isHttps } from "../../http/client-address.ts";
 import { HttpError, json } from "../../http/responses.ts";
 import { formatTimestamp } from "../../models/base.ts";
 import { hashPassword } from "../../models/password.ts";
-import { fieldProblem, passwordFingerprint, toPublicUser, type UserRecord } from "../../models/user.ts";
+import { eitherFingerprint, fieldProblem, hashFingerprint, passwordFingerprint, toPublicUser, type UserRecord } from "../../models/user.ts";
 import type { ApiDeps, ApiRouter, RequestContext } from "./context.ts";
 
 const NO_USER = "no user found for this email";
@@ -118,9 +118,18 @@ export function registerSessionRoutes(router: ApiRouter, auth: SessionKeeper, { 
     if (problem !== null) throw new HttpError(400, problem.replace(/^password/, "new_password"));
     const checked = await credentials.checkUser(user, current, context.clientAddress);
     if (checked.user === null) throw new HttpError(401, WRONG_PASSWORD);
-    const changed = await users.update(user.id, { _password: await hashPassword(next), updated_at: formatTimestamp(clock()) }, { expect: { _password: checked.user._password } });
-    // Changed or deleted by someone else while this one was checked: theirs stands.
-    if (changed === null) throw new HttpError(409, "the password changed meanwhile; log in again");
+    const hash = await hashPassword(next);
+    // The session stands under the old hash and the new one while the user record changes, so
+    // that no request on it, here or in another instance, is refused meanwhile; then under the
+    // new one only. Every other session keeps the old one and ends.
+    const held = session.fingerprint;
+    if (held !== null) await auth.refreshFingerprint(session, eitherFingerprint(held, passwordFingerprint(checked.user), hashFingerprint(hash)));
+    const changed = await users.update(user.id, { _password: hash, updated_at: formatTimestamp(clock()) }, { expect: { _password: checked.user._password } });
+    if (changed === null) {
+      // Changed or deleted by someone else while this one was checked: theirs stands.
+      if (held !== null) await auth.refreshFingerprint(session, held);
+      throw new HttpError(409, "the password changed meanwhile; log in again");
+    }
     await auth.refreshFingerprint(session, passwordFingerprint(changed));
     const ended = await auth.endOtherSessions(changed, session);
     return json({ ended });

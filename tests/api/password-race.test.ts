@@ -1,0 +1,59 @@
+/**
+ * Changing one's password while the same cookie is in use: the session the route keeps is never
+ * refused meanwhile, and every other session of the user still ends; for every session strategy
+ * on every backend, repeated, since a race shows itself only in some rounds.
+ */
+import { afterEach, describe, expect, test } from "bun:test";
+import { available, BACKENDS, call, legacyUser, on, sessionIdFrom, tempDir } from "../helpers.ts";
+import type { App } from "../../src/server.ts";
+
+const LOGIN = "/api/v1/auth_session/login";
+const PASSWORD = "/api/v1/auth_session/password";
+const STRATEGIES = ["session_auth", "session_exp_auth", "session_db_auth"] as const;
+const ROUNDS = 8;
+/** Requests on the kept cookie that run side by side with each change. */
+const LANES = 4;
+
+for (const backend of BACKENDS) {
+  describe.skipIf(!available(backend))(`[${backend}] a password change under concurrent use of its cookie`, () => {
+    const { testApp, seedUsers, closeApps } = on(backend);
+    afterEach(closeApps);
+
+    for (const authType of STRATEGIES) {
+      test(`${authType}: the kept session answers every request meanwhile, the others end, ${ROUNDS} rounds`, async () => {
+        const dir = tempDir();
+        await seedUsers(dir, [legacyUser("bob@hbtn.io", "pw 0")]);
+        const app = testApp({ AUTH_TYPE: authType, SESSION_DURATION: "3600" }, { dataDir: dir });
+        const login = async (app: App, password: string) => {
+          const response = await call(app, LOGIN, { form: { email: "bob@hbtn.io", password } });
+          expect(response.status).toBe(200);
+          return sessionIdFrom(response.headers);
+        };
+        const as = (sessionId: string) => ({ headers: { Cookie: `_my_session_id=${sessionId}` } });
+        const me = async (sessionId: string) => (await call(app, "/api/v1/users/me", as(sessionId))).status;
+
+        const kept = await login(app, "pw 0");
+        for (let round = 0; round < ROUNDS; round++) {
+          const other = await login(app, `pw ${round}`);
+          let done = false;
+          const change = call(app, PASSWORD, { form: { current_password: `pw ${round}`, new_password: `pw ${round + 1}` }, ...as(kept) }).finally(() => {
+            done = true;
+          });
+          const lanes = Array.from({ length: LANES }, async () => {
+            const statuses: number[] = [];
+            // Bounded: the change ends within a few hashes; the cap only guards against a hang.
+            while (!done && statuses.length < 2000) statuses.push(await me(kept));
+            statuses.push(await me(kept));
+            return statuses;
+          });
+          const changed = await change;
+          const statuses = (await Promise.all(lanes)).flat();
+          expect({ round, status: changed.status, json: changed.json }).toEqual({ round, status: 200, json: { ended: 1 } });
+          expect({ round, refused: statuses.filter((status) => status !== 200) }).toEqual({ round, refused: [] });
+          expect({ round, other: await me(other) }).toEqual({ round, other: 403 });
+          expect({ round, kept: await me(kept) }).toEqual({ round, kept: 200 });
+        }
+      }, 120_000);
+    }
+  });
+}
