@@ -1,7 +1,7 @@
 /**
  * The in-memory login throttle under a flood: 100k failed attempts from 100k client addresses,
  * each also at an account. Prints this process's RSS idle (the baseline), after the flood, and
- * once the windows have ended and the sweep ran, with what the counters say they hold.
+ * once the windows have ended and the sweep ran, with what each kind of count says it holds.
  *
  *   npm run bench:throttle        (BENCH_FAILURES=100000)
  */
@@ -26,9 +26,10 @@ for (let i = 0; i < FAILURES; i++) {
 }
 const floodMs = performance.now() - started;
 const flooded = settle();
-const held = counters.size;
+const held = { client: counters.sizeOf("client"), account: counters.sizeOf("account") };
 now += 900_000;
 const swept = await throttle.sweep();
 const after = settle();
-console.log(`${FAILURES.toLocaleString("en")} failures in ${floodMs.toFixed(0)} ms: counters hold ${held.keys.toLocaleString("en")} keys, ~${(held.bytes / 2 ** 20).toFixed(1)} MiB by their estimate (budget 16 MiB)`);
+const holds = ({ keys, bytes }: { keys: number; bytes: number }) => `${keys.toLocaleString("en")} keys, ~${(bytes / 2 ** 20).toFixed(1)} MiB by their estimate`;
+console.log(`${FAILURES.toLocaleString("en")} failures in ${floodMs.toFixed(0)} ms: clients ${holds(held.client)} (budget 16 MiB), accounts ${holds(held.account)} (budget 16 MiB)`);
 console.log(`RSS: ${idle.toFixed(0)} MiB idle (baseline), ${flooded.toFixed(0)} MiB after the flood, ${after.toFixed(0)} MiB after the windows ended and the sweep dropped ${swept.toLocaleString("en")} keys`);

@@ -50,6 +50,26 @@ describe("LoginThrottle", () => {
     expect(await refusal(throttle.takeAccount("bob"))).toBeGreaterThan(0);
   });
 
+  test("a locked account stays locked whatever number of client addresses is counted, however long", async () => {
+    const throttle = make();
+    await throttle.takeAccount("bob");
+    await throttle.takeAccount("bob");
+    const padding = "x".repeat(15_000);
+    for (let i = 0; i < 2000; i++) await throttle.takeClient(`${padding}${i}`);
+    expect(await refusal(throttle.takeAccount("bob"))).toBe(60);
+  });
+
+  test("a client key has a bounded size whatever the address; the same address is still one key", async () => {
+    const counters = new MemoryAttemptCounters();
+    const throttle = make(new FakeClock(), counters);
+    const long = "6".repeat(16_000);
+    for (let i = 0; i < 5; i++) await throttle.takeClient(long);
+    expect(await refusal(throttle.takeClient(long))).toBe(60);
+    expect(await refusal(throttle.takeClient(`${long}7`))).toBe(0);
+    expect(counters.size.keys).toBe(2);
+    expect(counters.size.bytes).toBeLessThan(1024);
+  });
+
   test("limits of 0 count nothing", async () => {
     const counters = new MemoryAttemptCounters();
     const throttle = new LoginThrottle({ perClient: { maxFailures: 0, windowSeconds: 60 }, perAccount: { maxFailures: 0, windowSeconds: 60 }, clock: new FakeClock().read, counters });

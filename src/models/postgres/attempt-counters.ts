@@ -1,5 +1,5 @@
 /** Attempt counts in the `login_attempts` table, shared by every instance on the database; one statement each. */
-import type { AttemptCounters } from "../attempt-counters.ts";
+import { type AttemptCounters, type AttemptKind, storedKey } from "../attempt-counters.ts";
 import type { PgDatabase } from "./database.ts";
 
 export class PgAttemptCounters implements AttemptCounters {
@@ -11,7 +11,7 @@ export class PgAttemptCounters implements AttemptCounters {
   }
 
   /** One upsert, atomic under concurrency; `counted` records what this statement did. */
-  async take(key: string, limit: number, windowMs: number, now: number): Promise<number> {
+  async take(kind: AttemptKind, key: string, limit: number, windowMs: number, now: number): Promise<number> {
     const [row] = await this.db.query(
       `INSERT INTO ${this.table} AS a (key, attempts, window_ends, counted) VALUES ($1, 1, $2::bigint + $3::bigint, true)
        ON CONFLICT (key) DO UPDATE SET
@@ -19,19 +19,19 @@ export class PgAttemptCounters implements AttemptCounters {
          counted = a.window_ends <= $2::bigint OR a.attempts < $4::int,
          window_ends = CASE WHEN a.window_ends <= $2::bigint THEN $2::bigint + $3::bigint ELSE a.window_ends END
        RETURNING counted, window_ends::text AS window_ends`,
-      [key, now, windowMs, limit],
+      [storedKey(kind, key), now, windowMs, limit],
     );
     const { counted, window_ends } = row as { counted: boolean; window_ends: string };
     return counted ? 0 : Math.max(1, Number(window_ends) - now);
   }
 
-  async giveBack(key: string): Promise<void> {
+  async giveBack(kind: AttemptKind, key: string): Promise<void> {
     // A row at 0 counts as no attempt; the sweep removes it once its window ends.
-    await this.db.query(`UPDATE ${this.table} SET attempts = greatest(attempts - 1, 0) WHERE key = $1`, [key]);
+    await this.db.query(`UPDATE ${this.table} SET attempts = greatest(attempts - 1, 0) WHERE key = $1`, [storedKey(kind, key)]);
   }
 
-  async clear(key: string): Promise<void> {
-    await this.db.query(`DELETE FROM ${this.table} WHERE key = $1`, [key]);
+  async clear(kind: AttemptKind, key: string): Promise<void> {
+    await this.db.query(`DELETE FROM ${this.table} WHERE key = $1`, [storedKey(kind, key)]);
   }
 
   async sweep(now: number): Promise<number> {

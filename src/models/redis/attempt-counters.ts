@@ -3,7 +3,7 @@
  * changed by Lua scripts so that concurrent takes never count past the limit. Each key expires a
  * window after its last attempt, so ended windows leave by themselves.
  */
-import type { AttemptCounters } from "../attempt-counters.ts";
+import { type AttemptCounters, type AttemptKind, storedKey } from "../attempt-counters.ts";
 import type { RedisConnection } from "./connection.ts";
 
 // KEYS: counter. ARGV: now ms, window ms, limit. 0 when counted, else ms until the window ends.
@@ -31,16 +31,16 @@ export class RedisAttemptCounters implements AttemptCounters {
     private readonly prefix: string,
   ) {}
 
-  async take(key: string, limit: number, windowMs: number, now: number): Promise<number> {
-    return Number(await this.redis.command("EVAL", [TAKE, "1", this.key(key), String(now), String(windowMs), String(limit)]));
+  async take(kind: AttemptKind, key: string, limit: number, windowMs: number, now: number): Promise<number> {
+    return Number(await this.redis.command("EVAL", [TAKE, "1", this.key(kind, key), String(now), String(windowMs), String(limit)]));
   }
 
-  async giveBack(key: string): Promise<void> {
-    await this.redis.command("EVAL", [GIVE_BACK, "1", this.key(key)]);
+  async giveBack(kind: AttemptKind, key: string): Promise<void> {
+    await this.redis.command("EVAL", [GIVE_BACK, "1", this.key(kind, key)]);
   }
 
-  async clear(key: string): Promise<void> {
-    await this.redis.command("DEL", [this.key(key)]);
+  async clear(kind: AttemptKind, key: string): Promise<void> {
+    await this.redis.command("DEL", [this.key(kind, key)]);
   }
 
   /** Keys expire by themselves. */
@@ -48,7 +48,7 @@ export class RedisAttemptCounters implements AttemptCounters {
     return 0;
   }
 
-  private key(key: string): string {
-    return `${this.prefix}attempts:${key}`;
+  private key(kind: AttemptKind, key: string): string {
+    return `${this.prefix}attempts:${storedKey(kind, key)}`;
   }
 }
