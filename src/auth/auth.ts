@@ -63,8 +63,12 @@ export interface SessionKeeper {
   endUserSession(user: UserRecord, publicId: string): Promise<boolean>;
   /** Ends every session of the user but `keep`; resolves with how many. */
   endOtherSessions(user: UserRecord, keep: FoundSession): Promise<number>;
-  /** The session goes on under a new password: it remembers the new hash's fingerprint. */
-  refreshFingerprint(session: FoundSession, fingerprint: string): Promise<void>;
+  /**
+   * The session goes on under a new password: it remembers the new hash's fingerprint. With
+   * `expected`, only if it still holds that one (a compare-and-set); false when it did not
+   * change.
+   */
+  refreshFingerprint(session: FoundSession, fingerprint: string, expected?: string): Promise<boolean>;
 }
 
 /** An excluded-paths list, prepared once: exact paths (normalized) and `*` prefixes, and the answers given lately. */

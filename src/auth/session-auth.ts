@@ -114,9 +114,11 @@ export class SessionAuth extends Auth implements SessionKeeper {
     return ended.filter(Boolean).length;
   }
 
-  async refreshFingerprint(session: FoundSession, fingerprint: string): Promise<void> {
+  async refreshFingerprint(session: FoundSession, fingerprint: string, expected?: string): Promise<boolean> {
     const kept = this.userIdBySessionId.get(session.key);
-    if (kept) kept.fingerprint = fingerprint;
+    if (kept === undefined || (expected !== undefined && kept.fingerprint !== expected)) return false;
+    kept.fingerprint = fingerprint;
+    return true;
   }
 
   /** Seconds a session may go unused; 0: no limit. */

@@ -83,8 +83,8 @@ export class SessionDBAuth extends SessionExpAuth {
     return (await this.sessions.list(userId)).map(found);
   }
 
-  override async refreshFingerprint(session: FoundSession, fingerprint: string): Promise<void> {
-    await this.sessions.touch(session.key, { password_fingerprint: fingerprint });
+  override async refreshFingerprint(session: FoundSession, fingerprint: string, expected?: string): Promise<boolean> {
+    return this.sessions.touch(session.key, { password_fingerprint: fingerprint }, expected === undefined ? undefined : { password_fingerprint: expected });
   }
 
   /** Removes the stored sessions past SESSION_DURATION, and those idle past SESSION_IDLE_TIMEOUT: a call to the store each. */

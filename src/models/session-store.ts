@@ -16,8 +16,12 @@ export interface SessionStore {
   findByKey(key: string): MaybePromise<UserSessionRecord | null>;
   /** Every stored session, or every session of one user, oldest first. */
   list(userId?: string): Promise<UserSessionRecord[]>;
-  /** Changes what a session's use changes (last use, password fingerprint); false if there is no such session. */
-  touch(id: string, changes: SessionChanges): Promise<boolean>;
+  /**
+   * Changes what a session's use changes (last use, password fingerprint); false if there is no
+   * such session, or if it no longer holds the values `expect` names (a compare-and-set: null
+   * expects the field absent).
+   */
+  touch(id: string, changes: SessionChanges, expect?: SessionChanges): Promise<boolean>;
   /** Resolves true once the session with this record id is removed; false if there was none. */
   remove(id: string): Promise<boolean>;
   /**

@@ -155,7 +155,7 @@ export function hashFingerprint(hash: string | null | undefined): string {
  * stores); a request on the session between them must find one of its fingerprints matching.
  */
 export function eitherFingerprint(...fingerprints: string[]): string {
-  return [...new Set(fingerprints)].join(" ");
+  return [...new Set(fingerprints.flatMap((fingerprint) => fingerprint.split(" ")))].join(" ");
 }
 
 /**

@@ -54,6 +54,25 @@ for (const backend of BACKENDS) {
           expect({ round, kept: await me(kept) }).toEqual({ round, kept: 200 });
         }
       }, 120_000);
+
+      test(`${authType}: the same change sent twice at once (a double click): one stands, the session lives, ${ROUNDS} rounds`, async () => {
+        const dir = tempDir();
+        await seedUsers(dir, [legacyUser("bob@hbtn.io", "pw 0")]);
+        const app = testApp({ AUTH_TYPE: authType, SESSION_DURATION: "3600" }, { dataDir: dir });
+        const login = await call(app, LOGIN, { form: { email: "bob@hbtn.io", password: "pw 0" } });
+        const kept = sessionIdFrom(login.headers);
+        const as = { headers: { Cookie: `_my_session_id=${kept}` } };
+        let password = "pw 0";
+        for (let round = 0; round < ROUNDS; round++) {
+          const next = `pw ${round + 1}`;
+          const both = await Promise.all([0, 1].map(() => call(app, PASSWORD, { form: { current_password: password, new_password: next }, ...as })));
+          const statuses = both.map((response) => response.status).sort();
+          // The second finds the first's change: its password is wrong by then, or the change is under way.
+          expect({ round, ok: statuses.filter((status) => status === 200).length, others: statuses.filter((status) => status !== 200 && status !== 401 && status !== 409) }).toEqual({ round, ok: 1, others: [] });
+          password = next;
+          expect({ round, kept: (await call(app, "/api/v1/users/me", as)).status }).toEqual({ round, kept: 200 });
+        }
+      }, 120_000);
     }
   });
 }

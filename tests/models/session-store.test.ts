@@ -64,6 +64,28 @@ for (const backend of BACKENDS) {
       expect(await fresh({}, dir).findByKey(record.session_id)).toEqual(record);
     });
 
+    test("touch with an expectation is a compare-and-set: it changes only a session that still holds the values", async () => {
+      const dir = tempDir();
+      const store = fresh({}, dir);
+      const record = session("u1", "2020-01-01T00:00:00", "aaaa");
+      const original = session("u1");
+      await store.create(record);
+      await store.create(original);
+      expect(await store.touch(record.id, { password_fingerprint: "bbbb cccc" }, { password_fingerprint: "zzzz" })).toBe(false);
+      expect((await store.findByKey(record.session_id))?.password_fingerprint).toBe("aaaa");
+      expect(await store.touch(record.id, { password_fingerprint: "bbbb cccc" }, { password_fingerprint: "aaaa" })).toBe(true);
+      expect(await store.touch(record.id, { password_fingerprint: "dddd" }, { password_fingerprint: "aaaa" })).toBe(false);
+      expect(await store.touch(record.id, { password_fingerprint: "cccc" }, { password_fingerprint: "bbbb cccc" })).toBe(true);
+      expect(await store.touch(crypto.randomUUID(), { password_fingerprint: "x" }, { password_fingerprint: "cccc" })).toBe(false);
+      // null expects the field absent, as in the original program's records.
+      expect(await store.touch(original.id, { password_fingerprint: "eeee" }, { password_fingerprint: "aaaa" })).toBe(false);
+      expect(await store.touch(original.id, { password_fingerprint: "eeee" }, { password_fingerprint: null })).toBe(true);
+      await store.close();
+      const again = fresh({}, dir);
+      expect((await again.findByKey(record.session_id))?.password_fingerprint).toBe("cccc");
+      expect((await again.findByKey(original.session_id))?.password_fingerprint).toBe("eeee");
+    });
+
     test("list gives every session, or one user's, oldest first", async () => {
       const store = fresh();
       const newer = session("u1", "2020-01-01T00:00:05");

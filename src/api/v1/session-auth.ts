@@ -15,6 +15,7 @@ import type { ApiDeps, ApiRouter, RequestContext } from "./context.ts";
 const NO_USER = "no user found for this email";
 const WRONG_PASSWORD = "wrong password";
 const AMBIGUOUS = "several accounts have this email; an administrator must tell them apart";
+const CHANGED_MEANWHILE = "the password changed meanwhile; log in again";
 
 /** A session as its owner sees it: never its cookie value or that value's hash. */
 function sessionJson(session: FoundSession, current: FoundSession | null) {
@@ -121,16 +122,19 @@ export function registerSessionRoutes(router: ApiRouter, auth: SessionKeeper, { 
     const hash = await hashPassword(next);
     // The session stands under the old hash and the new one while the user record changes, so
     // that no request on it, here or in another instance, is refused meanwhile; then under the
-    // new one only. Every other session keeps the old one and ends.
+    // new one only. Every other session keeps the old one and ends. Each step is a
+    // compare-and-set on what the step before wrote, so that of two changes at once on this
+    // session (a double click) the one that stands also sets its fingerprint last.
     const held = session.fingerprint;
-    if (held !== null) await auth.refreshFingerprint(session, eitherFingerprint(held, passwordFingerprint(checked.user), hashFingerprint(hash)));
+    const during = held === null ? null : eitherFingerprint(held, passwordFingerprint(checked.user), hashFingerprint(hash));
+    if (held !== null && during !== null && !(await auth.refreshFingerprint(session, during, held))) throw new HttpError(409, CHANGED_MEANWHILE);
     const changed = await users.update(user.id, { _password: hash, updated_at: formatTimestamp(clock()) }, { expect: { _password: checked.user._password } });
     if (changed === null) {
       // Changed or deleted by someone else while this one was checked: theirs stands.
-      if (held !== null) await auth.refreshFingerprint(session, held);
-      throw new HttpError(409, "the password changed meanwhile; log in again");
+      if (held !== null && during !== null) await auth.refreshFingerprint(session, held, during);
+      throw new HttpError(409, CHANGED_MEANWHILE);
     }
-    await auth.refreshFingerprint(session, passwordFingerprint(changed));
+    await auth.refreshFingerprint(session, passwordFingerprint(changed), during ?? undefined);
     const ended = await auth.endOtherSessions(changed, session);
     return json({ ended });
   });

@@ -34,8 +34,10 @@ export class JsonFileSessionStore implements SessionStore {
     return this.table.oldestFirst(userId);
   }
 
-  async touch(id: string, changes: SessionChanges): Promise<boolean> {
-    return (await this.records.update(id, changes)) !== null;
+  async touch(id: string, changes: SessionChanges, expect?: SessionChanges): Promise<boolean> {
+    // The record keeps an absent field absent: null expects it so.
+    const expected = expect && Object.fromEntries(Object.entries(expect).map(([field, value]) => [field, value ?? undefined]));
+    return (await this.records.update(id, changes, expected ? { expect: expected } : undefined)) !== null;
   }
 
   remove(id: string): Promise<boolean> {

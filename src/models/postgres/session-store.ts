@@ -40,11 +40,14 @@ export class PgSessionStore implements SessionStore {
     return rows.map((row) => toSession(row));
   }
 
-  async touch(id: string, changes: SessionChanges): Promise<boolean> {
-    const fields = (Object.keys(changes) as (keyof SessionChanges)[]).filter((field) => changes[field] !== undefined);
-    if (fields.length === 0) return (await this.db.query(`SELECT 1 FROM ${this.table} WHERE id = $1`, [id])).length > 0;
-    const sets = fields.map((field, i) => `${identifier(field)} = $${i + 2}`).join(", ");
-    return (await this.db.query(`UPDATE ${this.table} SET ${sets} WHERE id = $1 RETURNING id`, [id, ...fields.map((field) => changes[field])])).length > 0;
+  async touch(id: string, changes: SessionChanges, expect: SessionChanges = {}): Promise<boolean> {
+    const present = (values: SessionChanges) => (Object.keys(values) as (keyof SessionChanges)[]).filter((field) => values[field] !== undefined);
+    const params: unknown[] = [id];
+    const parameter = (value: unknown) => `$${params.push(value)}`;
+    const sets = present(changes).map((field) => `${identifier(field)} = ${parameter(changes[field])}`);
+    const conditions = present(expect).map((field) => ` AND ${identifier(field)} IS NOT DISTINCT FROM ${parameter(expect[field])}`).join("");
+    if (sets.length === 0) return (await this.db.query(`SELECT 1 FROM ${this.table} WHERE id = $1${conditions}`, params)).length > 0;
+    return (await this.db.query(`UPDATE ${this.table} SET ${sets.join(", ")} WHERE id = $1${conditions} RETURNING id`, params)).length > 0;
   }
 
   async remove(id: string): Promise<boolean> {

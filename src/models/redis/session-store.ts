@@ -52,11 +52,17 @@ if not member then return 0 end
 local sessionKey = ARGV[1] .. 'session:' .. member
 local userId = redis.call('HGET', sessionKey, 'user_id')`;
 
-// KEYS: id key, used set. ARGV: prefix, last use ms ('' when unchanged), then field/value pairs.
-// 1 if the session exists (and was changed).
+// KEYS: id key, used set. ARGV: prefix, last use ms ('' when unchanged), the number n of
+// expected field/value pairs ('' for absent), those pairs, then the field/value pairs to set.
+// 1 if the session exists and holds the expected values (and was changed).
 const TOUCH = `${FIND_BY_ID}
 if not userId then return 0 end
-if #ARGV > 2 then redis.call('HSET', sessionKey, unpack(ARGV, 3)) end
+local expected = tonumber(ARGV[3])
+for i = 4, 2 + 2 * expected, 2 do
+  if (redis.call('HGET', sessionKey, ARGV[i]) or '') ~= ARGV[i + 1] then return 0 end
+end
+local first = 4 + 2 * expected
+if #ARGV >= first then redis.call('HSET', sessionKey, unpack(ARGV, first)) end
 if ARGV[2] ~= '' then redis.call('ZADD', KEYS[2], 'XX', ARGV[2], userId .. member) end
 return 1`;
 
@@ -165,9 +171,10 @@ export class RedisSessionStore implements SessionStore {
     return (await this.command("EVAL", [REMOVE_USER, "3", this.userKey(userId), this.createdKey, this.usedKey, this.prefix, userId])) as number;
   }
 
-  async touch(id: string, changes: SessionChanges): Promise<boolean> {
+  async touch(id: string, changes: SessionChanges, expect: SessionChanges = {}): Promise<boolean> {
     const used = changes.last_used_at ? String(scoreOf(changes.last_used_at)) : "";
-    return (await this.command("EVAL", [TOUCH, "2", this.idKey(id), this.usedKey, this.prefix, used, ...fieldPairs(changes)])) === 1;
+    const expected = (Object.keys(expect) as (keyof SessionChanges)[]).filter((field) => expect[field] !== undefined).flatMap((field) => [field, expect[field] ?? ""]);
+    return (await this.command("EVAL", [TOUCH, "2", this.idKey(id), this.usedKey, this.prefix, used, String(expected.length / 2), ...expected, ...fieldPairs(changes)])) === 1;
   }
 
   /** In batches of scripts over the sorted set by creation; sessions Redis already dropped by TTL leave it too. */
