@@ -5,7 +5,7 @@
 import pkg from "../package.json" with { type: "json" };
 import { ConfigError, detectRuntime, type Env } from "./config.ts";
 import { type CliIo, CliError, usage } from "./cli/common.ts";
-import { completionCommand } from "./cli/completion.ts";
+import { COMPLETION_HELP, completionCommand } from "./cli/completion.ts";
 import { MIGRATE_HELP, migrateCommand } from "./cli/migrate.ts";
 import { SESSIONS_HELP, sessionsCommand } from "./cli/sessions.ts";
 import { USERS_HELP, usersCommand } from "./cli/users.ts";
@@ -21,7 +21,7 @@ export const USAGE = `session-auth ${VERSION}: a user-account REST API with Basi
 
 Usage:
   session-auth [serve]                 start the server (configured by environment variables)
-  session-auth users COMMAND           create, list, show, update, delete, passwd (see users --help)
+  session-auth users COMMAND           create, list, show, update, delete, passwd, unlock (see users --help)
   session-auth sessions COMMAND        list, revoke, purge stored sessions (see sessions --help)
   session-auth migrate --to postgres://…
                                        copy the JSON files' users and sessions into PostgreSQL
@@ -93,7 +93,7 @@ async function dispatch(argv: readonly string[], rawEnv: Env, io: CliIo, serve: 
   const [command, ...rest] = argv;
   if (command === "--help" || command === "-h" || command === "help") {
     const topic = rest[0];
-    io.out(topic === "users" ? USERS_HELP : topic === "sessions" ? SESSIONS_HELP : topic === "migrate" ? MIGRATE_HELP : USAGE);
+    io.out(topic === "users" ? USERS_HELP : topic === "sessions" ? SESSIONS_HELP : topic === "migrate" ? MIGRATE_HELP : topic === "completion" ? COMPLETION_HELP : USAGE);
     return 0;
   }
   if (command === "--version" || command === "-v" || command === "version") {

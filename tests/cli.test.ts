@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { runCli, USAGE, VERSION } from "../src/cli.ts";
+import { COMMANDS as COMPLETION_COMMANDS } from "../src/cli/completion.ts";
 import { captureIo } from "./cli/io.ts";
 import { tempDir } from "./helpers.ts";
 
@@ -28,6 +29,13 @@ describe("runCli", () => {
     [["sessions", "revoke", "--help"], "sessions revoke"],
     [["sessions", "purge", "--help"], "sessions purge"],
     [["serve", "--help"], "session-auth [serve]"],
+    [["users", "update", "--help"], "users update"],
+    [["users", "unlock", "--help"], "users unlock"],
+    [["migrate", "--help"], "session-auth migrate"],
+    [["help", "migrate"], "session-auth migrate"],
+    [["completion", "--help"], "session-auth completion bash"],
+    [["completion", "bash", "--help"], "session-auth completion bash"],
+    [["help", "completion"], "session-auth completion bash"],
   ];
   for (const [argv, expected] of helps) {
     test(`${argv.join(" ")} prints its help, exit 0`, async () => {
@@ -92,4 +100,32 @@ test("completion bash prints a script bash accepts, which completes commands, su
   expect(complete("session-auth sessions list --j")).toEqual(["--json"]);
   expect(complete("session-auth users create --first")).toEqual(["--first-name"]);
   expect(await runCli(["completion", "zsh"], {}, captureIo().io)).toBe(2);
+});
+
+describe("every command and every flag", () => {
+  test("every command completion knows answers --help with its own help, exit 0", async () => {
+    for (const [command, subcommands] of Object.entries(COMPLETION_COMMANDS)) {
+      for (const sub of Object.keys(subcommands)) {
+        const argv = [command, ...(sub === "" ? [] : [sub]), "--help"];
+        const run = captureIo();
+        expect([argv.join(" "), await runCli(argv, { DATA_DIR: tempDir() }, run.io)]).toEqual([argv.join(" "), 0]);
+        expect(run.captured.out).toContain("Usage");
+      }
+    }
+  });
+
+  test("completion offers every flag that a command's help names, and no other", async () => {
+    for (const [command, subcommands] of Object.entries(COMPLETION_COMMANDS)) {
+      // serve takes no flags; its help is the whole usage.
+      if (command === "help" || command === "serve") continue;
+      for (const [sub, flags] of Object.entries(subcommands)) {
+        const argv = [command, ...(sub === "" ? [] : [sub]), "--help"];
+        const run = captureIo();
+        await runCli(argv, { DATA_DIR: tempDir() }, run.io);
+        const named = [...new Set(run.captured.out.match(/--[a-z][a-z-]*/g) ?? [])].filter((flag) => flag !== "--help").sort();
+        const offered = flags.split(" ").filter((flag) => flag !== "" && flag !== "--help").sort();
+        expect([argv.join(" "), offered]).toEqual([argv.join(" "), named]);
+      }
+    }
+  });
 });

@@ -9,7 +9,7 @@
 import { type Clock, formatTimestamp } from "../models/base.ts";
 import { hashPassword, verifyAgainstDummy, verifyPassword } from "../models/password.ts";
 import { StoreWriteError } from "../models/record-store.ts";
-import { FIELD_LIMITS, storable, type UserRecord, type UserStore } from "../models/user.ts";
+import { FIELD_LIMITS, storable, throttleAccount, type UserRecord, type UserStore } from "../models/user.ts";
 import type { LoginThrottle } from "./throttle.ts";
 
 export type CredentialCheck =
@@ -48,21 +48,22 @@ export class CredentialsCheck {
   /** Counts the attempt against each account the email names (the client's is counted already), then checks. */
   private async checkCounted(candidates: readonly UserRecord[], password: string, client: string | null): Promise<CredentialCheck> {
     const throttle = this.throttle!;
-    const counted: string[] = [];
+    const counted: [id: string, account: string][] = [];
     try {
       for (const candidate of candidates) {
-        await throttle.takeAccount(candidate.id);
-        counted.push(candidate.id);
+        const account = throttleAccount(candidate);
+        await throttle.takeAccount(account);
+        counted.push([candidate.id, account]);
       }
     } catch (error) {
       // Refused unchecked: nothing of this attempt stays counted.
-      await Promise.all([client !== null ? throttle.giveBackClient(client) : null, ...counted.map((id) => throttle.giveBackAccount(id))]);
+      await Promise.all([client !== null ? throttle.giveBackClient(client) : null, ...counted.map(([, account]) => throttle.giveBackAccount(account))]);
       throw error;
     }
     const result = await checkCandidates(this.users, candidates, password, this.clock);
     if (result.user) {
       const userId = result.user.id;
-      await Promise.all([client !== null ? throttle.giveBackClient(client) : null, ...counted.map((id) => (id === userId ? throttle.clearAccount(id) : throttle.giveBackAccount(id)))]);
+      await Promise.all([client !== null ? throttle.giveBackClient(client) : null, ...counted.map(([id, account]) => (id === userId ? throttle.clearAccount(account) : throttle.giveBackAccount(account)))]);
     }
     return result;
   }

@@ -44,7 +44,7 @@ export class LoginThrottle {
     return this.take("client", boundedKey(client), this.options.perClient);
   }
 
-  /** Counts an attempt at an account (a user id); ThrottledError (nothing counted) past its limit. */
+  /** Counts an attempt at an account (as throttleAccount names it); ThrottledError (nothing counted) past its limit. */
   takeAccount(userId: string): Promise<void> {
     return this.take("account", boundedKey(userId), this.options.perAccount);
   }

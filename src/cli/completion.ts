@@ -1,21 +1,28 @@
 /** `session-auth completion bash`: a bash completion script for the commands, their subcommands and flags. */
 import { type CliIo, usage } from "./common.ts";
 
-/** Each command, its subcommands, and the flags each takes. */
-const COMMANDS: Record<string, Record<string, string>> = {
+export const COMPLETION_HELP = `Usage: session-auth completion bash
+
+Prints a bash completion script for the commands, their subcommands and flags. Load it in the
+current shell with: eval "$(session-auth completion bash)"
+`;
+
+/** Each command, its subcommands, and the flags each takes (tests check them against each help). */
+export const COMMANDS: Record<string, Record<string, string>> = {
   serve: { "": "--help" },
   users: {
-    create: "--email --password --first-name --last-name",
+    create: "--email --password --first-name --last-name --admin",
     list: "--json",
     show: "--email --id --json",
-    update: "--email --id --new-email --first-name --last-name --json",
+    update: "--email --id --new-email --first-name --last-name --admin --no-admin --json",
     delete: "--email --id",
     passwd: "--email --id --password",
+    unlock: "--email --id",
   },
   sessions: { list: "--user --id --json", revoke: "--user --id", purge: "" },
   migrate: { "": "--to --schema" },
   completion: { bash: "" },
-  help: { users: "", sessions: "", migrate: "" },
+  help: { users: "", sessions: "", migrate: "", completion: "" },
 };
 
 export function bashCompletion(): string {
@@ -52,6 +59,10 @@ complete -F _session_auth session-auth
 }
 
 export async function completionCommand(argv: readonly string[], io: CliIo): Promise<number> {
+  if (argv.includes("--help") || argv.includes("-h")) {
+    io.out(COMPLETION_HELP);
+    return 0;
+  }
   if (argv[0] !== "bash" || argv.length > 1) throw usage("completion takes one shell: bash");
   io.out(bashCompletion());
   return 0;

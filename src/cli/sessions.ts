@@ -16,7 +16,10 @@ export const SESSIONS_HELP = `Usage: session-auth sessions COMMAND [OPTIONS]
 These are the sessions session_db_auth keeps in .db_UserSession.json (or PostgreSQL, Redis);
 session_auth and session_exp_auth keep theirs in the server's memory, where no command can
 reach them. The expiry settings are read as the server reads them: the environment, then the
-.env next to the executable; list and purge say which values they used.
+.env next to the executable; list and purge say which values they used. A server started with
+SESSION_DURATION or SESSION_IDLE_TIMEOUT on its own command line cannot be asked: where neither
+is set for the command, list shows the time left as "?" (null in --json), and purge removes
+nothing. Give them as the server has them (0: no limit) to see it.
 `;
 
 const SESSIONS_COMMANDS: Record<string, Subcommand> = {
@@ -45,18 +48,44 @@ function userFlags(flags: Map<string, string>): Map<string, string> {
   return named;
 }
 
-/** One line on standard error: the expiry settings a command used, and where they come from. */
-function expirySettings(config: Config, io: CliIo): void {
-  const seconds = (value: number) => (value > 0 ? `${value} s` : "unset");
-  io.err(`session-auth: expiry: SESSION_DURATION ${seconds(config.sessionDuration)}, SESSION_IDLE_TIMEOUT ${seconds(config.sessionIdleTimeout)} (from the environment and the .env next to the executable, as the server reads them)\n`);
+/**
+ * The expiry limits in seconds (0: no limit) as the command's environment and .env give them;
+ * null for one they do not give, which a server started with it on its own command line may have.
+ */
+interface Expiry {
+  duration: number | null;
+  idle: number | null;
 }
 
-/** Seconds until a stored session ends by either limit; Infinity when neither is set. */
-function secondsLeft(config: Config, record: UserSessionRecord, now: number): number {
+function expiryOf(config: Config, env: Env): Expiry {
+  const given = (name: string) => env[name] !== undefined && env[name] !== "";
+  return { duration: given("SESSION_DURATION") ? config.sessionDuration : null, idle: given("SESSION_IDLE_TIMEOUT") ? config.sessionIdleTimeout : null };
+}
+
+/** Neither limit given: how long sessions last cannot be told. */
+function expiryUnknown(expiry: Expiry): boolean {
+  return expiry.duration === null && expiry.idle === null;
+}
+
+/** One line on standard error: the expiry settings a command used, and where they come from; a second when they are unknown. */
+function expirySettings(expiry: Expiry, io: CliIo): void {
+  const seconds = (value: number | null) => (value === null ? "not set here" : value > 0 ? `${value} s` : "0 (no limit)");
+  io.err(`session-auth: expiry: SESSION_DURATION ${seconds(expiry.duration)}, SESSION_IDLE_TIMEOUT ${seconds(expiry.idle)} (from the environment and the .env next to the executable, as the server reads them)\n`);
+  if (expiryUnknown(expiry)) {
+    io.err("session-auth: expiry unknown: neither SESSION_DURATION nor SESSION_IDLE_TIMEOUT is set here, and a server may have them on its own command line; set them as the server has them (0: no limit) to see the time left\n");
+  }
+}
+
+/**
+ * Seconds until a stored session ends by either limit given; Infinity when both are given as no
+ * limit; null when the limits given set no end and the other may.
+ */
+function secondsLeft(expiry: Expiry, record: UserSessionRecord, now: number): number | null {
   const ends: number[] = [];
-  if (config.sessionDuration > 0) ends.push(storedSessionStart(record) + config.sessionDuration * 1000);
-  if (config.sessionIdleTimeout > 0) ends.push(storedLastUse(record) + config.sessionIdleTimeout * 1000);
-  return ends.length === 0 ? Number.POSITIVE_INFINITY : (Math.min(...ends) - now) / 1000;
+  if (expiry.duration !== null && expiry.duration > 0) ends.push(storedSessionStart(record) + expiry.duration * 1000);
+  if (expiry.idle !== null && expiry.idle > 0) ends.push(storedLastUse(record) + expiry.idle * 1000);
+  if (ends.length > 0) return (Math.min(...ends) - now) / 1000;
+  return expiry.duration === null || expiry.idle === null ? null : Number.POSITIVE_INFINITY;
 }
 
 async function list(argv: readonly string[], env: Env, io: CliIo): Promise<number> {
@@ -69,9 +98,10 @@ async function list(argv: readonly string[], env: Env, io: CliIo): Promise<numbe
   });
   const now = systemClock();
   const records = await withSessions(config, (sessions) => sessions.list(only?.id));
-  expirySettings(config, io);
+  const expiry = expiryOf(config, env);
+  expirySettings(expiry, io);
   const shown = records.map((record) => {
-    const left = secondsLeft(config, record, now);
+    const left = secondsLeft(expiry, record, now);
     return {
       id: record.id,
       user_id: record.user_id,
@@ -80,8 +110,9 @@ async function list(argv: readonly string[], env: Env, io: CliIo): Promise<numbe
       last_used_at: record.last_used_at ?? record.created_at,
       client_address: record.client_address ?? null,
       user_agent: record.user_agent ?? null,
-      expires_in_seconds: left === Number.POSITIVE_INFINITY ? null : Math.max(0, Math.round(left)),
-      expired: left <= 0,
+      expires_in_seconds: left === null || left === Number.POSITIVE_INFINITY ? null : Math.max(0, Math.round(left)),
+      // null: not known (see the note on standard error).
+      expired: left === null ? null : left <= 0,
     };
   });
   if (flags.has("json")) {
@@ -96,7 +127,7 @@ async function list(argv: readonly string[], env: Env, io: CliIo): Promise<numbe
     formatAge((now - parseTimestamp(session.last_used_at)) / 1000),
     session.client_address ?? "",
     session.user_agent ?? "",
-    session.expires_in_seconds === null ? "never" : session.expired ? "expired" : formatAge(session.expires_in_seconds),
+    session.expired === null ? "?" : session.expires_in_seconds === null ? "never" : session.expired ? "expired" : formatAge(session.expires_in_seconds),
   ]);
   io.out(formatTable(["USER", "SESSION", "CREATED AT", "AGE", "LAST USED", "FROM", "BROWSER", "EXPIRES IN"], rows));
   return 0;
@@ -116,9 +147,14 @@ async function revoke(argv: readonly string[], env: Env, io: CliIo): Promise<num
 async function purge(argv: readonly string[], env: Env, io: CliIo): Promise<number> {
   parseFlags(argv, []);
   const config = writableConfig(env);
-  expirySettings(config, io);
+  const expiry = expiryOf(config, env);
+  expirySettings(expiry, io);
+  if (expiryUnknown(expiry)) {
+    io.out("neither SESSION_DURATION nor SESSION_IDLE_TIMEOUT is set here: none purged\n");
+    return 0;
+  }
   if (config.sessionDuration <= 0 && config.sessionIdleTimeout <= 0) {
-    io.out("neither SESSION_DURATION nor SESSION_IDLE_TIMEOUT is set: sessions never expire, none purged\n");
+    io.out("the expiry settings here set no limit: none purged\n");
     return 0;
   }
   const now = systemClock();

@@ -1,9 +1,10 @@
-/** `session-auth users …`: create, list, show, delete, passwd. */
+/** `session-auth users …`: create, list, show, update, delete, passwd, unlock. */
 import type { Env } from "../config.ts";
 import { formatTimestamp, systemClock } from "../models/base.ts";
 import { hashPassword } from "../models/password.ts";
 import { UniqueConstraintError } from "../models/record-store.ts";
-import { fieldProblem, isAdmin, isValidEmail, newUser, toPublicUser, type UserRecord } from "../models/user.ts";
+import { boundedKey } from "../auth/throttle.ts";
+import { fieldProblem, isAdmin, isValidEmail, newUser, throttleAccount, toPublicUser, type UserRecord } from "../models/user.ts";
 import { type CliIo, emailClashes, failure, findUser, formatTable, parseFlags, plural, readableConfig, readPassword, runGroup, type Subcommand, usage, withStores, withUsers, writableConfig } from "./common.ts";
 import { revokeStoredSessions } from "./sessions.ts";
 
@@ -15,12 +16,14 @@ export const USERS_HELP = `Usage: session-auth users COMMAND [OPTIONS]
   show (--email EMAIL | --id ID) [--json]
                       show one user
   update (--email EMAIL | --id ID) [--new-email EMAIL] [--first-name NAME] [--last-name NAME]
-         [--admin | --no-admin]
+         [--admin | --no-admin] [--json]
                       change a user's email or names; grant or withdraw admin
   delete (--email EMAIL | --id ID)
                       delete a user and all of their stored sessions
   passwd (--email EMAIL | --id ID) [--password PASSWORD]
                       set a new password and end the user's stored sessions
+  unlock (--email EMAIL | --id ID)
+                      forgive the account's failed logins: it may log in again at once
 
 Without --password, the password is read from standard input, or asked for without echo on a
 terminal, so that it stays out of the shell history. Passwords are never printed.
@@ -32,9 +35,9 @@ const USERS_COMMANDS: Record<string, Subcommand> = {
     run: create,
   },
   list: { help: "Usage: session-auth users list [--json]\n\nLists every user: id, email, names, creation time.\n", run: list },
-  show: { help: "Usage: session-auth users show (--email EMAIL | --id ID) [--json]\n\nShows one user's public fields.\n", run: show },
+  show: { help: "Usage: session-auth users show (--email EMAIL | --id ID) [--json]\n\nShows one user's public fields, whether it is an admin, and its second factors.\n", run: show },
   update: {
-    help: "Usage: session-auth users update (--email EMAIL | --id ID) [--new-email EMAIL] [--first-name NAME] [--last-name NAME] [--admin | --no-admin]\n\nChanges the named fields of the user and prints it; the others stay as they are. --admin grants admin, --no-admin withdraws it.\n",
+    help: "Usage: session-auth users update (--email EMAIL | --id ID) [--new-email EMAIL] [--first-name NAME] [--last-name NAME] [--admin | --no-admin] [--json]\n\nChanges the named fields of the user and prints it; the others stay as they are. --admin grants admin, --no-admin withdraws it.\n",
     run: update,
   },
   delete: {
@@ -44,6 +47,10 @@ const USERS_COMMANDS: Record<string, Subcommand> = {
   passwd: {
     help: "Usage: session-auth users passwd (--email EMAIL | --id ID) [--password PASSWORD]\n\nSets a new password (argon2id) and ends the user's stored sessions. Without --password it is read from standard input or asked for.\n",
     run: passwd,
+  },
+  unlock: {
+    help: "Usage: session-auth users unlock (--email EMAIL | --id ID)\n\nForgives the account's failed logins (LOGIN_MAX_FAILURES_PER_ACCOUNT), so that it may log in again at once. A running server sees it at its next login attempt, wherever it keeps its counts (memory, PostgreSQL or Redis). The per-client-address counts stay.\n",
+    run: unlock,
   },
 };
 
@@ -99,11 +106,16 @@ async function show(argv: readonly string[], env: Env, io: CliIo): Promise<numbe
   return 0;
 }
 
-/** A user's public fields, as JSON or as a FIELD / VALUE table. */
+/** A user's public fields, whether it is an admin, and its second factors (none yet), as JSON or as a FIELD / VALUE table. */
 function printUser(user: UserRecord, asJson: boolean, io: CliIo): void {
   const shown = toPublicUser(user);
-  if (asJson) io.out(`${JSON.stringify(shown, null, 2)}\n`);
-  else io.out(formatTable(["FIELD", "VALUE"], Object.entries(shown).map(([key, value]) => [key, value === null ? "" : String(value)])));
+  if (asJson) {
+    io.out(`${JSON.stringify({ ...shown, admin: isAdmin(user), second_factors: [] }, null, 2)}\n`);
+    return;
+  }
+  const rows = Object.entries(shown).map(([key, value]) => [key, value === null ? "" : String(value)]);
+  rows.push(["admin", isAdmin(user) ? "yes" : "no"], ["second factors", "none"]);
+  io.out(formatTable(["FIELD", "VALUE"], rows));
 }
 
 async function remove(argv: readonly string[], env: Env, io: CliIo): Promise<number> {
@@ -161,5 +173,20 @@ async function passwd(argv: readonly string[], env: Env, io: CliIo): Promise<num
   // A new password ends the sessions the old one opened (OWASP Session Management).
   const revoked = await revokeStoredSessions(config, user.id);
   io.out(`password changed for ${user.email}; ${plural(revoked, "stored session")} ended; sessions a running server keeps in memory end at their next request\n`);
+  return 0;
+}
+
+async function unlock(argv: readonly string[], env: Env, io: CliIo): Promise<number> {
+  const flags = parseFlags(argv, ["email", "id"]);
+  const user = await withStores(writableConfig(env), false, async (stores) => {
+    const found = await findUser(stores.users, flags);
+    // A new name for the account's counts reaches a server that keeps them in its memory; the
+    // old counts are cleared too where they are shared (PostgreSQL, Redis).
+    const changed = await stores.users.update(found.id, { _unlocked_at: new Date().toISOString() });
+    if (!changed) throw failure(`user ${found.id} was deleted meanwhile`);
+    await stores.counters.clear("account", boundedKey(throttleAccount(found)));
+    return changed;
+  });
+  io.out(`unlocked ${user.email ?? user.id}: its failed logins no longer count\n`);
   return 0;
 }

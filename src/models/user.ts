@@ -13,6 +13,8 @@ export interface UserRecord extends BaseRecord {
   last_name: string | null;
   /** Set on users who may manage the others under USERS_API=admin; private, as `_password` is. */
   _admin?: boolean | null;
+  /** When `users unlock` last forgave the account's failed logins (ISO 8601, ms); private. */
+  _unlocked_at?: string | null;
 }
 
 export function isAdmin(user: UserRecord): boolean {
@@ -20,10 +22,19 @@ export function isAdmin(user: UserRecord): boolean {
 }
 
 /**
+ * The name an account's failed logins are counted under. Each unlock gives it a new one, so that
+ * a running server stops counting the failures before it as soon as it sees the changed record,
+ * whichever process keeps the counts (its own memory included).
+ */
+export function throttleAccount(user: UserRecord): string {
+  return user._unlocked_at ? `${user.id}@${user._unlocked_at}` : user.id;
+}
+
+/**
  * The stored fields, in the original's order: the one list from which the PostgreSQL columns
  * and the public JSON are made. The private ones start with `_`, as in the original.
  */
-export const USER_FIELDS = ["id", "created_at", "updated_at", "email", "_password", "first_name", "last_name", "_admin"] as const satisfies readonly (keyof UserRecord)[];
+export const USER_FIELDS = ["id", "created_at", "updated_at", "email", "_password", "first_name", "last_name", "_admin", "_unlocked_at"] as const satisfies readonly (keyof UserRecord)[];
 
 /** Fails to compile when UserRecord gains a field that USER_FIELDS does not list. */
 const everyUserField: Exclude<keyof UserRecord, (typeof USER_FIELDS)[number]> extends never ? true : never = true;

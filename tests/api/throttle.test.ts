@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { available, BACKENDS, basicHeader, call, FakeClock, legacyUser, on, tempDir } from "../helpers.ts";
+import { runCli } from "../../src/cli.ts";
+import { captureIo } from "../cli/io.ts";
+import { available, BACKENDS, backendEnv, basicHeader, call, FakeClock, legacyUser, on, tempDir } from "../helpers.ts";
 
 for (const backend of BACKENDS) {
   describe.skipIf(!available(backend))(`[${backend}]`, () => {
@@ -13,8 +15,31 @@ for (const backend of BACKENDS) {
       const dir = tempDir();
       await seedUsers(dir, [legacyUser("bob@hbtn.io", "right")]);
       const clock = new FakeClock();
-      return { clock, app: testApp({ ...limits, ...env }, { dataDir: dir, clock }) };
+      return { clock, dir, app: testApp({ ...limits, ...env }, { dataDir: dir, clock }) };
     }
+
+    describe("users unlock", () => {
+      test("ends an account's throttle in the running server, which keeps counting afterwards", async () => {
+        const { app, dir } = await setUp({ AUTH_TYPE: "session_auth" });
+        for (let i = 0; i < 3; i++) await call(app, LOGIN, { form: { email: "bob@hbtn.io", password: "wrong" }, client: `10.0.0.${i}` });
+        expect((await call(app, LOGIN, { form: { email: "bob@hbtn.io", password: "right" }, client: "10.0.1.1" })).status).toBe(429);
+        const run = captureIo();
+        expect(await runCli(["users", "unlock", "--email", "bob@hbtn.io"], { DATA_DIR: dir, ...backendEnv(backend, dir) }, run.io)).toBe(0);
+        expect(run.captured.out).toContain("bob@hbtn.io");
+        // The server sees the change as it sees any other process's: at once, or within a moment for the JSON files.
+        let status = 429;
+        for (let i = 0; i < 100 && status === 429; i++) {
+          status = (await call(app, LOGIN, { form: { email: "bob@hbtn.io", password: "right" }, client: `10.0.2.${i}` })).status;
+          if (status === 429) await Bun.sleep(50);
+        }
+        expect(status).toBe(200);
+        // Counting goes on from zero.
+        for (let i = 0; i < 3; i++) expect((await call(app, LOGIN, { form: { email: "bob@hbtn.io", password: "wrong" }, client: `10.0.3.${i}` })).status).toBe(401);
+        expect((await call(app, LOGIN, { form: { email: "bob@hbtn.io", password: "right" }, client: "10.0.4.1" })).status).toBe(429);
+        const unknown = captureIo();
+        expect(await runCli(["users", "unlock", "--email", "nobody@hbtn.io"], { DATA_DIR: dir, ...backendEnv(backend, dir) }, unknown.io)).toBe(1);
+      });
+    });
 
     describe("session login throttling", () => {
       test("an account's failures lead to 429 with Retry-After, even for the right password, from any client", async () => {

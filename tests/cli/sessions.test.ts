@@ -39,12 +39,36 @@ describe("sessions", () => {
     expect(lines[0]).toMatch(/^USER\s+SESSION\s+CREATED AT\s+AGE\s+LAST USED\s+FROM\s+BROWSER\s+EXPIRES IN$/);
     expect(lines[1]).toMatch(/^bob@hbtn\.io\s+[0-9a-f-]{36}\s+\S+\s+2h\s+2h\s+expired$/);
     expect(lines[2]).toMatch(/^bob@hbtn\.io\s+[0-9a-f-]{36}\s+\S+\s+30s\s+30s\s+59m$/);
-    expect(run.err).toContain("expiry: SESSION_DURATION 3600 s, SESSION_IDLE_TIMEOUT unset");
+    expect(run.err).toContain("expiry: SESSION_DURATION 3600 s, SESSION_IDLE_TIMEOUT not set here");
     for (const cookie of cookies) {
       expect(run.out).not.toContain(cookie);
       expect(run.out).not.toContain(sessionKey(cookie));
     }
-    expect((await cli(dir, ["sessions", "list", "--user", "bob@hbtn.io"])).out).toContain("never");
+    expect((await cli(dir, ["sessions", "list", "--user", "bob@hbtn.io"], { SESSION_DURATION: "0", SESSION_IDLE_TIMEOUT: "0" })).out).toContain("never");
+  });
+
+  test("list does not claim sessions never expire when the expiry settings are not given where it runs: ? and a note", async () => {
+    const { dir } = await setUp([7200, 30]);
+    const run = await cli(dir, ["sessions", "list"]);
+    expect(run.code).toBe(0);
+    const lines = run.out.trimEnd().split("\n");
+    expect(lines.slice(1).map((line) => line.split(/\s+/).at(-1))).toEqual(["?", "?"]);
+    expect(run.out).not.toContain("never");
+    expect(run.err).toContain("expiry unknown");
+    expect(run.err).toContain("SESSION_DURATION");
+    const json = JSON.parse((await cli(dir, ["sessions", "list", "--json"])).out) as { expires_in_seconds: number | null; expired: boolean | null }[];
+    expect(json.map((s) => [s.expires_in_seconds, s.expired])).toEqual([
+      [null, null],
+      [null, null],
+    ]);
+    // One setting given: its limit shows; the note names the other.
+    const one = await cli(dir, ["sessions", "list"], { SESSION_DURATION: "3600" });
+    expect(one.out.trimEnd().split("\n").slice(1).map((line) => line.split(/\s+/).at(-1))).toEqual(["expired", "59m"]);
+    expect(one.err).toContain("SESSION_IDLE_TIMEOUT not set here");
+    // Given as "no limit" (0), explicitly: never.
+    const never = await cli(dir, ["sessions", "list"], { SESSION_DURATION: "0", SESSION_IDLE_TIMEOUT: "0" });
+    expect(never.out.trimEnd().split("\n").slice(1).map((line) => line.split(/\s+/).at(-1))).toEqual(["never", "never"]);
+    expect(never.err).not.toContain("unknown");
   });
 
   test("list --json, and --id as the users commands take it; the idle timeout counts in the expiry", async () => {
@@ -82,7 +106,7 @@ describe("sessions", () => {
 
   test("purge removes the expired sessions by SESSION_DURATION", async () => {
     const { dir } = await setUp([7200, 5000, 30]);
-    expect((await cli(dir, ["sessions", "purge"])).out).toContain("never expire");
+    expect((await cli(dir, ["sessions", "purge"])).out).toContain("none purged");
     expect(Object.keys(readOnDisk(dir, "UserSession"))).toHaveLength(3);
     const run = await cli(dir, ["sessions", "purge"], { SESSION_DURATION: "3600" });
     expect(run).toMatchObject({ code: 0, out: "purged 2 expired sessions\n" });

@@ -217,3 +217,17 @@ test("users create --admin, users update --admin / --no-admin, and the ADMIN col
   expect((await run("users", "update", "--id", bobId, "--admin", "--no-admin")).code).toBe(2);
   expect(readOnDisk(dir, "User")[bobId]._admin).toBe(true);
 });
+
+test("users show and update show the admin flag and the second factors", async () => {
+  const dir = tempDir();
+  const id = await withUser(dir);
+  const shown = await cli(dir, ["users", "show", "--id", id]);
+  expect(shown.out).toMatch(/^admin\s+no$/m);
+  expect(shown.out).toMatch(/^second factors\s+none$/m);
+  const granted = await cli(dir, ["users", "update", "--id", id, "--admin"]);
+  expect(granted.code).toBe(0);
+  expect(granted.out).toMatch(/^admin\s+yes$/m);
+  expect(JSON.parse((await cli(dir, ["users", "show", "--id", id, "--json"])).out)).toMatchObject({ admin: true, second_factors: [] });
+  const withdrawn = await cli(dir, ["users", "update", "--id", id, "--no-admin", "--json"]);
+  expect(JSON.parse(withdrawn.out)).toMatchObject({ email: "bob@hbtn.io", admin: false, second_factors: [] });
+});

@@ -41,6 +41,7 @@ export const MIGRATIONS: readonly string[] = [
        CREATE UNIQUE INDEX users_email_caseless ON users (lower(btrim(email)));
      END IF;
    END $$;`,
+  `ALTER TABLE users ADD COLUMN _unlocked_at text;`,
 ];
 
 export type Row = Record<string, unknown>;

@@ -17,7 +17,7 @@ export interface PgTable<T> {
 }
 
 /** The users table: a column per stored field. */
-export const USERS_TABLE: PgTable<UserRecord> = { name: "users", columns: USER_FIELDS, optional: ["_admin"], caseless: ["email"] };
+export const USERS_TABLE: PgTable<UserRecord> = { name: "users", columns: USER_FIELDS, optional: ["_admin", "_unlocked_at"], caseless: ["email"] };
 
 /**
  * The WHERE clause for "every attribute equals", its values appended to `values`; null when an
