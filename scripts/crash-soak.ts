@@ -88,7 +88,7 @@ async function writeUntilKilled(server: ServerProcess, acknowledged: Acknowledge
           const response = await fetch(`${server.base}/api/v1/users`, {
             method: "POST",
             headers: { "content-type": "application/json", cookie: `_my_session_id=${cookie}` },
-            body: JSON.stringify({ email, password: `pw-${id}` }),
+            body: JSON.stringify({ email, password: `pw-secret-${id}` }),
           });
           await response.arrayBuffer();
           if (response.status === 201) acknowledged.emails.push(email);

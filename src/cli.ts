@@ -48,6 +48,7 @@ Environment (a .env file next to the executable is read too; the real environmen
   LOGIN_MAX_FAILURES_PER_CLIENT   failed logins per client address per window (default 100)
   LOGIN_MAX_FAILURES_PER_ACCOUNT  failed logins per account per window (default 10)
   LOGIN_THROTTLE_WINDOW           the window, in seconds (default 900)
+  PASSWORD_MIN_LENGTH  shortest password accepted when one is set, in characters (default 8)
   LOG_FORMAT         text (default) or json: one JSON object per log line
   DATABASE_URL       postgres://…: users (and sessions) in PostgreSQL instead of the JSON files
   DATABASE_SCHEMA    the PostgreSQL schema to use (default public)

@@ -51,6 +51,8 @@ export interface Config {
   loginMaxFailuresPerClient: number;
   loginMaxFailuresPerAccount: number;
   loginThrottleWindowSeconds: number;
+  /** Shortest password accepted when one is set (created or changed), in characters; stored ones still log in. */
+  passwordMinLength: number;
   logFormat: LogFormat;
   /** postgres://…: users (and sessions, without Redis) in PostgreSQL instead of the JSON files. */
   databaseUrl: string | null;
@@ -76,6 +78,8 @@ export const DEFAULTS = {
   loginMaxFailuresPerClient: 100,
   loginMaxFailuresPerAccount: 10,
   loginThrottleWindowSeconds: 15 * 60,
+  // OWASP Authentication Cheat Sheet and NIST SP 800-63B: at least 8 characters.
+  passwordMinLength: 8,
   storeTimeoutMs: 3000,
 } as const;
 
@@ -126,6 +130,7 @@ export function loadConfig(env: Env, runtime: Runtime = detectRuntime()): Config
     loginMaxFailuresPerClient: parseWhole("LOGIN_MAX_FAILURES_PER_CLIENT", env.LOGIN_MAX_FAILURES_PER_CLIENT, DEFAULTS.loginMaxFailuresPerClient, 0, "failures"),
     loginMaxFailuresPerAccount: parseWhole("LOGIN_MAX_FAILURES_PER_ACCOUNT", env.LOGIN_MAX_FAILURES_PER_ACCOUNT, DEFAULTS.loginMaxFailuresPerAccount, 0, "failures"),
     loginThrottleWindowSeconds: parseWhole("LOGIN_THROTTLE_WINDOW", env.LOGIN_THROTTLE_WINDOW, DEFAULTS.loginThrottleWindowSeconds, 1, "seconds"),
+    passwordMinLength: parsePasswordMinLength(env.PASSWORD_MIN_LENGTH),
     logFormat: parseLogFormat(env.LOG_FORMAT),
     databaseUrl,
     databaseSchema: parseSchema(env.DATABASE_SCHEMA),
@@ -266,6 +271,15 @@ export function parseSessionDuration(value: string | undefined): number {
   if (value === undefined || !/^\s*[+-]?\d+\s*$/.test(value)) return 0;
   const seconds = Number.parseInt(value, 10);
   return seconds > 0 && Number.isSafeInteger(seconds) ? seconds : 0;
+}
+
+/** The longest password stored (FIELD_LIMITS.password in models/user.ts): a longer minimum would refuse every one. */
+const PASSWORD_MAX_LENGTH = 1024;
+
+function parsePasswordMinLength(value: string | undefined): number {
+  const length = parseWhole("PASSWORD_MIN_LENGTH", value, DEFAULTS.passwordMinLength, 1, "characters");
+  if (length > PASSWORD_MAX_LENGTH) throw new ConfigError(`PASSWORD_MIN_LENGTH must be at most ${PASSWORD_MAX_LENGTH}, the longest password stored, not ${JSON.stringify(value)}`);
+  return length;
 }
 
 function parseFlag(name: string, value: string | undefined): boolean {

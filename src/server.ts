@@ -276,6 +276,7 @@ export function startServer(config: Config, options: StartOptions = {}): Running
   const logger = options.logger ?? createLogger(config.logFormat);
   for (const warning of options.warnings ?? []) logger.error(warning, { event: "config-warning" });
   const app = App.create(config, { ...options, logger });
+  warnOfOpenUsersApi(config, app.users, logger);
   let server: ReturnType<typeof Bun.serve>;
   try {
     server = Bun.serve({
@@ -320,4 +321,23 @@ export function startServer(config: Config, options: StartOptions = {}): Running
       await app.close();
     },
   };
+}
+
+/**
+ * USERS_API=open is the original's rule: any signed-in user manages every user. In front of
+ * sessions and several people that is rarely what was meant, so start-up says it in one line
+ * (after the count, which PostgreSQL answers later; a count that fails says nothing).
+ */
+function warnOfOpenUsersApi(config: Config, users: UserStore, logger: Logger): void {
+  if (config.usersApi !== "open" || config.authType === null || !config.authType.startsWith("session_")) return;
+  const warn = (count: number) => {
+    if (count > 1) logger.error(`warning: USERS_API=open: every signed-in user may delete every other (${count} users); set USERS_API=admin so that only admins manage users`, { event: "config-warning" });
+  };
+  try {
+    const count = users.count();
+    if (count instanceof Promise) count.then(warn, () => {});
+    else warn(count);
+  } catch {
+    // No count, no warning: start-up goes on.
+  }
 }

@@ -9,7 +9,7 @@ describe("runCli", () => {
     const help = captureIo();
     expect(await runCli(["--help"], {}, help.io)).toBe(0);
     expect(help.captured.out).toBe(USAGE);
-    for (const name of ["users COMMAND", "sessions COMMAND", "LOG_FORMAT", "Exit codes"]) expect(USAGE).toContain(name);
+    for (const name of ["users COMMAND", "sessions COMMAND", "LOG_FORMAT", "PASSWORD_MIN_LENGTH", "Exit codes"]) expect(USAGE).toContain(name);
     const version = captureIo();
     expect(await runCli(["--version"], {}, version.io)).toBe(0);
     expect(version.captured.out).toBe(`session-auth ${VERSION}\n`);

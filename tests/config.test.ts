@@ -28,6 +28,7 @@ describe("loadConfig", () => {
       loginMaxFailuresPerClient: 100,
       loginMaxFailuresPerAccount: 10,
       loginThrottleWindowSeconds: 900,
+      passwordMinLength: 8,
       logFormat: "text",
       databaseUrl: null,
       databaseSchema: "public",
@@ -67,6 +68,9 @@ describe("loadConfig", () => {
     [{ MAX_BODY_BYTES: "0" }, /MAX_BODY_BYTES/],
     [{ LOGIN_MAX_FAILURES_PER_ACCOUNT: "many" }, /LOGIN_MAX_FAILURES_PER_ACCOUNT/],
     [{ LOGIN_THROTTLE_WINDOW: "0" }, /LOGIN_THROTTLE_WINDOW/],
+    [{ PASSWORD_MIN_LENGTH: "0" }, /PASSWORD_MIN_LENGTH must be a whole number of characters, at least 1/],
+    [{ PASSWORD_MIN_LENGTH: "eight" }, /PASSWORD_MIN_LENGTH/],
+    [{ PASSWORD_MIN_LENGTH: "1025" }, /PASSWORD_MIN_LENGTH must be at most 1024/],
     [{ TRUST_PROXY: "perhaps" }, /TRUST_PROXY/],
     [{ LOG_FORMAT: "xml" }, /LOG_FORMAT/],
     [{ DATABASE_URL: "mysql://u:secret@h/db" }, /DATABASE_URL must start with postgres:/],
@@ -135,4 +139,10 @@ test("REUSE_PORT only where instances share their state", () => {
   expect(loadConfig({ REUSE_PORT: "1", ...pg, AUTH_TYPE: "basic_auth" }, source).reusePort).toBe(true);
   expect(() => loadConfig({ REUSE_PORT: "1", AUTH_TYPE: "session_db_auth" }, source)).toThrow(/needs DATABASE_URL/);
   expect(() => loadConfig({ REUSE_PORT: "1", ...pg, AUTH_TYPE: "session_auth" }, source)).toThrow(/one process's memory/);
+});
+
+test("PASSWORD_MIN_LENGTH: 8 unless set", () => {
+  expect(loadConfig({}, source).passwordMinLength).toBe(8);
+  expect(loadConfig({ PASSWORD_MIN_LENGTH: "3" }, source).passwordMinLength).toBe(3);
+  expect(loadConfig({ PASSWORD_MIN_LENGTH: "12" }, source).passwordMinLength).toBe(12);
 });

@@ -55,7 +55,7 @@ test("the program reads .env (from the current folder when run from source)", as
   const dir = tempDir();
   const data = tempDir();
   writeFileSync(join(dir, ".env"), `DATA_DIR=${data}\n`);
-  const create = Bun.spawnSync([...SOURCE_COMMAND, "users", "create", "--email", "a@b.c", "--password", "x"], { cwd: dir, env: { PATH: process.env.PATH ?? "" } });
+  const create = Bun.spawnSync([...SOURCE_COMMAND, "users", "create", "--email", "a@b.c", "--password", "long enough"], { cwd: dir, env: { PATH: process.env.PATH ?? "" } });
   expect(create.exitCode).toBe(0);
   expect(Bun.file(join(data, ".db_User.json")).size).toBeGreaterThan(0);
   writeFileSync(join(dir, ".env"), "AUTH_TYPE=\"oops\n");

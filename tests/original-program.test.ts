@@ -37,10 +37,10 @@ describe.skipIf(!hasPython)("the original program beside a running server", () =
   let cookie: string;
 
   beforeAll(async () => {
-    const admin = Bun.spawnSync([...SOURCE_COMMAND, "users", "create", "--email", "admin@hbtn.io", "--password", "admin"], { env: { PATH: process.env.PATH ?? "", DATA_DIR: dir } });
+    const admin = Bun.spawnSync([...SOURCE_COMMAND, "users", "create", "--email", "admin@hbtn.io", "--password", "admin-secret"], { env: { PATH: process.env.PATH ?? "", DATA_DIR: dir } });
     expect(admin.exitCode).toBe(0);
     server = await spawnServer(SOURCE_COMMAND, { DATA_DIR: dir, AUTH_TYPE: "session_db_auth" });
-    const login = await fetch(`${server.base}/api/v1/auth_session/login`, { method: "POST", body: new URLSearchParams({ email: "admin@hbtn.io", password: "admin" }) });
+    const login = await fetch(`${server.base}/api/v1/auth_session/login`, { method: "POST", body: new URLSearchParams({ email: "admin@hbtn.io", password: "admin-secret" }) });
     expect(login.status).toBe(200);
     cookie = (login.headers.get("set-cookie") ?? "").split(";")[0]!;
   });
@@ -51,7 +51,7 @@ describe.skipIf(!hasPython)("the original program beside a running server", () =
   });
 
   test("a user created through our API is in the file the original program loads, within a second", async () => {
-    const created = await fetch(`${server.base}/api/v1/users`, { method: "POST", headers: { Cookie: cookie, "content-type": "application/json" }, body: JSON.stringify({ email: "api@hbtn.io", password: "pw", first_name: "Api" }) });
+    const created = await fetch(`${server.base}/api/v1/users`, { method: "POST", headers: { Cookie: cookie, "content-type": "application/json" }, body: JSON.stringify({ email: "api@hbtn.io", password: "pw-secret", first_name: "Api" }) });
     expect(created.status).toBe(201);
     await withinASecond(() => original(dir, "users").includes('"api@hbtn.io"'));
     const users = JSON.parse(original(dir, "users")) as { email: string; first_name: string | null }[];
@@ -59,7 +59,7 @@ describe.skipIf(!hasPython)("the original program beside a running server", () =
   });
 
   test("a session our server stored is in the file the original program loads", async () => {
-    const login = await fetch(`${server.base}/api/v1/auth_session/login`, { method: "POST", body: new URLSearchParams({ email: "api@hbtn.io", password: "pw" }) });
+    const login = await fetch(`${server.base}/api/v1/auth_session/login`, { method: "POST", body: new URLSearchParams({ email: "api@hbtn.io", password: "pw-secret" }) });
     const sessionId = /_my_session_id=([^;]*)/.exec(login.headers.get("set-cookie") ?? "")![1]!;
     await withinASecond(() => original(dir, "sessions").includes(sessionKey(sessionId)));
     const sessions = JSON.parse(original(dir, "sessions")) as { user_id: string; session_id: string; created_at: string }[];

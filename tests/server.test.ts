@@ -6,6 +6,8 @@ import { StoreLoadError } from "../src/models/record-store.ts";
 import { createLogger, silentLogger } from "../src/logger.ts";
 import { startServer } from "../src/server.ts";
 import { SOURCE_COMMAND, spawnServer } from "../scripts/lib/spawn-server.ts";
+import { runCli } from "../src/cli.ts";
+import { captureIo } from "./cli/io.ts";
 import { backendEnv, tempDir, testConfig } from "./helpers.ts";
 
 describe("through a real socket on 127.0.0.1", () => {
@@ -181,6 +183,31 @@ describe("through a real socket on 127.0.0.1", () => {
   });
 });
 
+describe("USERS_API=open in front of several users", () => {
+  const warningsOf = async (env: Record<string, string>, users: number) => {
+    const dir = tempDir();
+    for (let i = 0; i < users; i++) await runCli(["users", "create", "--email", `u${i}@hbtn.io`, "--password", "long enough"], { DATA_DIR: dir }, captureIo().io);
+    let text = "";
+    const logger = createLogger("text", { out: (t) => void (text += t), err: (t) => void (text += t) });
+    const running = startServer(testConfig(env, dir), { logger });
+    await running.stop();
+    return text.split("\n").filter((line) => line.includes("USERS_API"));
+  };
+
+  test("a session AUTH_TYPE with more than one user says at start-up, in one line, that every signed-in user may delete every other", async () => {
+    const lines = await warningsOf({ AUTH_TYPE: "session_db_auth" }, 2);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain("every signed-in user may delete every other");
+    expect(lines[0]).toContain("USERS_API=admin");
+  });
+
+  test("no such line with USERS_API=admin, with one user, or without a session AUTH_TYPE", async () => {
+    expect(await warningsOf({ AUTH_TYPE: "session_auth", USERS_API: "admin" }, 2)).toEqual([]);
+    expect(await warningsOf({ AUTH_TYPE: "session_auth" }, 1)).toEqual([]);
+    expect(await warningsOf({}, 2)).toEqual([]);
+  });
+});
+
 describe("the process", () => {
   const run = (env: Record<string, string>, args: string[] = []) =>
     Bun.spawnSync([...SOURCE_COMMAND, ...args], { env: { PATH: process.env.PATH ?? "", API_HOST: "127.0.0.1", API_PORT: "0", ...env }, stdout: "pipe", stderr: "pipe" });
@@ -229,11 +256,11 @@ describe("the process", () => {
 
   test("SIGTERM lets in-flight requests finish, flushes their writes, exits 0", async () => {
     const dir = tempDir();
-    expect(run({ DATA_DIR: dir }, ["users", "create", "--email", "a@b.c", "--password", "pw"]).exitCode).toBe(0);
+    expect(run({ DATA_DIR: dir }, ["users", "create", "--email", "a@b.c", "--password", "pw-secret"]).exitCode).toBe(0);
     const env = { DATA_DIR: dir, AUTH_TYPE: "session_db_auth", LOG_FORMAT: "json" };
     const server = await spawnServer(SOURCE_COMMAND, env);
     const logins = Array.from({ length: 8 }, () =>
-      fetch(`${server.base}/api/v1/auth_session/login`, { method: "POST", body: new URLSearchParams({ email: "a@b.c", password: "pw" }) }),
+      fetch(`${server.base}/api/v1/auth_session/login`, { method: "POST", body: new URLSearchParams({ email: "a@b.c", password: "pw-secret" }) }),
     );
     await Bun.sleep(5);
     const stopping = performance.now();

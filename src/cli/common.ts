@@ -2,7 +2,7 @@
 import { type Config, type Env, loadConfig } from "../config.ts";
 import { checkDataDir, checkReadableDataDir } from "../models/data-dir.ts";
 import { openStores, type Stores, usesDataDir } from "../models/stores.ts";
-import { fieldProblem, foldEmail, type UserRecord, type UserStore } from "../models/user.ts";
+import { foldEmail, passwordProblem, type UserRecord, type UserStore } from "../models/user.ts";
 import type { SessionStore } from "../models/session-store.ts";
 
 export interface CliIo {
@@ -168,11 +168,11 @@ export function withSessions<T>(config: Config, work: (sessions: SessionStore) =
   return withStores(config, true, (stores) => work(stores.sessions!));
 }
 
-/** Reads a password from the flag, or stdin / a prompt; refuses an empty one. */
-export async function readPassword(flags: Map<string, string>, io: CliIo, prompt = "Password: "): Promise<string> {
+/** Reads a password from the flag, or stdin / a prompt; refuses an empty one, and one shorter than PASSWORD_MIN_LENGTH. */
+export async function readPassword(flags: Map<string, string>, io: CliIo, minLength: number, prompt = "Password: "): Promise<string> {
   const password = flags.get("password") ?? (await io.readSecret(prompt));
   if (!password) throw usage("the password must not be empty");
-  const problem = fieldProblem("password", password);
+  const problem = passwordProblem(password, minLength);
   if (problem !== null) throw failure(problem);
   return password;
 }

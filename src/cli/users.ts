@@ -71,7 +71,7 @@ async function create(argv: readonly string[], env: Env, io: CliIo): Promise<num
   // Everything that can fail without the password is checked before it is asked for.
   const config = writableConfig(env);
   if ((await withUsers(config, async (users) => users.search({ email }))).length > 0) throw failure(`a user with email ${email} already exists`);
-  const password = await readPassword(flags, io);
+  const password = await readPassword(flags, io, config.passwordMinLength);
   const user = await newUser({ email, password, ...names, admin: flags.has("admin") }, systemClock);
   await withUsers(config, async (users) => {
     try {
@@ -163,7 +163,7 @@ async function passwd(argv: readonly string[], env: Env, io: CliIo): Promise<num
   const config = writableConfig(env);
   // Everything that can fail without the password is checked before it is asked for.
   await withUsers(config, (users) => findUser(users, flags));
-  const password = await readPassword(flags, io, "New password: ");
+  const password = await readPassword(flags, io, config.passwordMinLength, "New password: ");
   const user = await withUsers(config, async (users) => {
     const found = await findUser(users, flags);
     const changed = await users.update(found.id, { _password: await hashPassword(password), updated_at: formatTimestamp(Date.now()) });

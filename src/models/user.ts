@@ -119,6 +119,19 @@ export function fieldProblem(field: keyof typeof FIELD_LIMITS, value: string): s
   return null;
 }
 
+/**
+ * What is wrong with a new password, in words for an error message (`password too short (at least
+ * 8 characters)`); null when it may be set. Counted in characters (code points), as a person
+ * counts them: an emoji is one. Only a password being set is checked; stored ones log in as they are.
+ */
+export function passwordProblem(password: string, minLength: number): string | null {
+  const problem = fieldProblem("password", password);
+  if (problem !== null) return problem;
+  let characters = 0;
+  for (const _ of password) if (++characters >= minLength) return null;
+  return `password too short (at least ${minLength} characters)`;
+}
+
 export interface NewUser {
   email: string;
   password: string;

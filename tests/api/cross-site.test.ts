@@ -9,11 +9,11 @@ const HOST = { Host: "127.0.0.1:5000" };
 
 async function setUp(env: Record<string, string> = {}) {
   const dir = tempDir();
-  const bob = legacyUser("bob@hbtn.io", "pw");
-  await seedUsers(dir, [bob, legacyUser("ann@hbtn.io", "pw")]);
+  const bob = legacyUser("bob@hbtn.io", "pw-secret");
+  await seedUsers(dir, [bob, legacyUser("ann@hbtn.io", "pw-secret")]);
   return { bob, app: testApp({ AUTH_TYPE: "session_auth", ...env }, { dataDir: dir }) };
 }
-const form = { email: "bob@hbtn.io", password: "pw" };
+const form = { email: "bob@hbtn.io", password: "pw-secret" };
 
 const REFUSED = { error: "Forbidden: the page's origin is not this server's and not in ALLOWED_ORIGINS (behind a proxy, pass the browser's Host on: nginx proxy_set_header Host $http_host)" };
 
@@ -85,8 +85,8 @@ test("a cross-site request that would change something with the session cookie i
 
 test("Basic credentials ride on no cookie: a cross-origin call with them is not refused", async () => {
   const dir = tempDir();
-  await seedUsers(dir, [legacyUser("bob@hbtn.io", "pw")]);
+  await seedUsers(dir, [legacyUser("bob@hbtn.io", "pw-secret")]);
   const app = testApp({ AUTH_TYPE: "basic_auth" }, { dataDir: dir });
-  const created = await call(app, "/api/v1/users", { json: { email: "new@hbtn.io", password: "pw" }, headers: { ...HOST, Authorization: basicHeader("bob@hbtn.io", "pw"), "Sec-Fetch-Site": "cross-site", Origin: "http://evil.test" } });
+  const created = await call(app, "/api/v1/users", { json: { email: "new@hbtn.io", password: "pw-secret" }, headers: { ...HOST, Authorization: basicHeader("bob@hbtn.io", "pw-secret"), "Sec-Fetch-Site": "cross-site", Origin: "http://evil.test" } });
   expect(created.status).toBe(201);
 });

@@ -47,8 +47,8 @@ test("each can be renamed and deleted through the API", async () => {
   expect((await call(app, `/api/v1/users/${first.id}`, { method: "DELETE" })).status).toBe(200);
   expect(Object.keys(readOnDisk(dir, "User"))).toEqual([second.id]);
   // With the clash gone, the email is as unique as any other.
-  expect((await call(app, "/api/v1/users", { json: { email: "twin@hbtn.io", password: "x" } })).json).toEqual({ error: "email already exists" });
-  expect((await call(app, "/api/v1/users", { json: { email: " TWIN@HBTN.IO ", password: "x" } })).json).toEqual({ error: "email already exists" });
+  expect((await call(app, "/api/v1/users", { json: { email: "twin@hbtn.io", password: "long enough" } })).json).toEqual({ error: "email already exists" });
+  expect((await call(app, "/api/v1/users", { json: { email: " TWIN@HBTN.IO ", password: "long enough" } })).json).toEqual({ error: "email already exists" });
   await app.close();
 });
 
@@ -63,7 +63,7 @@ test("the CLI says which records clash, refuses to guess by --email, and works b
   expect(list.err).toBe(`session-auth: warning: 2 users share email twin@hbtn.io, compared without case (${first.id}, ${second.id}); none of them can log in until they are told apart: users update --id ID --new-email EMAIL\n`);
   const byEmail = await cli("users", "passwd", "--email", "twin@hbtn.io", "--password", "x");
   expect([byEmail.code, byEmail.err]).toEqual([1, `session-auth: 2 users have email twin@hbtn.io: ${first.id}, ${second.id}; name one with --id\n`]);
-  expect((await cli("users", "passwd", "--id", second.id, "--password", "renewed")).code).toBe(0);
+  expect((await cli("users", "passwd", "--id", second.id, "--password", "renewed password")).code).toBe(0);
   expect(readOnDisk(dir, "User")[second.id]._password).toStartWith("$argon2id$");
   expect(readOnDisk(dir, "User")[first.id]._password).toBe(first._password);
   expect((await cli("users", "delete", "--id", first.id)).code).toBe(0);

@@ -16,7 +16,7 @@ describe("index routes, no authentication", () => {
 
   test("GET /api/v1/stats counts users", async () => {
     expect((await call(app, "/api/v1/stats")).json).toEqual({ users: 0 });
-    await call(app, "/api/v1/users", { json: { email: "a@b.c", password: "pw" } });
+    await call(app, "/api/v1/users", { json: { email: "a@b.c", password: "pw-secret" } });
     expect((await call(app, "/api/v1/stats/")).json).toEqual({ users: 1 });
   });
 

@@ -16,12 +16,12 @@ for (const backend of shared) {
       const dataDirA = tempDir();
       // Both instances get the same namespace (from A's folder) but keep separate data folders.
       const env = { ...backendEnv(backend, dataDirA), AUTH_TYPE: "session_db_auth", SESSION_DURATION: "3600" };
-      const created = Bun.spawnSync([...SOURCE_COMMAND, "users", "create", "--email", "admin@hbtn.io", "--password", "pw"], { env: { PATH: process.env.PATH ?? "", ...env, DATA_DIR: dataDirA } });
+      const created = Bun.spawnSync([...SOURCE_COMMAND, "users", "create", "--email", "admin@hbtn.io", "--password", "pw-secret"], { env: { PATH: process.env.PATH ?? "", ...env, DATA_DIR: dataDirA } });
       expect(created.exitCode).toBe(0);
       const a = await spawnServer(SOURCE_COMMAND, { ...env, DATA_DIR: dataDirA });
       const b = await spawnServer(SOURCE_COMMAND, { ...env, DATA_DIR: tempDir() });
       try {
-        const login = await fetch(`${a.base}/api/v1/auth_session/login`, { method: "POST", body: new URLSearchParams({ email: "admin@hbtn.io", password: "pw" }) });
+        const login = await fetch(`${a.base}/api/v1/auth_session/login`, { method: "POST", body: new URLSearchParams({ email: "admin@hbtn.io", password: "pw-secret" }) });
         expect(login.status).toBe(200);
         const cookie = login.headers.get("set-cookie")!.split(";")[0]!;
         const me = await fetch(`${b.base}/api/v1/users/me`, { headers: { cookie } });
@@ -31,14 +31,14 @@ for (const backend of shared) {
         const createdOnA = await fetch(`${a.base}/api/v1/users`, {
           method: "POST",
           headers: { cookie, "content-type": "application/json" },
-          body: JSON.stringify({ email: "new@hbtn.io", password: "n3w" }),
+          body: JSON.stringify({ email: "new@hbtn.io", password: "n3w-password" }),
         });
         expect(createdOnA.status).toBe(201);
-        const meOnB = await fetch(`${b.base}/api/v1/users/me`, { headers: { Authorization: basicHeader("new@hbtn.io", "n3w") } });
+        const meOnB = await fetch(`${b.base}/api/v1/users/me`, { headers: { Authorization: basicHeader("new@hbtn.io", "n3w-password") } });
         expect(meOnB.status).toBe(403); // B runs session_db_auth: Basic is no credential there…
         const listedOnB = (await (await fetch(`${b.base}/api/v1/users`, { headers: { cookie } })).json()) as { email: string }[];
         expect(listedOnB.map((u) => u.email).sort()).toEqual(["admin@hbtn.io", "new@hbtn.io"]); // …but the user is there.
-        const duplicate = await fetch(`${b.base}/api/v1/users`, { method: "POST", headers: { cookie, "content-type": "application/json" }, body: JSON.stringify({ email: "new@hbtn.io", password: "x" }) });
+        const duplicate = await fetch(`${b.base}/api/v1/users`, { method: "POST", headers: { cookie, "content-type": "application/json" }, body: JSON.stringify({ email: "new@hbtn.io", password: "long enough" }) });
         expect(duplicate.status).toBe(400);
 
         expect((await fetch(`${b.base}/api/v1/auth_session/logout`, { method: "DELETE", headers: { cookie } })).status).toBe(200);

@@ -44,16 +44,16 @@ for (const { backend, authType } of cases) {
         try {
           for (let round = 0; round < ROUNDS; round++) {
             const email = `racer${round}@hbtn.io`;
-            const userId = (await run(env, "users", "create", "--email", email, "--password", "old")).trim();
+            const userId = (await run(env, "users", "create", "--email", email, "--password", "old password")).trim();
             const login = () =>
-              fetch(`${server.base}/api/v1/auth_session/login`, { method: "POST", body: new URLSearchParams({ email, password: "old" }) }).then((response) => ({
+              fetch(`${server.base}/api/v1/auth_session/login`, { method: "POST", body: new URLSearchParams({ email, password: "old password" }) }).then((response) => ({
                 status: response.status,
                 cookie: /_my_session_id=([^;]*)/.exec(response.headers.get("set-cookie") ?? "")?.[1],
               }));
             // Logins before, during and after the other process's change.
             const early = Array.from({ length: LOGINS / 2 }, login);
             await Bun.sleep(round * 40);
-            const other = run(env, "users", change, "--id", userId, ...(change === "passwd" ? ["--password", "new"] : []));
+            const other = run(env, "users", change, "--id", userId, ...(change === "passwd" ? ["--password", "new password"] : []));
             const late = Array.from({ length: LOGINS / 2 }, login);
             await other;
             const answered = await Promise.all([...early, ...late]);
@@ -64,7 +64,7 @@ for (const { backend, authType } of cases) {
             expect(statuses).toEqual(cookies.map(() => 403));
             if (authType === "session_db_auth") expect(await storedSessions(env, dir, userId)).toBe(0);
             if (change === "passwd") {
-              const fresh = await fetch(`${server.base}/api/v1/auth_session/login`, { method: "POST", body: new URLSearchParams({ email, password: "new" }) });
+              const fresh = await fetch(`${server.base}/api/v1/auth_session/login`, { method: "POST", body: new URLSearchParams({ email, password: "new password" }) });
               expect(fresh.status).toBe(200);
               const me = await fetch(`${server.base}/api/v1/users/me`, { headers: { Cookie: (fresh.headers.get("set-cookie") ?? "").split(";")[0]! } });
               expect(me.status).toBe(200);

@@ -19,11 +19,11 @@ for (const backend of BACKENDS) {
       afterEach(closeApps);
 
       async function setUp(env: Record<string, string> = {}, dir = tempDir()) {
-        await seedUsers(dir, [legacyUser("bob@hbtn.io", "pw"), legacyUser("ann@hbtn.io", "pw")]);
+        await seedUsers(dir, [legacyUser("bob@hbtn.io", "pw-secret"), legacyUser("ann@hbtn.io", "pw-secret")]);
         const clock = new FakeClock();
         return { dir, clock, app: testApp({ AUTH_TYPE: authType, ...env }, { dataDir: dir, clock }) };
       }
-      const login = async (app: App, email = "bob@hbtn.io", password = "pw", userAgent = "TestBrowser/1.0") => {
+      const login = async (app: App, email = "bob@hbtn.io", password = "pw-secret", userAgent = "TestBrowser/1.0") => {
         const response = await call(app, LOGIN, { form: { email, password }, headers: { "User-Agent": userAgent }, client: "10.9.8.7" });
         expect(response.status).toBe(200);
         return sessionIdFrom(response.headers);
@@ -84,9 +84,9 @@ for (const backend of BACKENDS) {
       describe("a user's own sessions", () => {
         test("GET /sessions lists them newest first, the current one marked, never a cookie value or its hash", async () => {
           const { app, clock } = await setUp();
-          const first = await login(app, "bob@hbtn.io", "pw", "FirstBrowser/1.0");
+          const first = await login(app, "bob@hbtn.io", "pw-secret", "FirstBrowser/1.0");
           clock.advance(5);
-          const second = await login(app, "bob@hbtn.io", "pw", `SecondBrowser/2.0 ${"x".repeat(300)}\u0007`);
+          const second = await login(app, "bob@hbtn.io", "pw-secret", `SecondBrowser/2.0 ${"x".repeat(300)}\u0007`);
           await login(app, "ann@hbtn.io");
           const listed = await call(app, "/api/v1/auth_session/sessions", as(first));
           expect(listed.status).toBe(200);
@@ -103,7 +103,7 @@ for (const backend of BACKENDS) {
         test("DELETE /sessions/<id> ends one of one's own; another user's id answers as an unknown one does", async () => {
           const { app } = await setUp();
           const mine = await login(app);
-          const other = await login(app, "bob@hbtn.io", "pw", "Other/1.0");
+          const other = await login(app, "bob@hbtn.io", "pw-secret", "Other/1.0");
           const anns = await login(app, "ann@hbtn.io");
           const list = (sessionId: string) => call(app, "/api/v1/auth_session/sessions", as(sessionId)).then((r) => r.json as { id: string; current: boolean }[]);
           const otherId = (await list(mine)).find((s) => !s.current)!.id;
@@ -137,22 +137,23 @@ for (const backend of BACKENDS) {
           const other = await login(app);
           const change = (fields: Record<string, string>, json = false) =>
             call(app, "/api/v1/auth_session/password", json ? { json: fields, ...as(current) } : { form: fields, ...as(current) });
-          expect(await change({ current_password: "wrong", new_password: "next" })).toMatchObject({ status: 401, json: { error: "wrong password" } });
-          expect(await change({ current_password: "pw" })).toMatchObject({ status: 400, json: { error: "new_password missing" } });
-          expect(await change({ new_password: "next" })).toMatchObject({ status: 400, json: { error: "current_password missing" } });
+          expect(await change({ current_password: "wrong", new_password: "next password" })).toMatchObject({ status: 401, json: { error: "wrong password" } });
+          expect(await change({ current_password: "pw-secret" })).toMatchObject({ status: 400, json: { error: "new_password missing" } });
+          expect(await change({ new_password: "next password" })).toMatchObject({ status: 400, json: { error: "current_password missing" } });
+          expect(await change({ current_password: "pw-secret", new_password: "next" })).toMatchObject({ status: 400, json: { error: "new_password too short (at least 8 characters)" } });
           expect(await me(app, other)).toBe(200);
-          expect(await change({ current_password: "pw", new_password: "next" }, true)).toMatchObject({ status: 200, json: { ended: 1 } });
+          expect(await change({ current_password: "pw-secret", new_password: "next password" }, true)).toMatchObject({ status: 200, json: { ended: 1 } });
           expect(await me(app, other)).toBe(403);
           expect(await me(app, current)).toBe(200);
-          expect((await call(app, LOGIN, { form: { email: "bob@hbtn.io", password: "pw" } })).status).toBe(401);
-          expect((await call(app, LOGIN, { form: { email: "bob@hbtn.io", password: "next" } })).status).toBe(200);
+          expect((await call(app, LOGIN, { form: { email: "bob@hbtn.io", password: "pw-secret" } })).status).toBe(401);
+          expect((await call(app, LOGIN, { form: { email: "bob@hbtn.io", password: "next password" } })).status).toBe(200);
         });
 
         test("POST /password is throttled as logins are", async () => {
           const { app } = await setUp({ LOGIN_MAX_FAILURES_PER_ACCOUNT: "3" });
           const current = await login(app);
           const statuses = [];
-          for (let i = 0; i < 5; i++) statuses.push((await call(app, "/api/v1/auth_session/password", { form: { current_password: `guess ${i}`, new_password: "x" }, ...as(current) })).status);
+          for (let i = 0; i < 5; i++) statuses.push((await call(app, "/api/v1/auth_session/password", { form: { current_password: `guess ${i}`, new_password: "next password" }, ...as(current) })).status);
           expect(statuses).toEqual([401, 401, 401, 429, 429]);
         });
 
@@ -177,13 +178,13 @@ for (const backend of BACKENDS.filter((name) => name !== "json")) {
     for (const authType of STRATEGIES) {
       test(`ends ${authType} sessions kept by this one, in memory or stored`, async () => {
         const dir = tempDir();
-        await seedUsers(dir, [legacyUser("bob@hbtn.io", "pw")]);
+        await seedUsers(dir, [legacyUser("bob@hbtn.io", "pw-secret")]);
         const [here, there] = [testApp({ AUTH_TYPE: authType }, { dataDir: dir }), testApp({ AUTH_TYPE: authType }, { dataDir: dir })];
-        const login = async (app: App) => sessionIdFrom((await call(app, LOGIN, { form: { email: "bob@hbtn.io", password: "pw" } })).headers);
+        const login = async (app: App) => sessionIdFrom((await call(app, LOGIN, { form: { email: "bob@hbtn.io", password: "pw-secret" } })).headers);
         const [mine, theirs] = [await login(here), await login(there)];
         const me = async (app: App, sessionId: string) => (await call(app, "/api/v1/users/me", { headers: { Cookie: `_my_session_id=${sessionId}` } })).status;
         expect(await me(here, mine)).toBe(200);
-        const changed = await call(there, "/api/v1/auth_session/password", { form: { current_password: "pw", new_password: "next" }, headers: { Cookie: `_my_session_id=${theirs}` } });
+        const changed = await call(there, "/api/v1/auth_session/password", { form: { current_password: "pw-secret", new_password: "next password" }, headers: { Cookie: `_my_session_id=${theirs}` } });
         expect(changed.status).toBe(200);
         expect(await me(here, mine)).toBe(403);
         expect(await me(there, theirs)).toBe(200);

@@ -37,8 +37,8 @@ test.skipIf(!redisServer)("Redis going away and coming back: 503 meanwhile, then
   const dir = tempDir();
   const app = App.create(testConfig({ AUTH_TYPE: "session_db_auth", REDIS_URL: redis.url }, dir), { logger: createLogger("text", { out: () => {}, err: () => {} }) });
   try {
-    await app.users.save(legacyUser("bob@hbtn.io", "pw"));
-    const login = await call(app, "/api/v1/auth_session/login", { form: { email: "bob@hbtn.io", password: "pw" } });
+    await app.users.save(legacyUser("bob@hbtn.io", "pw-secret"));
+    const login = await call(app, "/api/v1/auth_session/login", { form: { email: "bob@hbtn.io", password: "pw-secret" } });
     expect(login.status).toBe(200);
     const cookie = { headers: { cookie: login.headers.get("set-cookie")!.split(";")[0]! } };
     expect((await call(app, "/api/v1/users/me", cookie)).status).toBe(200);
@@ -50,7 +50,7 @@ test.skipIf(!redisServer)("Redis going away and coming back: 503 meanwhile, then
     // The session lived in the Redis that was killed (no persistence): back means 403, not 503,
     // once the pause after the failure (at most a second) has passed.
     expect((await statusesWhile503(async () => (await call(app, "/api/v1/users/me", cookie)).status, 2000)).at(-1)).toBe(403);
-    const again = await call(app, "/api/v1/auth_session/login", { form: { email: "bob@hbtn.io", password: "pw" } });
+    const again = await call(app, "/api/v1/auth_session/login", { form: { email: "bob@hbtn.io", password: "pw-secret" } });
     expect(again.status).toBe(200);
     expect((await call(app, "/api/v1/users/me", { headers: { cookie: again.headers.get("set-cookie")!.split(";")[0]! } })).status).toBe(200);
   } finally {
@@ -63,8 +63,8 @@ test.skipIf(!pgBin)("PostgreSQL going away and coming back: 503 meanwhile, then 
   const pg = spawnPostgres();
   const app = App.create(testConfig({ AUTH_TYPE: "basic_auth", DATABASE_URL: pg.url }, tempDir()), { logger: createLogger("text", { out: () => {}, err: () => {} }) });
   try {
-    await app.users.save(legacyUser("bob@hbtn.io", "pw"));
-    const me = () => call(app, "/api/v1/users/me", { headers: { Authorization: basicHeader("bob@hbtn.io", "pw") } });
+    await app.users.save(legacyUser("bob@hbtn.io", "pw-secret"));
+    const me = () => call(app, "/api/v1/users/me", { headers: { Authorization: basicHeader("bob@hbtn.io", "pw-secret") } });
     expect((await me()).status).toBe(200);
     expect(pg.ctl("stop")).toBe(0);
     expect((await me()).status).toBe(503);
@@ -96,8 +96,8 @@ test.skipIf(!redisServer)("Redis that hangs (SIGSTOP): 503 with Retry-After with
   const redis = await spawnRedis();
   const { app, lines, logger, timed } = loggedApp({ AUTH_TYPE: "session_db_auth", REDIS_URL: redis.url });
   try {
-    await app.users.save(legacyUser("bob@hbtn.io", "pw"));
-    const login = await call(app, "/api/v1/auth_session/login", { form: { email: "bob@hbtn.io", password: "pw" } });
+    await app.users.save(legacyUser("bob@hbtn.io", "pw-secret"));
+    const login = await call(app, "/api/v1/auth_session/login", { form: { email: "bob@hbtn.io", password: "pw-secret" } });
     const cookie = { cookie: login.headers.get("set-cookie")!.split(";")[0]! };
     redis.signal("SIGSTOP");
     const hung = await timed("/api/v1/users/me", cookie);
@@ -122,12 +122,12 @@ test.skipIf(!redisServer)("Redis out of memory: a login that cannot store its se
   const redis = await spawnRedis(["--maxmemory", "2mb", "--maxmemory-policy", "noeviction"]);
   const { app, timed } = loggedApp({ AUTH_TYPE: "session_db_auth", REDIS_URL: redis.url });
   try {
-    await app.users.save(legacyUser("bob@hbtn.io", "pw"));
+    await app.users.save(legacyUser("bob@hbtn.io", "pw-secret"));
     const filler = "x".repeat(64 * 1024);
     for (let i = 0; i < 200; i++) {
       if (Bun.spawnSync(["redis-cli", "-p", String(redis.port), "set", `filler:${i}`, filler]).stdout.toString().includes("OOM")) break;
     }
-    const login = await call(app, "/api/v1/auth_session/login", { form: { email: "bob@hbtn.io", password: "pw" } });
+    const login = await call(app, "/api/v1/auth_session/login", { form: { email: "bob@hbtn.io", password: "pw-secret" } });
     expect(login.status).toBe(503);
     expect((await timed("/api/v1/status", {})).status).toBe(200);
   } finally {
@@ -139,9 +139,9 @@ test.skipIf(!redisServer)("Redis out of memory: a login that cannot store its se
 test.skipIf(!pgBin)("PostgreSQL that hangs (SIGSTOP): 503 within the time limit; served again after SIGCONT", async () => {
   const pg = spawnPostgres();
   const { app, timed } = loggedApp({ AUTH_TYPE: "basic_auth", DATABASE_URL: pg.url });
-  const auth = { Authorization: basicHeader("bob@hbtn.io", "pw") };
+  const auth = { Authorization: basicHeader("bob@hbtn.io", "pw-secret") };
   try {
-    await app.users.save(legacyUser("bob@hbtn.io", "pw"));
+    await app.users.save(legacyUser("bob@hbtn.io", "pw-secret"));
     expect((await timed("/api/v1/users/me", auth)).status).toBe(200);
     pg.signal("SIGSTOP");
     const hung = await timed("/api/v1/users/me", auth);

@@ -9,12 +9,12 @@ for (const backend of BACKENDS) {
 
     async function setUp(usersApi: "admin" | "open" = "admin") {
       const dir = tempDir();
-      const admin = { ...legacyUser("admin@hbtn.io", "pw"), _admin: true };
-      const bob = legacyUser("bob@hbtn.io", "pw");
-      const ann = legacyUser("ann@hbtn.io", "pw");
+      const admin = { ...legacyUser("admin@hbtn.io", "pw-secret"), _admin: true };
+      const bob = legacyUser("bob@hbtn.io", "pw-secret");
+      const ann = legacyUser("ann@hbtn.io", "pw-secret");
       await seedUsers(dir, [admin, bob, ann]);
       const app = testApp({ AUTH_TYPE: "basic_auth", USERS_API: usersApi }, { dataDir: dir });
-      const as = (email: string) => ({ headers: { Authorization: basicHeader(email, "pw") } });
+      const as = (email: string) => ({ headers: { Authorization: basicHeader(email, "pw-secret") } });
       return { dir, app, admin, bob, ann, as };
     }
 
@@ -28,7 +28,7 @@ for (const backend of BACKENDS) {
         await call(app, "/api/v1/users", me),
         await call(app, `/api/v1/users/${ann.id}`, me),
         await call(app, `/api/v1/users/${ann.id}`, { method: "PUT", json: { first_name: "X" }, ...me }),
-        await call(app, "/api/v1/users", { json: { email: "new@hbtn.io", password: "pw" }, ...me }),
+        await call(app, "/api/v1/users", { json: { email: "new@hbtn.io", password: "pw-secret" }, ...me }),
         await call(app, `/api/v1/users/${ann.id}`, { method: "DELETE", ...me }),
         await call(app, `/api/v1/users/${bob.id}`, { method: "DELETE", ...me }),
       ];
@@ -44,7 +44,7 @@ for (const backend of BACKENDS) {
       expect(listed.status).toBe(200);
       expect(listed.text).not.toContain("_admin");
       expect((await call(app, `/api/v1/users/${ann.id}`, { method: "PUT", json: { last_name: "Lee" }, ...admin })).status).toBe(200);
-      expect((await call(app, "/api/v1/users", { json: { email: "new@hbtn.io", password: "pw" }, ...admin })).status).toBe(201);
+      expect((await call(app, "/api/v1/users", { json: { email: "new@hbtn.io", password: "pw-secret" }, ...admin })).status).toBe(201);
       expect((await call(app, `/api/v1/users/${ann.id}`, { method: "DELETE", ...admin })).status).toBe(200);
       expect(await storedUser(dir, ann.id)).toBeNull();
     });

@@ -66,7 +66,7 @@ for (const backend of BACKENDS) {
         ["an empty password", { json: { email: "a@b.c", password: "" } }, "password missing"],
         ["a numeric email", { json: { email: 5, password: "b" } }, "Wrong format"],
         ["an object password", { json: { email: "a@b.c", password: { x: 1 } } }, "Wrong format"],
-        ["a numeric first_name", { json: { email: "a@b.c", password: "b", first_name: 7 } }, "Wrong format"],
+        ["a numeric first_name", { json: { email: "a@b.c", password: "long enough", first_name: 7 } }, "Wrong format"],
       ];
       for (const [label, options, message] of badCreates) {
         test(`POST /users with ${label} → 400 ${message}`, async () => {
@@ -78,7 +78,7 @@ for (const backend of BACKENDS) {
 
       test("an email that exists already is refused, even under concurrent creates", async () => {
         const app = testApp();
-        const create = () => call(app, "/api/v1/users", { json: { email: "same@hbtn.io", password: "pw" } });
+        const create = () => call(app, "/api/v1/users", { json: { email: "same@hbtn.io", password: "pw-secret" } });
         const results = await Promise.all([create(), create(), create(), create()]);
         expect(results.map((r) => r.status).sort()).toEqual([201, 400, 400, 400]);
         expect(results.find((r) => r.status === 400)?.json).toEqual({ error: "email already exists" });
@@ -87,7 +87,7 @@ for (const backend of BACKENDS) {
 
       test("PUT: unknown id → 404, bad body → 400 Wrong format, nothing changed", async () => {
         const app = testApp();
-        const { json: user } = await call(app, "/api/v1/users", { json: { email: "a@b.c", password: "pw", first_name: "A" } });
+        const { json: user } = await call(app, "/api/v1/users", { json: { email: "a@b.c", password: "pw-secret", first_name: "A" } });
         expect(await call(app, "/api/v1/users/nope", { method: "PUT", json: { first_name: "x" } })).toMatchObject({ status: 404, json: { error: "Not found" } });
         for (const options of [{ method: "PUT" }, { method: "PUT", json: [1] }, { method: "PUT", json: { first_name: 1 } }, { method: "PUT", body: "{", headers: { "content-type": "application/json" } }]) {
           expect(await call(app, `/api/v1/users/${user.id}`, options)).toMatchObject({ status: 400, json: { error: "Wrong format" } });
@@ -98,7 +98,7 @@ for (const backend of BACKENDS) {
       test("PUT with an empty object changes only updated_at", async () => {
         const clock = new FakeClock();
         const app = testApp({}, { clock });
-        const { json: user } = await call(app, "/api/v1/users", { json: { email: "a@b.c", password: "pw", first_name: "A", last_name: "B" } });
+        const { json: user } = await call(app, "/api/v1/users", { json: { email: "a@b.c", password: "pw-secret", first_name: "A", last_name: "B" } });
         clock.advance(1);
         const { json: updated } = await call(app, `/api/v1/users/${user.id}`, { method: "PUT", json: {} });
         expect(updated).toEqual({ ...user, updated_at: "2017-10-16T04:23:05" });
@@ -107,11 +107,11 @@ for (const backend of BACKENDS) {
       test.skipIf(backend !== "json")("a write the disk refuses is a JSON 500; nothing changes and the server goes on", async () => {
         const dir = tempDir();
         const app = testApp({}, { dataDir: dir });
-        const { json: kept } = await call(app, "/api/v1/users", { json: { email: "kept@hbtn.io", password: "pw" } });
+        const { json: kept } = await call(app, "/api/v1/users", { json: { email: "kept@hbtn.io", password: "pw-secret" } });
         // A folder where the journal goes stands for a full or read-only disk, even for root.
         renameSync(join(dir, ".db_User.json.journal"), join(dir, "moved.journal"));
         mkdirSync(join(dir, ".db_User.json.journal"));
-        const refused = await call(app, "/api/v1/users", { json: { email: "new@hbtn.io", password: "pw" } });
+        const refused = await call(app, "/api/v1/users", { json: { email: "new@hbtn.io", password: "pw-secret" } });
         expect(refused).toMatchObject({ status: 500, json: { error: "Storage error: the change was not saved" } });
         expect(refused.text).not.toContain(dir);
         expect((await call(app, `/api/v1/users/${kept.id}`, { method: "DELETE" })).status).toBe(500);

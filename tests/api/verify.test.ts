@@ -11,7 +11,7 @@ const VERIFY = "/api/v1/auth/verify";
 
 async function setUp(env: Record<string, string>, clock?: FakeClock) {
   const dir = tempDir();
-  const bob = { ...legacyUser("bob@hbtn.io", "pw"), first_name: "Bob", last_name: "Dylan" };
+  const bob = { ...legacyUser("bob@hbtn.io", "pw-secret"), first_name: "Bob", last_name: "Dylan" };
   await seedUsers(dir, [bob]);
   return { bob, app: testApp(env, { dataDir: dir, clock }) };
 }
@@ -19,7 +19,7 @@ async function setUp(env: Record<string, string>, clock?: FakeClock) {
 describe("verify", () => {
   test("a live session: 200 with the user's id, email and name, nothing to cache; any method", async () => {
     const { bob, app } = await setUp({ AUTH_TYPE: "session_db_auth" });
-    const session = sessionIdFrom((await call(app, "/api/v1/auth_session/login", { form: { email: "bob@hbtn.io", password: "pw" } })).headers);
+    const session = sessionIdFrom((await call(app, "/api/v1/auth_session/login", { form: { email: "bob@hbtn.io", password: "pw-secret" } })).headers);
     for (const method of ["GET", "POST", "HEAD", "DELETE"]) {
       const answer = await call(app, VERIFY, { method, headers: { Cookie: `_my_session_id=${session}` } });
       expect([method, answer.status]).toEqual([method, 200]);
@@ -34,20 +34,20 @@ describe("verify", () => {
   test("no cookie, an unknown or expired one, a deleted user: 401, never the guard's 403", async () => {
     const clock = new FakeClock();
     const { bob, app } = await setUp({ AUTH_TYPE: "session_exp_auth", SESSION_DURATION: "60" }, clock);
-    const session = sessionIdFrom((await call(app, "/api/v1/auth_session/login", { form: { email: "bob@hbtn.io", password: "pw" } })).headers);
+    const session = sessionIdFrom((await call(app, "/api/v1/auth_session/login", { form: { email: "bob@hbtn.io", password: "pw-secret" } })).headers);
     expect((await call(app, VERIFY)).status).toBe(401);
     expect((await call(app, VERIFY, { headers: { Cookie: "_my_session_id=forged" } })).status).toBe(401);
     clock.advance(61);
     expect((await call(app, VERIFY, { headers: { Cookie: `_my_session_id=${session}` } })).status).toBe(401);
     clock.advance(-61);
-    const again = sessionIdFrom((await call(app, "/api/v1/auth_session/login", { form: { email: "bob@hbtn.io", password: "pw" } })).headers);
+    const again = sessionIdFrom((await call(app, "/api/v1/auth_session/login", { form: { email: "bob@hbtn.io", password: "pw-secret" } })).headers);
     expect((await call(app, `/api/v1/users/${bob.id}`, { method: "DELETE", headers: { Cookie: `_my_session_id=${again}` } })).status).toBe(200);
     expect((await call(app, VERIFY, { headers: { Cookie: `_my_session_id=${again}` } })).status).toBe(401);
   });
 
   test("basic_auth: the Basic header names the user; a wrong password is 401, throttled ones too", async () => {
     const { bob, app } = await setUp({ AUTH_TYPE: "basic_auth", LOGIN_MAX_FAILURES_PER_ACCOUNT: "2" });
-    const ok = await call(app, VERIFY, { headers: { Authorization: basicHeader("bob@hbtn.io", "pw") } });
+    const ok = await call(app, VERIFY, { headers: { Authorization: basicHeader("bob@hbtn.io", "pw-secret") } });
     expect([ok.status, ok.headers.get("remote-user")]).toEqual([200, bob.id]);
     const statuses = [];
     for (let i = 0; i < 4; i++) statuses.push((await call(app, VERIFY, { headers: { Authorization: basicHeader("bob@hbtn.io", `wrong ${i}`) } })).status);
@@ -134,7 +134,7 @@ describe("verify", () => {
 
   test("a store that cannot be reached is a 503, never a 200", async () => {
     const app = testApp({ AUTH_TYPE: "basic_auth", DATABASE_URL: "postgres://u@127.0.0.1:1/db", STORE_TIMEOUT_MS: "500" });
-    expect((await call(app, VERIFY, { headers: { Authorization: basicHeader("bob@hbtn.io", "pw") } })).status).toBe(503);
+    expect((await call(app, VERIFY, { headers: { Authorization: basicHeader("bob@hbtn.io", "pw-secret") } })).status).toBe(503);
     await app.close().catch(() => {});
   });
 });
@@ -229,12 +229,12 @@ describe("verify: identity headers of any user", () => {
 describe("COOKIE_DOMAIN and the return address", () => {
   test("the session cookie and the logout cookie carry the same Domain", async () => {
     const { app } = await setUp({ AUTH_TYPE: "session_auth", COOKIE_DOMAIN: "example.test" });
-    const login = await call(app, "/api/v1/auth_session/login", { form: { email: "bob@hbtn.io", password: "pw" } });
+    const login = await call(app, "/api/v1/auth_session/login", { form: { email: "bob@hbtn.io", password: "pw-secret" } });
     expect(login.headers.get("set-cookie")).toContain("; Domain=example.test");
     const out = await call(app, "/api/v1/auth_session/logout", { method: "DELETE", headers: { Cookie: `_my_session_id=${sessionIdFrom(login.headers)}` } });
     expect(out.headers.get("set-cookie")).toContain("; Domain=example.test");
     const hostOnly = await setUp({ AUTH_TYPE: "session_auth" });
-    expect((await call(hostOnly.app, "/api/v1/auth_session/login", { form: { email: "bob@hbtn.io", password: "pw" } })).headers.get("set-cookie")).not.toContain("Domain");
+    expect((await call(hostOnly.app, "/api/v1/auth_session/login", { form: { email: "bob@hbtn.io", password: "pw-secret" } })).headers.get("set-cookie")).not.toContain("Domain");
   });
 
   test("the page carries a return address only when it may be followed", async () => {

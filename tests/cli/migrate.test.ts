@@ -56,7 +56,7 @@ describe.skipIf(!TEST_DATABASE_URL)("migrate into PostgreSQL", () => {
 
   test("on a terminal, a large copy shows its progress, then clears the line", async () => {
     const dir = tempDir();
-    await seedUsers(dir, Array.from({ length: 3000 }, (_, i) => legacyUser(`user${i}@hbtn.io`, "pw")));
+    await seedUsers(dir, Array.from({ length: 3000 }, (_, i) => legacyUser(`user${i}@hbtn.io`, "pw-secret")));
     const { DATABASE_SCHEMA: schema } = backendEnv("postgres", tempDir());
     const migrated = captureIo();
     const lines: (string | null)[] = [];

@@ -16,7 +16,7 @@ async function cli(dir: string, argv: string[], env: Record<string, string> = {}
 async function setUp(ages: number[]) {
   const dir = tempDir();
   const created = captureIo();
-  await runCli(["users", "create", "--email", "bob@hbtn.io", "--password", "pw"], { DATA_DIR: dir }, created.io);
+  await runCli(["users", "create", "--email", "bob@hbtn.io", "--password", "pw-secret"], { DATA_DIR: dir }, created.io);
   const userId = created.captured.out.trim();
   const store = JsonFileSessionStore.open(dir);
   const cookies: string[] = [];

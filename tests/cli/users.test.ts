@@ -145,7 +145,7 @@ describe("a data folder that cannot be used", () => {
   });
 
   test("commands that write refuse a folder where the first write would fail", async () => {
-    const run = await cli("/proc", ["users", "create", "--email", "a@b.c", "--password", "pw"]);
+    const run = await cli("/proc", ["users", "create", "--email", "a@b.c", "--password", "pw-secret"]);
     expect(run.code).toBe(2);
     expect(run.err).toStartWith("session-auth: DATA_DIR /proc is not writable");
   });
@@ -154,19 +154,19 @@ describe("a data folder that cannot be used", () => {
 describe("what a newcomer trips over", () => {
   test("a flag followed by another flag has no value: a usage error, not an email of --password", async () => {
     const dir = tempDir();
-    for (const argv of [["users", "create", "--email", "--password", "pw"], ["users", "create", "--email", "a@b", "--first-name", "--last-name", "Doe", "--password", "pw"]]) {
+    for (const argv of [["users", "create", "--email", "--password", "pw-secret"], ["users", "create", "--email", "a@b", "--first-name", "--last-name", "Doe", "--password", "pw-secret"]]) {
       const run = captureIo();
       expect(await runCli(argv, { DATA_DIR: dir }, run.io)).toBe(2);
       expect(run.captured.err).toMatch(/--(email|first-name) needs a value/);
     }
     const dashed = captureIo();
-    expect(await runCli(["users", "create", "--email=--odd@hbtn.io", "--password", "pw"], { DATA_DIR: dir }, dashed.io)).toBe(0);
+    expect(await runCli(["users", "create", "--email=--odd@hbtn.io", "--password", "pw-secret"], { DATA_DIR: dir }, dashed.io)).toBe(0);
   });
 
   test("everything that can fail without the password fails before it is asked for", async () => {
     const dir = tempDir();
     const first = captureIo();
-    expect(await runCli(["users", "create", "--email", "bob@hbtn.io", "--password", "pw"], { DATA_DIR: dir }, first.io)).toBe(0);
+    expect(await runCli(["users", "create", "--email", "bob@hbtn.io", "--password", "pw-secret"], { DATA_DIR: dir }, first.io)).toBe(0);
     const cases: [string[], Record<string, string>][] = [
       [["users", "create", "--email", "bob@hbtn.io"], {}],
       [["users", "create", "--email", "new@hbtn.io"], { AUTH_TYPE: "magic" }],
@@ -187,8 +187,8 @@ test("users update changes the named fields only; a taken email is refused", asy
     const io = captureIo();
     return { code: await runCli(argv, { DATA_DIR: dir }, io.io), ...io.captured };
   };
-  const id = (await run("users", "create", "--email", "bob@hbtn.io", "--first-name", "Bob", "--password", "pw")).out.trim();
-  await run("users", "create", "--email", "ann@hbtn.io", "--password", "pw");
+  const id = (await run("users", "create", "--email", "bob@hbtn.io", "--first-name", "Bob", "--password", "pw-secret")).out.trim();
+  await run("users", "create", "--email", "ann@hbtn.io", "--password", "pw-secret");
   const updated = await run("users", "update", "--id", id, "--last-name", "Dylan", "--json");
   expect(updated.code).toBe(0);
   expect(JSON.parse(updated.out)).toMatchObject({ email: "bob@hbtn.io", first_name: "Bob", last_name: "Dylan" });
@@ -205,8 +205,8 @@ test("users create --admin, users update --admin / --no-admin, and the ADMIN col
     const io = captureIo();
     return { code: await runCli(argv, { DATA_DIR: dir }, io.io), ...io.captured };
   };
-  const adminId = (await run("users", "create", "--email", "root@hbtn.io", "--password", "pw", "--admin")).out.trim();
-  const bobId = (await run("users", "create", "--email", "bob@hbtn.io", "--password", "pw")).out.trim();
+  const adminId = (await run("users", "create", "--email", "root@hbtn.io", "--password", "pw-secret", "--admin")).out.trim();
+  const bobId = (await run("users", "create", "--email", "bob@hbtn.io", "--password", "pw-secret")).out.trim();
   const admins = () => run("users", "list", "--json").then((r) => (JSON.parse(r.out) as { id: string; admin: boolean }[]).filter((u) => u.admin).map((u) => u.id));
   expect(await admins()).toEqual([adminId]);
   expect((await run("users", "list")).out).toMatch(/root@hbtn\.io\s+.*\s+yes\n/);
@@ -230,4 +230,18 @@ test("users show and update show the admin flag and the second factors", async (
   expect(JSON.parse((await cli(dir, ["users", "show", "--id", id, "--json"])).out)).toMatchObject({ admin: true, second_factors: [] });
   const withdrawn = await cli(dir, ["users", "update", "--id", id, "--no-admin", "--json"]);
   expect(JSON.parse(withdrawn.out)).toMatchObject({ email: "bob@hbtn.io", admin: false, second_factors: [] });
+});
+
+test("users create and passwd refuse a password shorter than PASSWORD_MIN_LENGTH, in characters", async () => {
+  const dir = tempDir();
+  const short = await cli(dir, ["users", "create", "--email", "bob@hbtn.io", "--password", "1234567"]);
+  expect(short).toMatchObject({ code: 1, err: "session-auth: password too short (at least 8 characters)\n" });
+  expect(readOnDisk(dir, "User")).toEqual({});
+  const fromStdin = await cli(dir, ["users", "create", "--email", "bob@hbtn.io"], "\u{1F511}".repeat(7));
+  expect(fromStdin.code).toBe(1);
+  const id = await withUser(dir);
+  expect(await cli(dir, ["users", "passwd", "--id", id, "--password", "short"])).toMatchObject({ code: 1, err: "session-auth: password too short (at least 8 characters)\n" });
+  expect((await verifyPassword("H0lbertonSchool98!", readOnDisk(dir, "User")[id]._password)).valid).toBe(true);
+  const run = captureIo();
+  expect(await runCli(["users", "create", "--email", "ann@hbtn.io", "--password", "pwd"], { DATA_DIR: dir, PASSWORD_MIN_LENGTH: "3" }, run.io)).toBe(0);
 });

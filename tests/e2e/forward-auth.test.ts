@@ -32,7 +32,7 @@ interface Setup {
 /** session-auth, the echo app and a proxy in front of both; `hosts`: the names the browser uses. */
 async function behind(proxy: "nginx" | "caddy", authType: string, hosts = { app: "127.0.0.1", auth: "127.0.0.1" }, env: Record<string, string> = {}): Promise<Setup> {
   const dir = tempDir();
-  const bob = { ...legacyUser("bob@hbtn.io", "pw"), first_name: "Bob" };
+  const bob = { ...legacyUser("bob@hbtn.io", "pw-secret"), first_name: "Bob" };
   await seedUsers(dir, [bob]);
   const server: ServerProcess = await spawnServer(SOURCE_COMMAND, { DATA_DIR: dir, AUTH_TYPE: authType, TRUST_PROXY: "1", ...env });
   const echo = startApp();
@@ -69,7 +69,7 @@ async function behind(proxy: "nginx" | "caddy", authType: string, hosts = { app:
 const BROWSER = { Accept: "text/html,application/xhtml+xml", "Sec-Fetch-Mode": "navigate" };
 
 async function logIn(auth: string): Promise<string> {
-  const response = await fetch(`${auth}/api/v1/auth_session/login`, { method: "POST", body: new URLSearchParams({ email: "bob@hbtn.io", password: "pw" }), redirect: "manual" });
+  const response = await fetch(`${auth}/api/v1/auth_session/login`, { method: "POST", body: new URLSearchParams({ email: "bob@hbtn.io", password: "pw-secret" }), redirect: "manual" });
   expect(response.status).toBe(200);
   return (response.headers.get("set-cookie") ?? "").split(";")[0]!;
 }
@@ -130,7 +130,7 @@ for (const proxy of ["nginx", "caddy"] as const) {
     test("-u email:password: the app sees that user; a wrong password does not get through", async () => {
       const setup = await behind(proxy, "basic_auth");
       try {
-        const ok = await fetch(`${setup.app}/x`, { headers: { Authorization: basicHeader("bob@hbtn.io", "pw") }, redirect: "manual" });
+        const ok = await fetch(`${setup.app}/x`, { headers: { Authorization: basicHeader("bob@hbtn.io", "pw-secret") }, redirect: "manual" });
         expect(ok.status).toBe(200);
         expect(((await ok.json()) as { user: string }).user).toBe(setup.bobId);
         const wrong = await fetch(`${setup.app}/x`, { headers: { Authorization: basicHeader("bob@hbtn.io", "nope") }, redirect: "manual" });
@@ -160,7 +160,7 @@ describe.skipIf(!NGINX || !existsSync(CHROMIUM))("a browser through nginx, with 
       expect(page.url()).toStartWith(`${setup.auth}/?rd=`);
       await page.screenshot({ path: join(SCREENSHOTS, "forward-auth-1-login.png") });
       await page.fill("#email", "bob@hbtn.io");
-      await page.fill("#password", "pw");
+      await page.fill("#password", "pw-secret");
       await Promise.all([page.waitForURL(`${setup.app}/page`), page.click("#login-button")]);
       expect(await page.textContent("body")).toContain('"email":"bob@hbtn.io"');
       await page.screenshot({ path: join(SCREENSHOTS, "forward-auth-2-app.png") });

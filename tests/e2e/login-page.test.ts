@@ -164,7 +164,7 @@ describe.skipIf(!haveChromium)("the login page in Chromium", () => {
         const response = await fetch(`${base}/api/v1/users`, {
           method: "POST",
           headers: { "Content-Type": "application/json", Authorization: `Basic ${btoa("bob@hbtn.io:fake pwd")}` },
-          body: JSON.stringify({ email: "cross@hbtn.io", password: "pw" }),
+          body: JSON.stringify({ email: "cross@hbtn.io", password: "pw-secret" }),
         });
         return { status: response.status, email: ((await response.json()) as { email: string }).email };
       }, server.base);

@@ -9,7 +9,7 @@ import { isHttps } from "../../http/client-address.ts";
 import { HttpError, json } from "../../http/responses.ts";
 import { formatTimestamp } from "../../models/base.ts";
 import { hashPassword } from "../../models/password.ts";
-import { eitherFingerprint, fieldProblem, hashFingerprint, passwordFingerprint, toPublicUser, type UserRecord } from "../../models/user.ts";
+import { eitherFingerprint, hashFingerprint, passwordFingerprint, passwordProblem, toPublicUser, type UserRecord } from "../../models/user.ts";
 import type { ApiDeps, ApiRouter, RequestContext } from "./context.ts";
 
 const NO_USER = "no user found for this email";
@@ -115,7 +115,7 @@ export function registerSessionRoutes(router: ApiRouter, auth: SessionKeeper, { 
     if (!current) throw new HttpError(400, "current_password missing");
     const next = fields.get("new_password");
     if (!next) throw new HttpError(400, "new_password missing");
-    const problem = fieldProblem("password", next);
+    const problem = passwordProblem(next, config.passwordMinLength);
     if (problem !== null) throw new HttpError(400, problem.replace(/^password/, "new_password"));
     const checked = await credentials.checkUser(user, current, context.clientAddress);
     if (checked.user === null) throw new HttpError(401, WRONG_PASSWORD);

@@ -3,7 +3,7 @@ import { readJson } from "../../http/body.ts";
 import { HttpError, json, jsonArray, jsonText } from "../../http/responses.ts";
 import { formatTimestamp } from "../../models/base.ts";
 import { andThen, UniqueConstraintError } from "../../models/record-store.ts";
-import { FIELD_LIMITS, fieldProblem, isAdmin, isValidEmail, newUser, publicUserJson, storable, toPublicUser, type UserRecord } from "../../models/user.ts";
+import { FIELD_LIMITS, fieldProblem, isAdmin, isValidEmail, newUser, passwordProblem, publicUserJson, storable, toPublicUser, type UserRecord } from "../../models/user.ts";
 import type { ApiDeps, ApiRouter } from "./context.ts";
 
 const NOT_FOUND = "Not found";
@@ -43,7 +43,9 @@ export function registerUserRoutes(router: ApiRouter, { users, config, clock, de
     if (!isObject(body)) throw new HttpError(400, WRONG_FORMAT);
     const email = storableField("email", requiredString(body.email, "email missing").trim());
     if (!isValidEmail(email)) throw new HttpError(400, "invalid email");
-    const password = storableField("password", requiredString(body.password, "password missing"));
+    const password = requiredString(body.password, "password missing");
+    const problem = passwordProblem(password, config.passwordMinLength);
+    if (problem !== null) throw new HttpError(400, problem);
     const user = await newUser(
       { email, password, first_name: optionalName(body.first_name, "first_name"), last_name: optionalName(body.last_name, "last_name") },
       clock,
