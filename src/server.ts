@@ -11,7 +11,7 @@ import { createLogger, type Logger } from "./logger.ts";
 import { declaresTooLarge, TOO_LARGE_MESSAGE } from "./http/body.ts";
 import { clientAddress } from "./http/client-address.ts";
 import { CROSS_SITE_REFUSED, type CrossSitePolicy, crossSiteRefusal } from "./http/cross-site.ts";
-import { hostOf, safeReturnAddress } from "./http/return-address.ts";
+import { hostOf, requestedReturnAddress } from "./http/return-address.ts";
 import { VERIFY_PATH, verifyHandler } from "./api/v1/verify.ts";
 import { HttpError, html, jsonError, METHOD_NOT_ALLOWED_PAGE } from "./http/responses.ts";
 import { pathnameOf, Router } from "./http/router.ts";
@@ -115,24 +115,9 @@ export class App {
     this.sweeps.push(attempts);
   }
 
-  /**
-   * The `?rd=` of a request for the login page, when it may be followed. It is read to the end
-   * of the query, so that a proxy may append the address unencoded (nginx's `?rd=$request_uri`
-   * keeps the app's own `&`s); an encoded one is decoded.
-   */
+  /** The `?rd=` of a request for the login page, when it may be followed. */
   private returnAddress(request: Request): string | null {
-    const at = request.url.search(/[?&]rd=/);
-    if (at === -1) return null;
-    const raw = request.url.slice(at + 4);
-    let rd: string | null = raw;
-    if (/^https?%3A/i.test(raw)) {
-      try {
-        rd = decodeURIComponent(raw);
-      } catch {
-        rd = null;
-      }
-    }
-    return safeReturnAddress(rd, { ownHost: hostOf(request.headers.get("host")), allowedHosts: this.config.allowedRedirectHosts, cookieDomain: this.config.cookieDomain });
+    return requestedReturnAddress(request.url, { ownHost: hostOf(request.headers.get("host")), allowedHosts: this.config.allowedRedirectHosts, cookieDomain: this.config.cookieDomain });
   }
 
   /** Opens the data files (StoreLoadError if one is unusable) and builds the routes. */

@@ -16,6 +16,8 @@ export const EXCLUDED_PATHS: readonly string[] = Object.freeze([
   "/api/v1/auth_session/login/",
   // Forward authentication answers for itself: 401 (or a redirect), never the guard's 403.
   "/api/v1/auth/verify/",
+  // The logout link ends whatever session it finds and redirects, with or without one.
+  "/logout/",
 ]);
 
 /** session_db_auth is the strategy that keeps its sessions in a session store. */

@@ -1,5 +1,6 @@
 /**
- * Every address a browser is sent to: the login page's return address (`/?rd=<url>`), and
+ * Every address a browser is sent to: the login page's and the logout link's return address
+ * (`/?rd=<url>`, `/logout?rd=<url>`), and
  * verify's login page and the `rd` it carries. Only an absolute http(s) address on the host the
  * browser asked for, on a host the operator allowed, or under COOKIE_DOMAIN passes. Anything
  * else (another host, `//evil`, `javascript:`, backslashes, user-info tricks) is ignored.
@@ -75,4 +76,24 @@ export function loginRedirect(logins: readonly (string | null)[], original: stri
     return target.href;
   }
   return null;
+}
+
+/**
+ * The `?rd=` of a request's URL, when it may be followed. It is read to the end of the query, so
+ * that a proxy may append the address unencoded (nginx's `?rd=$request_uri` keeps the app's own
+ * `&`s); an encoded one is decoded.
+ */
+export function requestedReturnAddress(url: string, policy: ReturnPolicy): string | null {
+  const at = url.search(/[?&]rd=/);
+  if (at === -1) return null;
+  const raw = url.slice(at + 4);
+  let rd: string | null = raw;
+  if (/^https?%3A/i.test(raw)) {
+    try {
+      rd = decodeURIComponent(raw);
+    } catch {
+      rd = null;
+    }
+  }
+  return safeReturnAddress(rd, policy);
 }

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { hostOf, loginRedirect, requestedHost, safeReturnAddress } from "../../src/http/return-address.ts";
+import { hostOf, loginRedirect, requestedHost, requestedReturnAddress, safeReturnAddress } from "../../src/http/return-address.ts";
 
 const policy = { ownHost: "auth.example.test", allowedHosts: new Set(["tools.internal"]), cookieDomain: "example.test" };
 
@@ -88,4 +88,16 @@ describe("loginRedirect: the first login address that passes the check, with rd 
   for (const [name, login, fallback, rd, expected] of cases) {
     test(name, () => expect(loginRedirect([login, fallback], rd, verify)).toBe(expected));
   }
+});
+
+test("requestedReturnAddress reads rd to the end of the query, encoded or not, and checks it", () => {
+  const cases: [string, string | null][] = [
+    ["http://auth.example.test/logout?rd=https://app.example.test/a?b=1&c=2", "https://app.example.test/a?b=1&c=2"],
+    [`http://auth.example.test/logout?x=1&rd=${encodeURIComponent("https://app.example.test/a?b=1&c=2")}`, "https://app.example.test/a?b=1&c=2"],
+    ["http://auth.example.test/logout", null],
+    ["http://auth.example.test/logout?rd=", null],
+    ["http://auth.example.test/logout?rd=https%3A%2F%2Fevil.test%2F", null],
+    ["http://auth.example.test/logout?rd=https%3A%E0%A4%A", null],
+  ];
+  for (const [url, expected] of cases) expect([url, requestedReturnAddress(url, policy)]).toEqual([url, expected]);
 });

@@ -7,6 +7,7 @@ import { readForm, readJson } from "../../http/body.ts";
 import { type CookieOptions, serializeCookie } from "../../http/cookies.ts";
 import { isHttps } from "../../http/client-address.ts";
 import { HttpError, json } from "../../http/responses.ts";
+import { hostOf, requestedReturnAddress } from "../../http/return-address.ts";
 import { formatTimestamp } from "../../models/base.ts";
 import { hashPassword } from "../../models/password.ts";
 import { eitherFingerprint, hashFingerprint, passwordFingerprint, passwordProblem, toPublicUser, type UserRecord } from "../../models/user.ts";
@@ -82,12 +83,32 @@ export function registerSessionRoutes(router: ApiRouter, auth: SessionKeeper, { 
     return json(toPublicUser(stored), 200, { "Set-Cookie": cookie });
   });
 
+  /**
+   * What a logout answers with: the cookie cleared (with the Domain it was set with), and over
+   * https `Clear-Site-Data` too. Not over http: Chromium refuses the header from an insecure
+   * origin and then ignores the same response's Max-Age=0 as well, keeping the cookie.
+   */
+  const loggedOutHeaders = (request: Request): Record<string, string> => {
+    const headers: Record<string, string> = { "Set-Cookie": serializeCookie(config.sessionName, "", { ...cookieOptions(request), maxAge: 0 }) };
+    if (isHttps(request, config.trustProxy)) headers["Clear-Site-Data"] = '"cookies"';
+    return headers;
+  };
+
   router.add("DELETE", "/api/v1/auth_session/logout", async ({ request }) => {
     if (!(await auth.destroySession(request))) throw new HttpError(404, "Not found");
-    return json({}, 200, {
-      "Set-Cookie": serializeCookie(config.sessionName, "", { ...cookieOptions(request), maxAge: 0 }),
-      "Clear-Site-Data": '"cookies"',
-    });
+    return json({}, 200, loggedOutHeaders(request));
+  });
+
+  /**
+   * The logout link for pages of protected apps: ends the session the cookie names, if any, and
+   * sends the browser to `rd` when the login page would follow it there, else to the login page.
+   * Outside the guard: a browser whose session ended already still gets its cookie cleared.
+   */
+  router.add("GET", "/logout", async ({ request }) => {
+    await auth.destroySession(request);
+    const policy = { ownHost: hostOf(request.headers.get("host")), allowedHosts: config.allowedRedirectHosts, cookieDomain: config.cookieDomain };
+    const location = requestedReturnAddress(request.url, policy) ?? "/";
+    return new Response(null, { status: 302, headers: { Location: location, "Cache-Control": "no-store", ...loggedOutHeaders(request) } });
   });
 
   router.add("GET", "/api/v1/auth_session/sessions", async (context) => {
