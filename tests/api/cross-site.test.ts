@@ -50,7 +50,7 @@ test("the server's own page, an allowed origin (on another site too) and clients
 
 test("through a real socket: a login from another port of this host is refused, logged with its reason, and accepted once allowed", async () => {
   const dir = tempDir();
-  await seedUsers(dir, [legacyUser("bob@hbtn.io", "pw")]);
+  await seedUsers(dir, [legacyUser("bob@hbtn.io", "pw-secret")]);
   for (const allowed of [false, true]) {
     let log = "";
     const logger = createLogger("text", { out: (text) => void (log += text), err: (text) => void (log += text) });

@@ -22,7 +22,7 @@ for (const backend of BACKENDS) {
     for (const authType of STRATEGIES) {
       test(`${authType}: the kept session answers every request meanwhile, the others end, ${ROUNDS} rounds`, async () => {
         const dir = tempDir();
-        await seedUsers(dir, [legacyUser("bob@hbtn.io", "pw 0")]);
+        await seedUsers(dir, [legacyUser("bob@hbtn.io", "password 0")]);
         const app = testApp({ AUTH_TYPE: authType, SESSION_DURATION: "3600" }, { dataDir: dir });
         const login = async (app: App, password: string) => {
           const response = await call(app, LOGIN, { form: { email: "bob@hbtn.io", password } });
@@ -32,11 +32,11 @@ for (const backend of BACKENDS) {
         const as = (sessionId: string) => ({ headers: { Cookie: `_my_session_id=${sessionId}` } });
         const me = async (sessionId: string) => (await call(app, "/api/v1/users/me", as(sessionId))).status;
 
-        const kept = await login(app, "pw 0");
+        const kept = await login(app, "password 0");
         for (let round = 0; round < ROUNDS; round++) {
-          const other = await login(app, `pw ${round}`);
+          const other = await login(app, `password ${round}`);
           let done = false;
-          const change = call(app, PASSWORD, { form: { current_password: `pw ${round}`, new_password: `pw ${round + 1}` }, ...as(kept) }).finally(() => {
+          const change = call(app, PASSWORD, { form: { current_password: `password ${round}`, new_password: `password ${round + 1}` }, ...as(kept) }).finally(() => {
             done = true;
           });
           const lanes = Array.from({ length: LANES }, async () => {
@@ -57,14 +57,14 @@ for (const backend of BACKENDS) {
 
       test(`${authType}: the same change sent twice at once (a double click): one stands, the session lives, ${ROUNDS} rounds`, async () => {
         const dir = tempDir();
-        await seedUsers(dir, [legacyUser("bob@hbtn.io", "pw 0")]);
+        await seedUsers(dir, [legacyUser("bob@hbtn.io", "password 0")]);
         const app = testApp({ AUTH_TYPE: authType, SESSION_DURATION: "3600" }, { dataDir: dir });
-        const login = await call(app, LOGIN, { form: { email: "bob@hbtn.io", password: "pw 0" } });
+        const login = await call(app, LOGIN, { form: { email: "bob@hbtn.io", password: "password 0" } });
         const kept = sessionIdFrom(login.headers);
         const as = { headers: { Cookie: `_my_session_id=${kept}` } };
-        let password = "pw 0";
+        let password = "password 0";
         for (let round = 0; round < ROUNDS; round++) {
-          const next = `pw ${round + 1}`;
+          const next = `password ${round + 1}`;
           const both = await Promise.all([0, 1].map(() => call(app, PASSWORD, { form: { current_password: password, new_password: next }, ...as })));
           const statuses = both.map((response) => response.status).sort();
           // The second finds the first's change: its password is wrong by then, or the change is under way.
