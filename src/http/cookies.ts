@@ -1,8 +1,5 @@
 /** Cookie header parsing and Set-Cookie serialising (RFC 6265), in the manner of jshttp/cookie. */
 
-/** Caps how many pairs one header may contribute, so a huge header costs bounded work. */
-const MAX_COOKIE_PAIRS = 256;
-
 // RFC 6265 section 4.1.1: cookie-name is an RFC 7230 token; cookie-value is cookie-octets.
 const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const COOKIE_VALUE = /^[\x21\x23-\x2B\x2D-\x3A\x3C-\x5B\x5D-\x7E]*$/;
@@ -14,74 +11,88 @@ export function isCookieName(name: string): boolean {
 }
 
 /**
- * Parses a Cookie header into name → value. Never throws: pairs without `=` are skipped,
- * the first occurrence of a name wins, `%XX` is decoded only where it decodes cleanly.
+ * Parses a Cookie header into name → value. Never throws: segments without `=` and pairs with an
+ * empty name are skipped, the first occurrence of a name wins, `%XX` is decoded only where it
+ * decodes cleanly. Every pair is read, however many: the cost is linear in the header's length.
  */
 export function parseCookies(header: string | null | undefined): Map<string, string> {
   const cookies = new Map<string, string>();
-  if (!header) return cookies;
-  forEachPair(header, (name, rawValue) => {
-    if (!cookies.has(name)) cookies.set(name, decodeValue(rawValue));
-    return cookies.size < MAX_COOKIE_PAIRS;
-  });
+  if (header) scan(header, null, cookies);
   return cookies;
 }
 
 /**
- * The value of the first cookie called `name`, or null. It runs on every request, so it is the
- * same scan as parseCookies written out flat: no Map, no callback.
+ * The value of the first cookie called `name`, or null: what parseCookies(header).get(name)
+ * answers. It runs on every request, so it compares names in place and slices only the value.
  */
 export function getCookie(header: string | null | undefined, name: string): string | null {
-  if (!header) return null;
+  if (!header || name === "") return null;
+  return scan(header, name, null);
+}
+
+/**
+ * The one scan of a Cookie header, after jshttp/cookie's `parse`: find the next `=` and the next
+ * `;`; when the `;` comes first, the segments before the `=` are flags (no `=`), so jump past the
+ * last `;` before it at once, which keeps a long run of flags linear. With `wanted`, returns that
+ * cookie's first value (or null); otherwise adds every first occurrence to `into`.
+ */
+function scan(header: string, wanted: string | null, into: Map<string, string> | null): string | null {
   const length = header.length;
   let index = 0;
-  for (let pairs = 0; index < length && pairs < MAX_COOKIE_PAIRS; pairs++) {
+  while (index < length) {
     const equals = header.indexOf("=", index);
-    if (equals === -1) return null;
+    if (equals === -1) break;
     let end = header.indexOf(";", index);
     if (end === -1) end = length;
     if (end < equals) {
-      index = end + 1;
+      index = header.lastIndexOf(";", equals - 1) + 1;
       continue;
     }
-    if (header.slice(index, equals).trim() === name) return decodeValue(header.slice(equals + 1, end));
+    const nameStart = skipSpace(header, index, equals);
+    const nameEnd = trimSpace(header, nameStart, equals);
+    if (nameEnd > nameStart) {
+      if (wanted !== null) {
+        if (nameEnd - nameStart === wanted.length && header.startsWith(wanted, nameStart)) return value(header, equals + 1, end);
+      } else {
+        const name = header.slice(nameStart, nameEnd);
+        if (!into!.has(name)) into!.set(name, value(header, equals + 1, end));
+      }
+    }
     index = end + 1;
   }
   return null;
 }
 
-/** Calls `visit` with each trimmed name and raw value until it returns false. */
-function forEachPair(header: string, visit: (name: string, rawValue: string) => boolean): void {
-  const length = header.length;
-  let index = 0;
-  let pairs = 0;
-  while (index < length && pairs < MAX_COOKIE_PAIRS) {
-    const equals = header.indexOf("=", index);
-    if (equals === -1) return;
-    let end = header.indexOf(";", index);
-    if (end === -1) end = length;
-    if (end < equals) {
-      // A pair with no `=` ("flag;"): skip it.
-      index = end + 1;
-      continue;
-    }
-    pairs += 1;
-    const name = header.slice(index, equals).trim();
-    if (name !== "" && !visit(name, header.slice(equals + 1, end))) return;
-    index = end + 1;
-  }
+/** The first index in [start, end) that is not a space or tab, or end. */
+function skipSpace(text: string, start: number, end: number): number {
+  while (start < end && isSpace(text.charCodeAt(start))) start++;
+  return start;
 }
 
-function decodeValue(raw: string): string {
-  let value = raw.trim();
-  if (value.length >= 2 && value.charCodeAt(0) === 0x22 && value.charCodeAt(value.length - 1) === 0x22) {
-    value = value.slice(1, -1);
+/** The end of [start, end) without its trailing spaces and tabs. */
+function trimSpace(text: string, start: number, end: number): number {
+  while (end > start && isSpace(text.charCodeAt(end - 1))) end--;
+  return end;
+}
+
+function isSpace(code: number): boolean {
+  return code === 0x20 || code === 0x09;
+}
+
+/** The cookie value in header[start, end): trimmed, unquoted, `%XX` decoded where that succeeds. */
+function value(header: string, start: number, end: number): string {
+  start = skipSpace(header, start, end);
+  end = trimSpace(header, start, end);
+  if (end - start >= 2 && header.charCodeAt(start) === 0x22 && header.charCodeAt(end - 1) === 0x22) {
+    start += 1;
+    end -= 1;
   }
-  if (value.indexOf("%") === -1) return value;
+  const raw = header.slice(start, end);
+  if (raw.indexOf("%") === -1) return raw;
   try {
-    return decodeURIComponent(value);
+    return decodeURIComponent(raw);
   } catch {
-    return value;
+    return raw;
   }
 }
 

@@ -13,17 +13,18 @@ const random = new Random();
 console.log(`fuzz seed ${random.seed}`);
 
 describe("cookie parser", () => {
-  test("never throws, caps its output, and getCookie agrees with parseCookies", () => {
+  test("never throws, reads at most one pair per `=`, and getCookie agrees with parseCookies", () => {
     for (let i = 0; i < ROUNDS; i++) {
       const header = random.nasty(40);
       const cookies = parseCookies(header);
-      expect(cookies.size).toBeLessThanOrEqual(256);
+      expect(cookies.size).toBeLessThanOrEqual(header.split("=").length - 1);
       for (const [name, value] of cookies) {
         expect(typeof value).toBe("string");
         expect(getCookie(header, name)).toBe(value);
       }
     }
     expect(parseCookies("a=b;".repeat(100_000)).size).toBe(1);
+    expect(getCookie(`${"flag;".repeat(100_000)}sid=x`, "sid")).toBe("x");
   });
 
   test("what serializeCookie accepts, parseCookies reads back", () => {

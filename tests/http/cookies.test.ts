@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { getCookie, parseCookies, serializeCookie } from "../../src/http/cookies.ts";
+import { Random } from "../../scripts/lib/random.ts";
 
 describe("parseCookies", () => {
   const cases: [string | null | undefined, Record<string, string>][] = [
@@ -23,6 +24,16 @@ describe("parseCookies", () => {
     ["eq=a=b=c", { eq: "a=b=c" }],
     [";;;", {}],
     ["a=1;;b=2", { a: "1", b: "2" }],
+    // `flag;` segments (no `=`) are skipped wherever they are, and never swallow the pair after them.
+    ["a; b; c=3", { c: "3" }],
+    ["a=1; flag; b=2", { a: "1", b: "2" }],
+    ["a=1; flag", { a: "1" }],
+    ["a=b;c", { a: "b" }],
+    ["x; y=1=2; z", { y: "1=2" }],
+    ["\ta\t=\t1\t", { a: "1" }],
+    ["flag; a=1; flag; a=2", { a: "1" }],
+    ["a=%zz; b=%41", { a: "%zz", b: "A" }],
+    ['a=""', { a: "" }],
   ];
   for (const [header, expected] of cases) {
     test(`${JSON.stringify(header)}`, () => {
@@ -30,11 +41,24 @@ describe("parseCookies", () => {
     });
   }
 
-  test("stops after a bounded number of pairs", () => {
+  test("reads every pair of a long header: no count past which the answer changes", () => {
     const header = Array.from({ length: 5000 }, (_, i) => `c${i}=${i}`).join("; ");
     const cookies = parseCookies(header);
-    expect(cookies.size).toBeLessThanOrEqual(256);
+    expect(cookies.size).toBe(5000);
     expect(cookies.get("c0")).toBe("0");
+    expect(cookies.get("c4999")).toBe("4999");
+  });
+
+  test("agrees with splitting on `;` (jshttp/cookie's backtracking) on random headers", () => {
+    const random = new Random();
+    for (let round = 0; round < 300; round++) {
+      const header = randomHeader(random);
+      expect({ seed: random.seed, header, cookies: Object.fromEntries(parseCookies(header)) }).toEqual({
+        seed: random.seed,
+        header,
+        cookies: splitModel(header),
+      });
+    }
   });
 
   test("agrees with Bun.CookieMap on well-formed headers", () => {
@@ -61,8 +85,83 @@ describe("getCookie", () => {
   });
   test("does not match a name that only starts the same", () => {
     expect(getCookie("_my_session_id_x=1", "_my_session_id")).toBeNull();
+    expect(getCookie("x_my_session_id=1", "_my_session_id")).toBeNull();
+  });
+
+  test("finds the session cookie after 300 flag segments, as parseCookies does", () => {
+    const header = `${"flag; ".repeat(300)}_my_session_id=abc`;
+    expect(getCookie(header, "_my_session_id")).toBe("abc");
+    expect(parseCookies(header).get("_my_session_id")).toBe("abc");
+  });
+
+  test("finds the session cookie after 300 other cookies and 300 flags", () => {
+    const header = `${Array.from({ length: 300 }, (_, i) => `c${i}=${i}; f${i}`).join("; ")}; _my_session_id=abc`;
+    expect(getCookie(header, "_my_session_id")).toBe("abc");
+    expect(parseCookies(header).get("_my_session_id")).toBe("abc");
+  });
+
+  test("agrees with parseCookies on random headers, for names present and absent", () => {
+    const random = new Random();
+    for (let round = 0; round < 300; round++) {
+      const header = randomHeader(random);
+      const cookies = parseCookies(header);
+      for (const name of [...cookies.keys(), ...NAMES]) {
+        expect({ seed: random.seed, header, name, value: getCookie(header, name) }).toEqual({
+          seed: random.seed,
+          header,
+          name,
+          value: cookies.get(name) ?? null,
+        });
+      }
+    }
   });
 });
+
+/** Few names, so that repeats are common; pieces that trip scanners: flags, `=`, quotes, `%`. */
+const NAMES = ["a", "b", "_my_session_id", "_my_session_id_x", "sid"];
+const VALUE_PIECES = ["1", "abc", "", " ", "\t", "=", '"', "%41", "%E2%9C%93", "%zz", "%", ";", "é", "🔑"];
+
+function randomHeader(random: Random): string {
+  const segments: string[] = [];
+  const count = random.int(12);
+  for (let i = 0; i < count; i++) {
+    const pad = random.pick(["", " ", "  ", "\t"]);
+    switch (random.int(5)) {
+      case 0:
+        // A run of flag segments, sometimes past 256.
+        segments.push(`${pad}flag${pad}${";flag".repeat(random.chance(0.2) ? 300 : random.int(4))}`);
+        break;
+      case 1:
+        segments.push(`${pad}=${random.pick(VALUE_PIECES)}`);
+        break;
+      default: {
+        const value = Array.from({ length: random.int(4) }, () => random.pick(VALUE_PIECES)).join("");
+        segments.push(`${pad}${random.pick(NAMES)}${pad}=${pad}${random.chance(0.2) ? `"${value}"` : value}${pad}`);
+      }
+    }
+  }
+  return segments.join(random.pick([";", "; "]));
+}
+
+/** The reference: each `;`-separated segment with a `=` is a pair, trimmed of spaces and tabs. */
+function splitModel(header: string): Record<string, string> {
+  const cookies: Record<string, string> = {};
+  for (const segment of header.split(";")) {
+    const equals = segment.indexOf("=");
+    if (equals === -1) continue;
+    const name = segment.slice(0, equals).replace(/^[ \t]+|[ \t]+$/g, "");
+    let value = segment.slice(equals + 1).replace(/^[ \t]+|[ \t]+$/g, "");
+    if (name === "" || Object.hasOwn(cookies, name)) continue;
+    if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
+    if (value.includes("%")) {
+      try {
+        value = decodeURIComponent(value);
+      } catch {}
+    }
+    cookies[name] = value;
+  }
+  return cookies;
+}
 
 describe("serializeCookie", () => {
   test("name, value and attributes in order", () => {
