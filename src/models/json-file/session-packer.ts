@@ -4,6 +4,7 @@
  * was. One record at a time: `start`, a `field` for each field, `finish`.
  */
 import type { UserSessionRecord } from "../user-session.ts";
+import { FieldOrders } from "./field-orders.ts";
 import { hexBytes, hexText, sameBytes, timestampOf, timestampText, utf8, uuidBytes, uuidText } from "./byte-codecs.ts";
 import { BYTE_AT, BYTE_LENGTH, CODEC, COLUMN, type Field, FIELDS, FIRST_LAYOUT, ID, KEY, OBJECT, type SessionSlots, SLOT_BYTES, TEXTS, TIMES, USER } from "./session-slots.ts";
 
@@ -15,15 +16,8 @@ export class SessionPacker {
   /** Interned strings; index 0 stands for null. */
   private strings: string[] = [""];
   private stringIndex = new Map<string, number>();
-  /** Field orders seen (indexes into FIELDS), by a number made of them. */
-  private layouts: number[][] = [];
-  private layoutByCode = new Map<number, number>();
-  /** The record being packed: how many fields so far, their order as a number, and which were seen. */
-  private count = 0;
-  private code = 0;
-  private seen = 0;
-  /** The field order of the record packed before. */
-  private lastOrder: readonly number[] = [];
+  /** The field orders seen (indexes into FIELDS): a slot's layout is the number of its record's. */
+  private layouts = new FieldOrders(MAX_LAYOUTS);
   /** The last timestamp packed (its 19 bytes) and its value. */
   private lastTime = new Uint8Array(19);
   private lastTimeValue = Number.NaN;
@@ -34,7 +28,7 @@ export class SessionPacker {
 
   /** The field the record being packed most likely has next: the next of the record before. */
   expectedField(): number | undefined {
-    return this.lastOrder[this.count];
+    return this.layouts.expected();
   }
 
   /** Writes the record into the slot: its packed kind, or OBJECT when it does not fit. */
@@ -56,19 +50,14 @@ export class SessionPacker {
 
   /** A record's fields are about to be packed into the slot: times it lacks read as none (NaN), texts as null. */
   start(slot: number): void {
-    this.count = 0;
-    this.code = 0;
-    this.seen = 0;
+    this.layouts.start();
     this.slots.times.fill(Number.NaN, slot * TIMES, (slot + 1) * TIMES);
     this.slots.texts.fill(0, slot * TEXTS, (slot + 1) * TEXTS);
   }
 
   /** Packs one field's value, bytes[start, end) (or null: start = end = -1), into the slot; false when it does not fit. */
   field(slot: number, field: number, bytes: Uint8Array, start: number, end: number): boolean {
-    if (this.seen & (1 << field)) return false;
-    this.seen |= 1 << field;
-    this.count += 1;
-    this.code = this.code * 10 + field + 1;
+    if (!this.layouts.add(field)) return false;
     const { slots } = this;
     const column = COLUMN[field]!;
     switch (CODEC[field]) {
@@ -100,25 +89,17 @@ export class SessionPacker {
 
   /** The kind of slot the fields packed since `start` make (their layout), or -1 when the record does not fit. */
   finish(): number {
-    const seen = this.seen;
-    if (!(seen & (1 << ID)) || !(seen & (1 << KEY)) || !(seen & (1 << USER))) return -1;
-    let layout = this.layoutByCode.get(this.code);
-    if (layout === undefined) {
-      if (this.layouts.length >= MAX_LAYOUTS) return -1;
-      const order: number[] = [];
-      for (let code = this.code; code > 0; code = Math.floor(code / 10)) order.unshift((code % 10) - 1);
-      layout = this.layouts.push(order) - 1;
-      this.layoutByCode.set(this.code, layout);
-    }
-    this.lastOrder = this.layouts[layout]!;
-    return layout + FIRST_LAYOUT;
+    const { layouts } = this;
+    if (!layouts.has(ID) || !layouts.has(KEY) || !layouts.has(USER)) return -1;
+    const layout = layouts.finish();
+    return layout === -1 ? -1 : layout + FIRST_LAYOUT;
   }
 
   /** The record packed in the slot, as a frozen object. */
   unpack(slot: number): UserSessionRecord {
     const { slots } = this;
     const record: Record<string, string | null> = {};
-    for (const field of this.layouts[slots.kinds[slot]! - FIRST_LAYOUT]!) {
+    for (const field of this.layouts.order(slots.kinds[slot]! - FIRST_LAYOUT)) {
       const column = COLUMN[field]!;
       const at = slot * SLOT_BYTES + BYTE_AT[field]!;
       switch (CODEC[field]) {
