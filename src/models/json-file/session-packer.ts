@@ -17,7 +17,7 @@ export class SessionPacker {
   private strings: string[] = [""];
   private stringIndex = new Map<string, number>();
   /** The field orders seen (indexes into FIELDS): a slot's layout is the number of its record's. */
-  private layouts = new FieldOrders(MAX_LAYOUTS);
+  private layouts = new FieldOrders(FIELDS.length, MAX_LAYOUTS);
   /** The last timestamp packed (its 19 bytes) and its value. */
   private lastTime = new Uint8Array(19);
   private lastTimeValue = Number.NaN;
