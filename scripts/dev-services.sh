@@ -7,6 +7,8 @@
 set -euo pipefail
 
 STATE=${SESSION_AUTH_SERVICES_DIR:-${TMPDIR:-/tmp}/session-auth-services}
+# Absolute, since PostgreSQL's tools run from / (below).
+case "$STATE" in /*) ;; *) STATE=$PWD/$STATE ;; esac
 
 # A port nothing listens on now, from the kernel (node is there wherever npm is).
 free_port() {
@@ -27,23 +29,39 @@ pg_bin() {
 }
 
 # PostgreSQL refuses to run as root; as root, run it as the postgres user the package made.
+# From /: its tools stop when they cannot enter the working folder (a clone in a folder of
+# mode 0700 is one the postgres user cannot enter).
 as_pg() {
-  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+  if [ "$(id -u)" = 0 ]; then (cd / && runuser -u postgres -- "$@"); else (cd / && "$@"); fi
+}
+
+# Where PostgreSQL keeps its data, socket and log: $STATE/pg, or, when the postgres user
+# cannot reach $STATE (it lies in a folder only root may enter), a folder of its own under
+# /tmp, named in $STATE/pg-dir so that `down` finds it.
+pg_state() {
+  if [ -f "$STATE/pg-dir" ]; then cat "$STATE/pg-dir"; return; fi
+  if [ "$(id -u)" != 0 ] || runuser -u postgres -- test -w "$STATE" 2>/dev/null; then echo "$STATE"; return; fi
+  local own
+  own=$(mktemp -d /tmp/session-auth-pg.XXXXXX)
+  chown postgres "$own"
+  echo "$own" >"$STATE/pg-dir"
+  echo "$own"
 }
 
 up() {
   command -v redis-server >/dev/null || { echo "Redis is not installed (apt-get install redis-server)" >&2; exit 1; }
-  local bin pg_port redis_port
+  local bin pg_port redis_port pg
   bin=$(pg_bin)
   pg_port=${PG_PORT:-$(free_port)}
   redis_port=${REDIS_PORT:-$(free_port)}
   mkdir -p "$STATE"
-  [ "$(id -u)" = 0 ] && chown postgres "$STATE"
-  if [ ! -f "$STATE/pg/PG_VERSION" ]; then
-    as_pg "$bin/initdb" -D "$STATE/pg" -U session_auth --auth=trust >/dev/null || { show_log "$STATE/pg.log"; exit 1; }
+  if [ "$(id -u)" = 0 ]; then chown postgres "$STATE"; fi
+  pg=$(pg_state)
+  if [ ! -f "$pg/pg/PG_VERSION" ]; then
+    as_pg "$bin/initdb" -D "$pg/pg" -U session_auth --auth=trust >/dev/null || { show_log "$pg/pg.log"; exit 1; }
   fi
-  as_pg "$bin/pg_ctl" -D "$STATE/pg" -l "$STATE/pg.log" -w -o "-c listen_addresses=127.0.0.1 -p $pg_port -k $STATE -c max_connections=300 -c fsync=on" start >/dev/null ||
-    { echo "PostgreSQL did not start on 127.0.0.1:$pg_port" >&2; show_log "$STATE/pg.log"; exit 1; }
+  as_pg "$bin/pg_ctl" -D "$pg/pg" -l "$pg/pg.log" -w -o "-c listen_addresses=127.0.0.1 -p $pg_port -k $pg -c max_connections=300 -c fsync=on" start >/dev/null ||
+    { echo "PostgreSQL did not start on 127.0.0.1:$pg_port" >&2; show_log "$pg/pg.log"; exit 1; }
   as_pg "$bin/psql" -h 127.0.0.1 -p "$pg_port" -U session_auth -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'session_auth'" | grep -q 1 ||
     as_pg "$bin/createdb" -h 127.0.0.1 -p "$pg_port" -U session_auth session_auth
   redis-server --bind 127.0.0.1 --port "$redis_port" --daemonize yes --dir "$STATE" --save "" --appendonly no \
@@ -59,12 +77,15 @@ up() {
 }
 
 down() {
-  if [ -f "$STATE/pg/PG_VERSION" ]; then
-    as_pg "$(pg_bin)/pg_ctl" -D "$STATE/pg" -m fast -w stop >/dev/null 2>&1 || true
+  local pg=$STATE
+  if [ -f "$STATE/pg-dir" ]; then pg=$(cat "$STATE/pg-dir"); fi
+  if [ -f "$pg/pg/PG_VERSION" ]; then
+    as_pg "$(pg_bin)/pg_ctl" -D "$pg/pg" -m fast -w stop >/dev/null 2>&1 || true
   fi
   if [ -f "$STATE/redis.pid" ]; then
     kill "$(cat "$STATE/redis.pid")" 2>/dev/null || true
   fi
+  if [ "$pg" != "$STATE" ]; then rm -rf "$pg"; fi
   rm -rf "$STATE"
 }
 

@@ -251,6 +251,13 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
+/**
+ * Listen errors that mean API_HOST is no address here. A name that does not resolve is ENOENT,
+ * EINVAL (resolver unreachable) or ENOTFOUND, depending on the resolver; the port is checked earlier.
+ */
+const NOT_THIS_MACHINE = new Set(["EADDRNOTAVAIL", "ENOENT", "EINVAL", "ENOTFOUND"]);
+const NOT_THIS_MACHINE_TEXT = /\b(EADDRNOTAVAIL|ENOENT|EINVAL|ENOTFOUND)\b/;
+
 export interface StartOptions extends AppOptions {
   /** Lines for the log before the start-up line (configWarnings). */
   warnings?: readonly string[];
@@ -281,8 +288,7 @@ export function startServer(config: Config, options: StartOptions = {}): Running
     });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? "";
-    // Bun reports a host name that does not resolve as ENOENT.
-    if (code === "ENOENT" || code === "EADDRNOTAVAIL" || /ENOENT|EADDRNOTAVAIL/.test((error as Error).message)) {
+    if (NOT_THIS_MACHINE.has(code) || NOT_THIS_MACHINE_TEXT.test((error as Error).message)) {
       throw new ConfigError(`cannot listen on ${config.host}:${config.port}: API_HOST is not an address of this machine (an IP address such as 127.0.0.1 or 0.0.0.0, or a name that resolves to one)`);
     }
     throw new ConfigError(`cannot listen on ${config.host}:${config.port}: ${(error as Error).message}`);

@@ -1,4 +1,4 @@
-import { describe, expect, test } from "bun:test";
+import { describe, expect, spyOn, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError } from "../src/config.ts";
@@ -174,6 +174,22 @@ describe("through a real socket on 127.0.0.1", () => {
       void first.stop();
     }
   });
+
+  // What Bun says depends on the resolver: unreachable, it is EINVAL; without an answer, ENOENT.
+  for (const code of ["EADDRNOTAVAIL", "ENOENT", "EINVAL", "ENOTFOUND"]) {
+    test(`a listen error ${code} says API_HOST is no address of this machine`, () => {
+      const serve = spyOn(Bun, "serve").mockImplementation(() => {
+        throw Object.assign(new Error(`${code}: some words, listen`), { code, syscall: "listen" });
+      });
+      try {
+        expect(() => startServer(testConfig({ API_HOST: "somewhere.example" }), { logger: silentLogger })).toThrow(
+          "cannot listen on somewhere.example:0: API_HOST is not an address of this machine (an IP address such as 127.0.0.1 or 0.0.0.0, or a name that resolves to one)",
+        );
+      } finally {
+        serve.mockRestore();
+      }
+    });
+  }
 
   test("a corrupt data file stops start-up and is left as it was", () => {
     const dir = tempDir();

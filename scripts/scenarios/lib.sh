@@ -32,13 +32,16 @@ fail() {
 }
 
 # start_server [VAR=value ...]: runs the binary on 127.0.0.1 and a free port (API_PORT=0).
+# The log is emptied here, before the server starts and appends to it: the port read below is
+# never one the server before wrote, nor read from a log the new server has not opened yet.
 start_server() {
   stop_server
-  (cd "$WORK/elsewhere" && exec env API_HOST=127.0.0.1 API_PORT=0 "$@" "$BIN" >"$WORK/server.log" 2>&1) &
+  : >"$WORK/server.log"
+  (cd "$WORK/elsewhere" && exec env API_HOST=127.0.0.1 API_PORT=0 "$@" "$BIN" >>"$WORK/server.log" 2>&1) &
   SERVER_PID=$!
   local port=""
   for _ in $(seq 1 100); do
-    port=$(sed -n 's/.*listening on http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$WORK/server.log" | head -n 1)
+    port=$(sed -n 's/.*listening on http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$WORK/server.log" 2>/dev/null | head -n 1 || true)
     [ -n "$port" ] && break
     kill -0 "$SERVER_PID" 2>/dev/null || fail "the server exited at start-up"
     sleep 0.05

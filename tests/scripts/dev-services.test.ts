@@ -1,6 +1,6 @@
 /** scripts/dev-services.sh: free ports at run time, and the logs when a service does not start. */
 import { expect, test } from "bun:test";
-import { chmodSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT } from "../../scripts/lib/spawn-server.ts";
 import { pgBin, redisServer } from "../fixtures/backends.ts";
@@ -14,8 +14,8 @@ function servicesDir(): string {
   return join(parent, "services");
 }
 
-const services = (action: string, env: Record<string, string>) =>
-  Bun.spawnSync(["bash", SCRIPT, action], { env: { PATH: process.env.PATH ?? "", ...env }, stdout: "pipe", stderr: "pipe" });
+const services = (action: string, env: Record<string, string>, cwd?: string) =>
+  Bun.spawnSync(["bash", SCRIPT, action], { env: { PATH: process.env.PATH ?? "", ...env }, cwd, stdout: "pipe", stderr: "pipe" });
 
 test.skipIf(!pgBin || !redisServer)("up starts on free ports even when the old fixed ones are taken, and down stops both", () => {
   const taken = [55432, 56379].map((port) => {
@@ -55,4 +55,39 @@ test.skipIf(!pgBin || !redisServer)("a service that cannot start: up fails and p
     services("down", env);
     blocker.stop(true);
   }
+}, 60_000);
+
+// A clone in a folder of mode 0700 (as mktemp -d makes): the postgres user cannot enter it.
+test.skipIf(!pgBin || !redisServer)("up and down work when run from a folder the postgres user cannot enter", () => {
+  const closed = tempDir();
+  chmodSync(closed, 0o700);
+  const env = { SESSION_AUTH_SERVICES_DIR: servicesDir() };
+  try {
+    const up = services("up", env, closed);
+    expect([up.exitCode, up.stderr.toString()]).toEqual([0, ""]);
+    const pg = Number(/127\.0\.0\.1:(\d+)\/session_auth/.exec(up.stdout.toString())![1]);
+    expect(Bun.spawnSync([`${pgBin}/pg_isready`, "-h", "127.0.0.1", "-p", String(pg)]).exitCode).toBe(0);
+  } finally {
+    const down = services("down", env, closed);
+    expect([down.exitCode, down.stderr.toString()]).toEqual([0, ""]);
+  }
+}, 60_000);
+
+test.skipIf(!pgBin || !redisServer)("a services folder the postgres user cannot reach: PostgreSQL runs from a folder of its own, which down removes", () => {
+  const closed = tempDir();
+  chmodSync(closed, 0o700);
+  const state = join(closed, "services");
+  const env = { SESSION_AUTH_SERVICES_DIR: state };
+  let pgDir = "";
+  try {
+    const up = services("up", env);
+    expect([up.exitCode, up.stderr.toString()]).toEqual([0, ""]);
+    pgDir = readFileSync(join(state, "pg-dir"), "utf8").trim();
+    expect(pgDir).toStartWith("/tmp/");
+    expect(existsSync(join(pgDir, "pg", "PG_VERSION"))).toBe(true);
+  } finally {
+    expect(services("down", env).exitCode).toBe(0);
+  }
+  expect(existsSync(state)).toBe(false);
+  expect(existsSync(pgDir)).toBe(false);
 }, 60_000);
