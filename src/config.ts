@@ -107,9 +107,9 @@ export function loadConfig(env: Env, runtime: Runtime = detectRuntime()): Config
   const reusePort = parseFlag("REUSE_PORT", env.REUSE_PORT);
   if (reusePort) checkSharedState(authType, databaseUrl);
   const cookieDomain = parseCookieDomain(env.COOKIE_DOMAIN);
-  const allowedRedirectHosts = new Set((nonEmpty(env.ALLOWED_REDIRECT_HOSTS) ?? "").split(",").map((host) => host.trim().toLowerCase()).filter(Boolean));
+  const allowedRedirectHosts = parseRedirectHosts(env.ALLOWED_REDIRECT_HOSTS);
   return {
-    host: nonEmpty(env.API_HOST) ?? DEFAULTS.host,
+    host: parseHost(env.API_HOST),
     port: parsePort(env.API_PORT),
     authType,
     usersApi: parseUsersApi(env.USERS_API, authType),
@@ -142,6 +142,41 @@ export function loadConfig(env: Env, runtime: Runtime = detectRuntime()): Config
 
 function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value === "" ? undefined : value;
+}
+
+/** Dot-separated labels of letters, digits, `-` and `_` (names in /etc/hosts may have one). */
+const HOST_NAME = /^[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?)*$/i;
+
+/** An IPv6 address, as the URL parser reads one (a zone such as %eth0 allowed after it). */
+function isIPv6(value: string): boolean {
+  const address = value.replace(/%[\w.-]+$/, "");
+  if (!address.includes(":")) return false;
+  try {
+    return new URL(`http://[${address}]/`).hostname !== "";
+  } catch {
+    return false;
+  }
+}
+
+/** An address or a name, nothing else: a scheme or a port here would only fail later, less clearly. */
+function parseHost(value: string | undefined): string {
+  if (nonEmpty(value) === undefined) return DEFAULTS.host;
+  if (HOST_NAME.test(value!) || isIPv6(value!)) return value!;
+  throw new ConfigError(`API_HOST must be an IP address or a host name, such as 127.0.0.1, 0.0.0.0 or localhost (no scheme, no port), not ${JSON.stringify(value)}`);
+}
+
+/** Host names (or [IPv6] addresses), compared with a return address's host: no scheme, port, path or wildcard. */
+function parseRedirectHosts(value: string | undefined): ReadonlySet<string> {
+  const hosts = new Set<string>();
+  for (const item of (value ?? "").split(",").map((part) => part.trim()).filter(Boolean)) {
+    const ipv6 = /^\[(.*)\]$/.exec(item);
+    if (!(HOST_NAME.test(item) || (ipv6 !== null && isIPv6(ipv6[1]!)))) {
+      throw new ConfigError(`ALLOWED_REDIRECT_HOSTS must list host names such as app.example.com (no scheme, port, path or wildcard; COOKIE_DOMAIN covers subdomains), not ${JSON.stringify(item)}`);
+    }
+    // As a URL's hostname reads, which is what it is compared with.
+    hosts.add(ipv6 === null ? item.toLowerCase() : new URL(`http://${item}/`).hostname);
+  }
+  return hosts;
 }
 
 function parsePort(value: string | undefined): number {

@@ -13,12 +13,14 @@ export interface AccessEntry {
 export interface Logger {
   request(entry: AccessEntry): void;
   info(message: string, fields?: Record<string, unknown>): void;
+  /** A setting that works but may not mean what was meant: standard error, level "warn". */
+  warn(message: string, fields?: Record<string, unknown>): void;
   error(message: string, fields?: Record<string, unknown>): void;
   /** Writes out anything held back. */
   flush?(): void;
 }
 
-export const silentLogger: Logger = { request: () => {}, info: () => {}, error: () => {} };
+export const silentLogger: Logger = { request: () => {}, info: () => {}, warn: () => {}, error: () => {} };
 
 /**
  * The log on standard output (errors on standard error), as text or one JSON object per line.
@@ -82,6 +84,10 @@ export function createLogger(format: LogFormat = "text", sink: LogSink = stdio):
     },
     info(message, fields) {
       push(json ? JSON.stringify({ time: now(), level: "info", message, ...fields }) : message);
+    },
+    warn(message, fields) {
+      flush();
+      sink.err(`${json ? JSON.stringify({ time: now(), level: "warn", message, ...fields }) : message}\n`);
     },
     error(message, fields) {
       flush();

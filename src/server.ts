@@ -266,7 +266,7 @@ export interface StartOptions extends AppOptions {
 export function startServer(config: Config, options: StartOptions = {}): RunningServer {
   if (usesDataDir(config)) checkDataDir(config.dataDir);
   const logger = options.logger ?? createLogger(config.logFormat);
-  for (const warning of options.warnings ?? []) logger.error(warning, { event: "config-warning" });
+  for (const warning of options.warnings ?? []) logger.warn(warning, { event: "config-warning" });
   const app = App.create(config, { ...options, logger });
   warnOfOpenUsersApi(config, app.users, logger);
   let server: ReturnType<typeof Bun.serve>;

@@ -1,4 +1,6 @@
 import { describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { ConfigError, loadConfig, parseSessionDuration, configWarnings } from "../src/config.ts";
 
 const source = { compiled: false, execPath: "/opt/bun/bin/bun", cwd: "/srv/here" };
@@ -77,7 +79,31 @@ describe("loadConfig", () => {
     [{ DATABASE_URL: "not a url" }, /DATABASE_URL is not a URL/],
     [{ REDIS_URL: "http://h" }, /REDIS_URL/],
     [{ DATABASE_SCHEMA: "Robert'); DROP" }, /DATABASE_SCHEMA/],
+    [{ API_HOST: "http://0.0.0.0" }, /API_HOST must be an IP address or a host name/],
+    [{ API_HOST: "0.0.0.0:5000" }, /API_HOST must be an IP address or a host name/],
+    [{ API_HOST: "local host" }, /API_HOST must be an IP address or a host name/],
+    [{ USERS_API: "everyone", AUTH_TYPE: "basic_auth" }, /USERS_API/],
+    [{ SESSION_IDLE_TIMEOUT: "1h" }, /SESSION_IDLE_TIMEOUT/],
+    [{ COOKIE_DOMAIN: "localhost" }, /COOKIE_DOMAIN/],
+    [{ ALLOWED_REDIRECT_HOSTS: "https://app.example.com" }, /ALLOWED_REDIRECT_HOSTS must list host names such as app.example.com/],
+    [{ ALLOWED_REDIRECT_HOSTS: "app.example.com, app.example.com:8080" }, /ALLOWED_REDIRECT_HOSTS.*"app.example.com:8080"/],
+    [{ ALLOWED_REDIRECT_HOSTS: "*.example.com" }, /ALLOWED_REDIRECT_HOSTS/],
+    [{ FORWARD_AUTH_LOGIN_URL: "/login" }, /FORWARD_AUTH_LOGIN_URL/],
+    [{ FORWARD_AUTH_LOGIN_URL: "ftp://auth.example.com/" }, /FORWARD_AUTH_LOGIN_URL/],
+    [{ JOURNAL_COMPACT_BYTES: "1MB" }, /JOURNAL_COMPACT_BYTES/],
+    [{ LIVE_DATA_FILE_BYTES: "-1" }, /LIVE_DATA_FILE_BYTES/],
+    [{ REUSE_PORT: "maybe" }, /REUSE_PORT/],
+    [{ ALLOWED_ORIGINS: "*" }, /ALLOWED_ORIGINS/],
+    [{ LOGIN_MAX_FAILURES_PER_CLIENT: "lots" }, /LOGIN_MAX_FAILURES_PER_CLIENT/],
+    [{ STORE_TIMEOUT_MS: "3s" }, /STORE_TIMEOUT_MS/],
   ];
+  // Free text, any value of which is usable, and the one exception kept from the original.
+  const anyValue = ["DATA_DIR", "REDIS_PREFIX", "SESSION_DURATION"];
+  test("every setting read has a malformed value here that is refused, but for the free-text ones and SESSION_DURATION", () => {
+    const read = new Set([...readFileSync(join(import.meta.dir, "..", "src", "config.ts"), "utf8").matchAll(/\benv\.([A-Z][A-Z0-9_]+)/g)].map((m) => m[1]!));
+    const covered = new Set(refused.flatMap(([env]) => Object.keys(env)));
+    expect([...read].filter((name) => !covered.has(name) && !anyValue.includes(name)).sort()).toEqual([]);
+  });
   for (const [env, message] of refused) {
     test(`refuses ${JSON.stringify(env)}`, () => {
       expect(() => loadConfig(env, source)).toThrow(ConfigError);
@@ -145,4 +171,14 @@ test("PASSWORD_MIN_LENGTH: 8 unless set", () => {
   expect(loadConfig({}, source).passwordMinLength).toBe(8);
   expect(loadConfig({ PASSWORD_MIN_LENGTH: "3" }, source).passwordMinLength).toBe(3);
   expect(loadConfig({ PASSWORD_MIN_LENGTH: "12" }, source).passwordMinLength).toBe(12);
+});
+
+test("API_HOST takes IPv4 and IPv6 addresses and host names", () => {
+  for (const host of ["127.0.0.1", "0.0.0.0", "::", "::1", "fe80::1%eth0", "localhost", "auth.example.com", "my_host"]) {
+    expect(loadConfig({ API_HOST: host }, source).host).toBe(host);
+  }
+});
+
+test("ALLOWED_REDIRECT_HOSTS: host names, lowercased, blanks ignored", () => {
+  expect([...loadConfig({ ALLOWED_REDIRECT_HOSTS: " App.Example.com,,127.0.0.1 , [0:0::1]" }, source).allowedRedirectHosts]).toEqual(["app.example.com", "127.0.0.1", "[::1]"]);
 });

@@ -262,6 +262,19 @@ describe("the process", () => {
     expect(stderr.trim().split("\n")).toEqual(['warning: SESSION_DURATION="3600s" is not a positive whole number of seconds, so sessions never expire (the original\'s rule)']);
   });
 
+  test("LOG_FORMAT=json: that warning is one JSON line at level warn, on standard error", async () => {
+    const server = await spawnServer(SOURCE_COMMAND, { DATA_DIR: tempDir(), AUTH_TYPE: "session_exp_auth", SESSION_DURATION: "1h", LOG_FORMAT: "json" });
+    server.process.kill("SIGTERM");
+    await server.process.exited;
+    const lines = (await new Response(server.process.stderr as ReadableStream).text()).trim().split("\n");
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!)).toMatchObject({
+      level: "warn",
+      event: "config-warning",
+      message: 'warning: SESSION_DURATION="1h" is not a positive whole number of seconds, so sessions never expire (the original\'s rule)',
+    });
+  });
+
   test("a corrupt data file: exit 1, the message names the file", () => {
     const dir = tempDir();
     writeFileSync(join(dir, ".db_User.json"), "[1, 2");
