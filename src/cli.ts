@@ -9,7 +9,7 @@ import { COMPLETION_HELP, completionCommand } from "./cli/completion.ts";
 import { MIGRATE_HELP, migrateCommand } from "./cli/migrate.ts";
 import { SESSIONS_HELP, sessionsCommand } from "./cli/sessions.ts";
 import { USERS_HELP, usersCommand } from "./cli/users.ts";
-import { dotenvPath, withDotenv } from "./dotenv.ts";
+import { dotenvPaths, withDotenv } from "./dotenv.ts";
 import { StoreLoadError } from "./models/record-store.ts";
 
 export type { CliIo } from "./cli/common.ts";
@@ -29,7 +29,8 @@ Usage:
   session-auth --help                  this text
   session-auth --version               the version
 
-Environment (a .env file next to the executable is read too; the real environment wins):
+Environment (.env files are read too: the executable's, then the current folder's, which wins;
+the real environment wins over both):
   API_HOST           address to listen on (default 0.0.0.0)
   API_PORT           port (default 5000; 0 picks a free one)
   AUTH_TYPE          unset (no authentication), auth, basic_auth, session_auth,
@@ -101,7 +102,7 @@ async function dispatch(argv: readonly string[], rawEnv: Env, io: CliIo, serve: 
     io.out(`session-auth ${VERSION}\n`);
     return 0;
   }
-  const env = withDotenv(rawEnv, dotenvPath(detectRuntime()));
+  const env = withDotenv(rawEnv, dotenvPaths(detectRuntime()));
   if (command === undefined || command === "serve") {
     if (rest.includes("--help") || rest.includes("-h")) {
       io.out(USAGE);

@@ -1,4 +1,7 @@
-/** `.env` files: KEY=VALUE lines, read next to the executable; the real environment wins. */
+/**
+ * `.env` files: KEY=VALUE lines, read next to the executable and in the current folder (the
+ * current folder's winning); the real environment wins over both.
+ */
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { ConfigError, type Env, type Runtime } from "./config.ts";
@@ -35,22 +38,36 @@ function unquote(value: string, where: string): string {
   return (comment === -1 ? value : value.slice(0, comment)).trim();
 }
 
-/** Where the .env file is looked for: beside the executable, or the current folder from source. */
-export function dotenvPath(runtime: Runtime): string {
-  return join(runtime.compiled ? dirname(runtime.execPath) : runtime.cwd, ".env");
+/**
+ * The .env files read, in the order read (a later one wins): the executable's own (its
+ * settings wherever it is started from), then the current folder's (those of the project or
+ * deployment one works in). From source, the current folder's only.
+ */
+export function dotenvPaths(runtime: Runtime): string[] {
+  const here = join(runtime.cwd, ".env");
+  if (!runtime.compiled) return [here];
+  const beside = join(dirname(runtime.execPath), ".env");
+  return beside === here ? [here] : [beside, here];
 }
 
-/** The environment with the .env file's values under it: what is set for real wins. */
-export function withDotenv(env: Env, path: string): Env {
+/** The environment with the .env files' values under it: what is set for real wins, then the last file. */
+export function withDotenv(env: Env, paths: string | readonly string[]): Env {
+  const merged: Env = {};
+  for (const path of typeof paths === "string" ? [paths] : paths) {
+    for (const [key, value] of readDotenv(path)) merged[key] = value;
+  }
+  for (const [key, value] of Object.entries(env)) if (value !== undefined) merged[key] = value;
+  return merged;
+}
+
+/** A file's settings; none when it does not exist. */
+function readDotenv(path: string): Map<string, string> {
   let text: string;
   try {
     text = readFileSync(path, "utf8");
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return env;
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return new Map();
     throw new ConfigError(`${path}: cannot be read (${(error as Error).message})`);
   }
-  const merged: Env = {};
-  for (const [key, value] of parseDotenv(text, path)) merged[key] = value;
-  for (const [key, value] of Object.entries(env)) if (value !== undefined) merged[key] = value;
-  return merged;
+  return parseDotenv(text, path);
 }

@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError } from "../src/config.ts";
-import { parseDotenv, withDotenv } from "../src/dotenv.ts";
+import { dotenvPaths, parseDotenv, withDotenv } from "../src/dotenv.ts";
 import { SOURCE_COMMAND } from "../scripts/lib/spawn-server.ts";
 import { tempDir } from "./helpers.ts";
 
@@ -49,6 +49,20 @@ test("the real environment wins over .env; a missing file changes nothing", () =
   writeFileSync(join(dir, ".env"), "AUTH_TYPE=basic_auth\nAPI_PORT=7000\n");
   expect(withDotenv({ AUTH_TYPE: "session_auth" }, join(dir, ".env"))).toEqual({ AUTH_TYPE: "session_auth", API_PORT: "7000" });
   expect(withDotenv({ A: "1" }, join(dir, "missing.env"))).toEqual({ A: "1" });
+});
+
+test("the executable reads its own .env, then the current folder's; from source, the current folder's", () => {
+  expect(dotenvPaths({ compiled: true, execPath: "/opt/app/session-auth", cwd: "/srv/site" })).toEqual(["/opt/app/.env", "/srv/site/.env"]);
+  expect(dotenvPaths({ compiled: true, execPath: "/opt/app/session-auth", cwd: "/opt/app" })).toEqual(["/opt/app/.env"]);
+  expect(dotenvPaths({ compiled: false, execPath: "/usr/bin/bun", cwd: "/srv/site" })).toEqual(["/srv/site/.env"]);
+});
+
+test("of two .env files the later wins, and the real environment over both", () => {
+  const dir = tempDir();
+  writeFileSync(join(dir, "first.env"), "AUTH_TYPE=basic_auth\nAPI_PORT=7000\nSESSION_NAME=a\n");
+  writeFileSync(join(dir, "second.env"), "AUTH_TYPE=session_auth\nSESSION_NAME=b\n");
+  const paths = [join(dir, "first.env"), join(dir, "missing.env"), join(dir, "second.env")];
+  expect(withDotenv({ SESSION_NAME: "c" }, paths)).toEqual({ AUTH_TYPE: "session_auth", API_PORT: "7000", SESSION_NAME: "c" });
 });
 
 test("the program reads .env (from the current folder when run from source)", async () => {

@@ -16,7 +16,7 @@ export const SESSIONS_HELP = `Usage: session-auth sessions COMMAND [OPTIONS]
 These are the sessions session_db_auth keeps in .db_UserSession.json (or PostgreSQL, Redis);
 session_auth and session_exp_auth keep theirs in the server's memory, where no command can
 reach them. The expiry settings are read as the server reads them: the environment, then the
-.env next to the executable; list and purge say which values they used. A server started with
+.env files; list and purge say which values they used. A server started with
 SESSION_DURATION or SESSION_IDLE_TIMEOUT on its own command line cannot be asked: where neither
 is set for the command, list shows the time left as "?" (null in --json), and purge removes
 nothing. Give them as the server has them (0: no limit) to see it.
@@ -70,7 +70,7 @@ function expiryUnknown(expiry: Expiry): boolean {
 /** One line on standard error: the expiry settings a command used, and where they come from; a second when they are unknown. */
 function expirySettings(expiry: Expiry, io: CliIo): void {
   const seconds = (value: number | null) => (value === null ? "not set here" : value > 0 ? `${value} s` : "0 (no limit)");
-  io.err(`session-auth: expiry: SESSION_DURATION ${seconds(expiry.duration)}, SESSION_IDLE_TIMEOUT ${seconds(expiry.idle)} (from the environment and the .env next to the executable, as the server reads them)\n`);
+  io.err(`session-auth: expiry: SESSION_DURATION ${seconds(expiry.duration)}, SESSION_IDLE_TIMEOUT ${seconds(expiry.idle)} (from the environment and the .env files, as the server reads them)\n`);
   if (expiryUnknown(expiry)) {
     io.err("session-auth: expiry unknown: neither SESSION_DURATION nor SESSION_IDLE_TIMEOUT is set here, and a server may have them on its own command line; set them as the server has them (0: no limit) to see the time left\n");
   }
