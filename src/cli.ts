@@ -39,10 +39,14 @@ the real environment wins over both):
   ALLOWED_ORIGINS    origins besides this server's whose pages may log in and post here
   SESSION_NAME       session cookie name (default _my_session_id)
   SESSION_DURATION   session lifetime in seconds for session_exp_auth / session_db_auth
-                     (unset or <= 0: sessions never expire)
+                     (unset, <= 0 or not an integer: sessions never expire)
   SESSION_IDLE_TIMEOUT  seconds a session may go unused (unset or 0: no limit)
   DATA_DIR           folder of the .db_*.json files (default: the folder of this executable)
   COOKIE_SECURE      1: mark the session cookie Secure (serve over https)
+  COOKIE_DOMAIN      the session cookie's Domain (example.com: one login for its subdomains)
+  ALLOWED_REDIRECT_HOSTS  hosts besides this one (and COOKIE_DOMAIN's) the login page may
+                     send a browser back to (/?rd=…), comma-separated
+  FORWARD_AUTH_LOGIN_URL  where /api/v1/auth/verify sends a browser that is not signed in
   MAX_BODY_BYTES     largest request body accepted (default 65536)
   TRUST_PROXY        1: client address and https from X-Forwarded-For / X-Forwarded-Proto
   REUSE_PORT         1: instances on PostgreSQL share API_PORT (not with in-memory sessions)
