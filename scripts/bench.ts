@@ -12,7 +12,8 @@
  * throwaway PostgreSQL and Redis), and requests through nginx with and without auth_request.
  *
  *   npm run bench            (BENCH_ROUNDS=5, BENCH_SECONDS=2, BENCH_CONNECTIONS=32;
- *                             BENCH_ONLY=text runs only the workloads whose name holds it)
+ *                             BENCH_ONLY=text runs only the workloads whose name holds it;
+ *                             BENCH_ONLY=start-up only the start-up row, without wrk)
  */
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -195,7 +196,28 @@ async function startUp(command: string[], env: Record<string, string>): Promise<
   }
 }
 
+/** Start-up to a first answer with 1k users, beside the bare Bun.serve binary's, in one line. */
+async function startUpRow(dir: string): Promise<string> {
+  await writeUsers(dir, 1000);
+  const [ours, ceiling] = await startUps([
+    { command: [BINARY], env: { DATA_DIR: dir, AUTH_TYPE: "session_auth" } },
+    { command: [CEILING], env: {} },
+  ]);
+  return `start-up to first answer, 1k users: ${fmt(ours!, 1)} ms median (bare Bun.serve binary: ${fmt(ceiling!, 1)} ms; ${fmt(ours! / ceiling!, 2)}x)`;
+}
+
 async function main(): Promise<void> {
+  const only = process.env.BENCH_ONLY;
+  if (only === "start-up") {
+    build();
+    const dir = mkdtempSync(join(tmpdir(), "session-auth-bench-"));
+    try {
+      console.log(await startUpRow(dir));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    return;
+  }
   requireWrk();
   build();
   const dirs = [mkdtempSync(join(tmpdir(), "session-auth-bench-")), mkdtempSync(join(tmpdir(), "session-auth-bench-"))];
@@ -204,12 +226,7 @@ async function main(): Promise<void> {
     // Start-up first, while nothing else of the benchmark runs.
     const startDir = mkdtempSync(join(tmpdir(), "session-auth-bench-"));
     dirs.push(startDir);
-    await writeUsers(startDir, 1000);
-    const [ours, ceiling] = await startUps([
-      { command: [BINARY], env: { DATA_DIR: startDir, AUTH_TYPE: "session_auth" } },
-      { command: [CEILING], env: {} },
-    ]);
-    const startUpMs = { ours: ours!, ceiling: ceiling! };
+    const startUpLine = await startUpRow(startDir);
 
     const [plain, withSessions] = dirs as [string, string];
     const user = await writeUsers(plain, 1000);
@@ -264,7 +281,6 @@ async function main(): Promise<void> {
       },
     ];
 
-    const only = process.env.BENCH_ONLY;
     if (only) workloads.splice(0, workloads.length, ...workloads.filter((workload) => workload.name.includes(only)));
     const results = new Map<string, { ours: Run[]; ceiling: Run[]; floor: Run[] }>();
     // Logins get rounds of their own, after the rest, so that their minutes of hashing on every
@@ -325,7 +341,7 @@ async function main(): Promise<void> {
     if (!only || "proxy".includes(only) || only.includes("proxy")) await proxyRow(sessionServer, cookie);
     if (!only || only.includes("reuse")) await reusePortRows(log);
 
-    console.log(`\nstart-up to first answer, 1k users: ${fmt(startUpMs.ours, 1)} ms median (bare Bun.serve binary: ${fmt(startUpMs.ceiling, 1)} ms)`);
+    console.log(`\n${startUpLine}`);
 
     // Memory.
     const idle = await rssMb(sessionServer.process.pid);
