@@ -4,11 +4,11 @@ import { join } from "node:path";
 import { ConfigError, type Env, loadConfig } from "../config.ts";
 import type { BaseRecord } from "../models/base.ts";
 import { dataFileName } from "../models/json-file/format.ts";
-import { JsonFileSessionStore } from "../models/json-file/session-store.ts";
 import { PgDatabase } from "../models/postgres/database.ts";
 import { PgSessionStore } from "../models/postgres/session-store.ts";
 import { PgStore, USERS_TABLE } from "../models/postgres/store.ts";
 import { type CloseOptions, UniqueConstraintError } from "../models/record-store.ts";
+import { jsonFileSessions } from "../models/stores.ts";
 import { openUserStore } from "../models/user.ts";
 import { type CliIo, failure, parseFlags, plural, usage } from "./common.ts";
 
@@ -43,7 +43,7 @@ export async function migrateCommand(argv: readonly string[], env: Env, io: CliI
     const users = await copy("User", openUserStore(config.dataDir), (store) => store.all(), (user) => pgUsers.save(user), io);
     const pgSessions = new PgSessionStore(db);
     const sessions = existsSync(join(config.dataDir, dataFileName("UserSession")))
-      ? await copy("UserSession", JsonFileSessionStore.open(config.dataDir), (store) => store.list(), (session) => pgSessions.create(session), io)
+      ? await copy("UserSession", jsonFileSessions().open(config.dataDir), (store) => store.list(), (session) => pgSessions.create(session), io)
       : 0;
     io.out(`copied ${plural(users, "user")} and ${plural(sessions, "session")} to PostgreSQL (schema ${config.databaseSchema})\n`);
     return 0;

@@ -6,7 +6,7 @@
  */
 import type { Config } from "../config.ts";
 import { type AttemptCounters, MemoryAttemptCounters } from "./attempt-counters.ts";
-import { JsonFileSessionStore } from "./json-file/session-store.ts";
+import type { JsonFileSessionStore } from "./json-file/session-store.ts";
 import { PgAttemptCounters } from "./postgres/attempt-counters.ts";
 import { PgDatabase } from "./postgres/database.ts";
 import { PgSessionStore } from "./postgres/session-store.ts";
@@ -40,6 +40,15 @@ export interface Stores {
 }
 
 /** True when data lives in the JSON files (users always do without PostgreSQL), so that DATA_DIR must be usable. */
+/**
+ * The packed JSON-file session store, loaded when first needed: its modules (packing, the
+ * chunked scan) cost every start-up a few milliseconds of evaluation, and only session_db_auth
+ * on the JSON files and the sessions commands use them.
+ */
+export function jsonFileSessions(): typeof JsonFileSessionStore {
+  return (require("./json-file/session-store.ts") as typeof import("./json-file/session-store.ts")).JsonFileSessionStore;
+}
+
 export function usesDataDir(settings: Pick<Config, "databaseUrl">): boolean {
   return settings.databaseUrl === null;
 }
@@ -53,7 +62,7 @@ export function openStores(settings: StoreSettings, withSessions: boolean): Stor
   if (withSessions) {
     if (redis) sessions = new RedisSessionStore(redis, { ttlSeconds: settings.sessionDuration, prefix: settings.redisPrefix });
     else if (db) sessions = new PgSessionStore(db);
-    else sessions = JsonFileSessionStore.open(settings.dataDir, tuning);
+    else sessions = jsonFileSessions().open(settings.dataDir, tuning);
   }
   const counters: AttemptCounters = redis ? new RedisAttemptCounters(redis, settings.redisPrefix) : db ? new PgAttemptCounters(db) : new MemoryAttemptCounters();
   return {

@@ -7,7 +7,6 @@ import { open, rename, unlink } from "node:fs/promises";
 import type { BaseRecord } from "../base.ts";
 import { StoreLoadError } from "../record-store.ts";
 import type { RecordTable } from "./record-table.ts";
-import { scanSnapshot } from "./snapshot-scanner.ts";
 
 export function dataFileName(model: string): string {
   return `.db_${model}.json`;
@@ -112,6 +111,8 @@ export function readSnapshot<T extends BaseRecord>(path: string, table: RecordTa
   table.clear();
   if (table.scanSink) {
     try {
+      // Loaded when first needed: only packed sessions are scanned, and users never are.
+      const { scanSnapshot } = require("./snapshot-scanner.ts") as typeof import("./snapshot-scanner.ts");
       const scanned = scanSnapshot(path, table.scanSink);
       if (scanned !== null) return scanned;
     } catch (error) {
