@@ -10,4 +10,4 @@ services=$(bash scripts/dev-services.sh up) || { echo "cannot start PostgreSQL a
 eval "$services"
 export TEST_DATABASE_URL=$DATABASE_URL TEST_REDIS_URL=$REDIS_URL
 unset DATABASE_URL REDIS_URL
-bun test "$@"
+bun test --timeout 30000 "$@"
