@@ -1,5 +1,6 @@
 /** The UserSession model of session_db_auth: one record per live session. */
-import { type BaseRecord, formatTimestamp, parseTimestamp } from "./base.ts";
+import { latestMomentOf, timestampsBelow } from "../sessions/session-time.ts";
+import type { BaseRecord } from "./base.ts";
 
 export interface UserSessionRecord extends BaseRecord {
   user_id: string;
@@ -67,7 +68,7 @@ const times = new WeakMap<UserSessionRecord, { start: number; lastUse: number }>
 export function storedTimes(record: UserSessionRecord): { start: number; lastUse: number } {
   let found = times.get(record);
   if (found === undefined) {
-    found = { start: parseTimestamp(record.created_at) + 999, lastUse: parseTimestamp(record.last_used_at ?? record.created_at) + 999 };
+    found = { start: latestMomentOf(record.created_at), lastUse: latestMomentOf(record.last_used_at ?? record.created_at) };
     if (Object.isFrozen(record)) times.set(record, found);
   }
   return found;
@@ -88,5 +89,5 @@ export function createdBefore(record: UserSessionRecord, moment: number): boolea
  * created before `moment`: the timestamps are whole seconds in a fixed-width format.
  */
 export function createdBeforeTimestamp(moment: number): string {
-  return formatTimestamp(Math.ceil((moment - 999) / 1000) * 1000);
+  return timestampsBelow(moment);
 }

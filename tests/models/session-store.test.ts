@@ -151,6 +151,22 @@ for (const backend of BACKENDS) {
       expect(await store.count()).toBe(0);
     });
 
+    test("removeCreatedBefore removes every old session whatever order they were stored in", async () => {
+      const store = fresh();
+      // Stored young first: a clock set back, a copy from another instance, a migration.
+      const young = session("u1", "2020-01-01T00:10:00");
+      const old = session("u2", "2020-01-01T00:00:00");
+      const older = session("u1", "2019-12-31T23:00:00");
+      const younger = session("u3", "2020-01-01T00:20:00");
+      const oldSpaced = session("u3", "2020-01-01 00:01:00");
+      for (const record of [young, old, younger, older, oldSpaced]) await store.create(record);
+      expect(await store.removeCreatedBefore(Date.UTC(2020, 0, 1, 0, 5))).toBe(3);
+      for (const record of [old, older, oldSpaced]) expect(await store.findByKey(record.session_id)).toBeNull();
+      expect(ids(await store.list())).toEqual([young.id, younger.id]);
+      expect(await store.removeUnusedSince(Date.UTC(2020, 0, 1, 0, 15))).toBe(1);
+      expect(ids(await store.list())).toEqual([younger.id]);
+    });
+
     test("removeCreatedBefore takes every old session, past any batch size", async () => {
       const store = fresh();
       const old = Array.from({ length: 1200 }, (_, i) => session(`u${i % 7}`, formatTimestamp(Date.UTC(2020, 0, 1) + i * 1000)));

@@ -7,6 +7,7 @@
  * are, in a MemoryIndex beside the slots, in the same order.
  */
 import { hasValues } from "../record-store.ts";
+import { secondBefore } from "../../sessions/session-time.ts";
 import { createdBefore, oldestFirst, unusedSince, type UserSessionRecord } from "../user-session.ts";
 import { hexBytes, sameBytes, utf8, uuidBytes } from "./byte-codecs.ts";
 import { recordOfSnapshot } from "./format.ts";
@@ -168,16 +169,15 @@ export class PackedSessionTable implements RecordTable<UserSessionRecord>, FlatR
     return slots.map((slot) => this.recordAt(slot, false));
   }
 
-  /** The ids of the sessions created before `moment`, stopping at the first that was not (they are stored oldest first). */
+  /** The ids of the sessions created before `moment`, wherever they are stored: a copied or migrated file need not be in order. */
   idsCreatedBefore(moment: number): string[] {
     const { kinds, times } = this.slots;
     const ids: string[] = [];
     for (let slot = 0; slot < this.slots.used; slot++) {
       const kind = kinds[slot]!;
       if (kind === EMPTY) continue;
-      const old = kind === OBJECT ? createdBefore(this.recordAt(slot, false), moment) : !(times[slot * TIMES + CREATED]! + 999 >= moment);
-      if (!old) break;
-      ids.push(this.idAt(slot));
+      const old = kind === OBJECT ? createdBefore(this.recordAt(slot, false), moment) : secondBefore(times[slot * TIMES + CREATED]!, moment);
+      if (old) ids.push(this.idAt(slot));
     }
     return ids;
   }
@@ -193,7 +193,7 @@ export class PackedSessionTable implements RecordTable<UserSessionRecord>, FlatR
       if (kind === OBJECT) idle = unusedSince(this.recordAt(slot, false), moment);
       else {
         const lastUse = times[slot * TIMES + LAST_USED]!;
-        idle = !((Number.isNaN(lastUse) ? times[slot * TIMES + CREATED]! : lastUse) + 999 >= moment);
+        idle = secondBefore(Number.isNaN(lastUse) ? times[slot * TIMES + CREATED]! : lastUse, moment);
       }
       if (idle) ids.push(this.idAt(slot));
     }

@@ -1,6 +1,7 @@
 /** Sessions in the `user_sessions` table: each operation one statement, indexed by session key and user. */
 import type { SessionStore } from "../session-store.ts";
-import { createdBeforeTimestamp, OPTIONAL_SESSION_FIELDS, SESSION_FIELDS, type SessionChanges, type UserSessionRecord } from "../user-session.ts";
+import { sqlTimestampBelow, timestampsBelow } from "../../sessions/session-time.ts";
+import { OPTIONAL_SESSION_FIELDS, SESSION_FIELDS, type SessionChanges, type UserSessionRecord } from "../user-session.ts";
 import { identifier, type PgDatabase, type Row } from "./database.ts";
 import { upsertStatement } from "./store.ts";
 
@@ -63,13 +64,12 @@ export class PgSessionStore implements SessionStore {
    * `T` (as some old files have) is compared in the usual form, so it is never removed early.
    */
   removeCreatedBefore(moment: number): Promise<number> {
-    return this.deleted(`created_at < $1 AND (position(' ' in created_at) = 0 OR replace(created_at, ' ', 'T') < $1)`, [createdBeforeTimestamp(moment)]);
+    return this.deleted(sqlTimestampBelow("created_at", "$1"), [timestampsBelow(moment)]);
   }
 
   /** Sessions never used since their creation are judged by that, as the other stores do. */
   removeUnusedSince(moment: number): Promise<number> {
-    const used = `coalesce(last_used_at, created_at)`;
-    return this.deleted(`${used} < $1 AND (position(' ' in ${used}) = 0 OR replace(${used}, ' ', 'T') < $1)`, [createdBeforeTimestamp(moment)]);
+    return this.deleted(sqlTimestampBelow("coalesce(last_used_at, created_at)", "$1"), [timestampsBelow(moment)]);
   }
 
   async count(): Promise<number> {

@@ -9,6 +9,7 @@
  * requests share.
  */
 import { parseTimestamp } from "../base.ts";
+import { secondsBelow } from "../../sessions/session-time.ts";
 import type { SessionStore } from "../session-store.ts";
 import { OPTIONAL_SESSION_FIELDS, oldestFirst, SESSION_FIELDS, type SessionChanges, type UserSessionRecord } from "../user-session.ts";
 import type { RedisConnection } from "./connection.ts";
@@ -187,8 +188,8 @@ export class RedisSessionStore implements SessionStore {
   }
 
   private async removeBelow(ranged: string, other: string, moment: number): Promise<number> {
-    // A score is the timestamp's whole second: before `moment` when score + 999 < moment.
-    const below = String(moment - 999);
+    // A score is the timestamp's whole second.
+    const below = String(secondsBelow(moment));
     let removed = 0;
     for (;;) {
       const [looked, gone] = (await this.command("EVAL", [REMOVE_BELOW, "2", ranged, other, this.prefix, below, String(PURGE_BATCH)])) as [number, number];
