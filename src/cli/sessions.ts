@@ -37,7 +37,7 @@ export function sessionsCommand(argv: readonly string[], env: Env, io: CliIo): P
 
 /** Removes every stored session of a user; returns how many. */
 export function revokeStoredSessions(config: Config, userId: string): Promise<number> {
-  return withSessions(config, (sessions) => sessions.removeByUser(userId));
+  return withSessions(config, async (sessions) => sessions.removeByUser(userId));
 }
 
 /** `--user EMAIL` or `--id ID`, as findUser reads them. */

@@ -6,7 +6,7 @@ import { UniqueConstraintError } from "../models/record-store.ts";
 import { boundedKey } from "../auth/throttle.ts";
 import { fieldProblem, isAdmin, isValidEmail, newUser, throttleAccount, toPublicUser, type UserRecord } from "../models/user.ts";
 import { type CliIo, emailClashes, failure, findUser, formatTable, parseFlags, plural, readableConfig, readPassword, runGroup, type Subcommand, usage, withStores, withUsers, writableConfig } from "./common.ts";
-import { revokeStoredSessions } from "./sessions.ts";
+import { Sessions } from "../sessions/sessions.ts";
 
 export const USERS_HELP = `Usage: session-auth users COMMAND [OPTIONS]
 
@@ -164,14 +164,14 @@ async function passwd(argv: readonly string[], env: Env, io: CliIo): Promise<num
   // Everything that can fail without the password is checked before it is asked for.
   await withUsers(config, (users) => findUser(users, flags));
   const password = await readPassword(flags, io, config.passwordMinLength, "New password: ");
-  const user = await withUsers(config, async (users) => {
-    const found = await findUser(users, flags);
-    const changed = await users.update(found.id, { _password: await hashPassword(password), updated_at: formatTimestamp(Date.now()) });
+  // A new password ends the sessions the old one opened (OWASP Session Management), as the API's change does.
+  const { user, ended: revoked } = await withStores(config, true, async (stores) => {
+    const found = await findUser(stores.users, flags);
+    const sessions = new Sessions(stores.sessions!, stores.users, { duration: config.sessionDuration, idleTimeout: config.sessionIdleTimeout }, systemClock);
+    const changed = await sessions.changePassword(found, await hashPassword(password));
     if (!changed) throw failure(`user ${found.id} was deleted meanwhile`);
     return changed;
   });
-  // A new password ends the sessions the old one opened (OWASP Session Management).
-  const revoked = await revokeStoredSessions(config, user.id);
   io.out(`password changed for ${user.email}; ${plural(revoked, "stored session")} ended; sessions a running server keeps in memory end at their next request\n`);
   return 0;
 }

@@ -1,8 +1,8 @@
 /**
  * The stored sessions of session_db_auth, behind an interface shaped around what sessions need:
  * create, find by key, list, record a use, remove one, remove a user's, remove the expired
- * (by creation or by last use), count. The JSON
- * files, PostgreSQL and Redis each implement it (json-file/, postgres/, redis/).
+ * (by creation or by last use), count. Memory, the JSON files, PostgreSQL and Redis each
+ * implement it (memory/, json-file/, postgres/, redis/); memory answers at once.
  */
 import type { CloseOptions, MaybePromise } from "./record-store.ts";
 import type { SessionChanges, UserSessionRecord } from "./user-session.ts";
@@ -21,14 +21,14 @@ export interface SessionStore {
    * such session, or if it no longer holds the values `expect` names (a compare-and-set: null
    * expects the field absent).
    */
-  touch(id: string, changes: SessionChanges, expect?: SessionChanges): Promise<boolean>;
+  touch(id: string, changes: SessionChanges, expect?: SessionChanges): MaybePromise<boolean>;
   /** Resolves true once the session with this record id is removed; false if there was none. */
-  remove(id: string): Promise<boolean>;
+  remove(id: string): MaybePromise<boolean>;
   /**
    * Removes every session of a user as stored when the removal runs (one another process
    * stored a moment ago included); resolves with how many.
    */
-  removeByUser(userId: string): Promise<number>;
+  removeByUser(userId: string): MaybePromise<number>;
   /** Removes the sessions created before `moment` (epoch ms; see `createdBefore`); resolves with how many. */
   removeCreatedBefore(moment: number): Promise<number>;
   /** Removes the sessions last used before `moment` (see `unusedSince`); resolves with how many. */

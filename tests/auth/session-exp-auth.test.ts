@@ -22,5 +22,5 @@ test("an expired session in memory is refused and forgotten without waiting", as
   const answer = auth.currentUser(request);
   expect(answer).not.toBeInstanceOf(Promise);
   expect(answer).toBeNull();
-  expect(auth.userIdBySessionId.size).toBe(0);
+  expect(auth.sessions.store.count()).toBe(0);
 });

@@ -1,7 +1,7 @@
 /** One suite of SessionAuth behaviours (main_1, main_2, main_4, destroy_session), run against each session strategy. */
 import { describe, expect, test } from "bun:test";
 import type { AuthOptions } from "../../src/auth/auth.ts";
-import type { SessionAuth } from "../../src/auth/session-auth.ts";
+import { type SessionAuth, sessionKey } from "../../src/auth/session-auth.ts";
 import { legacySha256 } from "../../src/models/password.ts";
 import { eitherFingerprint, hashFingerprint, openUserStore, passwordFingerprint, type UserRecord } from "../../src/models/user.ts";
 import { JsonFileSessionStore } from "../../src/models/json-file/session-store.ts";
@@ -156,7 +156,7 @@ export function sessionSuite(name: string, Strategy: SessionStrategy): void {
       const [kept, other] = [await open(), await open()];
       const standing = async (sessionId: string) => (await auth.currentUser(withCookie(sessionId)))?.id ?? null;
       const after = (await users.update(user.id, { _password: legacySha256("a new password") }))!;
-      await auth.refreshFingerprint((await auth.requestSession(withCookie(kept)))!, passwordFingerprint(after));
+      await auth.sessions.refreshFingerprint((await auth.requestSession(withCookie(kept)))!, passwordFingerprint(after));
       stale = before;
       expect(await standing(kept)).toBe(user.id);
       stale = null;
@@ -173,11 +173,11 @@ export function sessionSuite(name: string, Strategy: SessionStrategy): void {
       const standing = async () => (await auth.currentUser(withCookie(kept)))?.id ?? null;
       const found = (await auth.requestSession(withCookie(kept)))!;
       const hash = legacySha256("a new password");
-      await auth.refreshFingerprint(found, eitherFingerprint(passwordFingerprint(before), hashFingerprint(hash)));
+      await auth.sessions.refreshFingerprint(found, eitherFingerprint(passwordFingerprint(before), hashFingerprint(hash)));
       expect(await standing()).toBe(user.id);
       const after = (await options.users.update(user.id, { _password: hash }))!;
       expect(await standing()).toBe(user.id);
-      await auth.refreshFingerprint(found, passwordFingerprint(after));
+      await auth.sessions.refreshFingerprint(found, passwordFingerprint(after));
       expect(await standing()).toBe(user.id);
       await options.users.update(user.id, { _password: before._password });
       expect(await standing()).toBeNull();
@@ -186,7 +186,9 @@ export function sessionSuite(name: string, Strategy: SessionStrategy): void {
     test("the session id itself is not what is kept", async () => {
       const auth = new Strategy(sessionOptions());
       const sessionId = (await auth.createSession("abcde"))!;
-      expect([...auth.userIdBySessionId.keys()]).not.toContain(sessionId);
+      const stored = await auth.sessions.store.list();
+      expect(stored.map((record) => record.session_id)).toEqual([sessionKey(sessionId)]);
+      expect(JSON.stringify(stored)).not.toContain(sessionId);
     });
   });
 }

@@ -1,9 +1,11 @@
 /**
- * One suite of SessionStore behaviours, run against every backend that stores sessions: the
- * JSON files, PostgreSQL and Redis. A backend change fails here, not deep in the API tests.
+ * One suite of SessionStore behaviours, run against every backend that keeps sessions: this
+ * process's memory, the JSON files, PostgreSQL and Redis. A backend change fails here, not deep
+ * in the API tests.
  */
 import { afterAll, describe, expect, test } from "bun:test";
 import { formatTimestamp, parseTimestamp } from "../../src/models/base.ts";
+import { MemorySessionStore } from "../../src/models/memory/session-store.ts";
 import type { SessionStore } from "../../src/models/session-store.ts";
 import { openStores } from "../../src/models/stores.ts";
 import { createdBefore, createdBeforeTimestamp, type UserSessionRecord } from "../../src/models/user-session.ts";
@@ -29,14 +31,20 @@ test("createdBeforeTimestamp is the text bound that createdBefore is in time", (
   expect(createdBefore(session("u", "not a time"), start)).toBe(true);
 });
 
-for (const backend of BACKENDS) {
-  const where = backend === "postgres+redis" ? "redis" : backend === "postgres" ? "postgresql" : "json files";
-  describe.skipIf(!available(backend))(`[${where}] SessionStore`, () => {
+for (const backend of ["memory", ...BACKENDS] as const) {
+  const where = backend === "memory" ? "memory" : backend === "postgres+redis" ? "redis" : backend === "postgres" ? "postgresql" : "json files";
+  describe.skipIf(backend !== "memory" && !available(backend))(`[${where}] SessionStore`, () => {
     const opened: ReturnType<typeof openStores>[] = [];
     afterAll(async () => {
       await Promise.all(opened.map((stores) => stores.close()));
     });
+    // Memory's "same data" is the same store: one per folder, as a process keeps one.
+    const inMemory = new Map<string, MemorySessionStore>();
     const fresh = (env: Record<string, string> = {}, dir = tempDir()): SessionStore => {
+      if (backend === "memory") {
+        if (!inMemory.has(dir)) inMemory.set(dir, new MemorySessionStore());
+        return inMemory.get(dir)!;
+      }
       const stores = openStores(testConfig({ ...backendEnv(backend, dir), ...env }, dir), true);
       opened.push(stores);
       expect(stores.sessions!.backend).toBe(where);

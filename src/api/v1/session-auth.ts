@@ -10,7 +10,7 @@ import { HttpError, json } from "../../http/responses.ts";
 import { hostOf, requestedReturnAddress } from "../../http/return-address.ts";
 import { formatTimestamp } from "../../models/base.ts";
 import { hashPassword } from "../../models/password.ts";
-import { eitherFingerprint, hashFingerprint, passwordFingerprint, passwordProblem, toPublicUser, type UserRecord } from "../../models/user.ts";
+import { passwordProblem, toPublicUser, type UserRecord } from "../../models/user.ts";
 import type { ApiDeps, ApiRouter, RequestContext } from "./context.ts";
 
 const NO_USER = "no user found for this email";
@@ -41,7 +41,8 @@ async function readFields(request: Request, limit: number): Promise<Map<string, 
   return fields;
 }
 
-export function registerSessionRoutes(router: ApiRouter, auth: SessionKeeper, { users, config, credentials, clock }: ApiDeps): void {
+export function registerSessionRoutes(router: ApiRouter, auth: SessionKeeper, { config, credentials }: ApiDeps): void {
+  const { sessions } = auth;
   const cookieOptions = (request: Request): CookieOptions => ({
     path: "/",
     httpOnly: true,
@@ -68,19 +69,10 @@ export function registerSessionRoutes(router: ApiRouter, auth: SessionKeeper, { 
       if (failure === "ambiguous-email") throw new HttpError(409, AMBIGUOUS);
       throw failure === "unknown-email" ? new HttpError(404, NO_USER) : new HttpError(401, WRONG_PASSWORD);
     }
-    const fingerprint = passwordFingerprint(user);
-    const sessionId = await auth.createSession(user.id, { fingerprint, clientAddress, userAgent: request.headers.get("user-agent") });
-    if (sessionId === null) throw new Error("session could not be created");
-    // A deletion or password change that ran while the password was checked, here or in another
-    // process, removes the user's sessions before or after this one was stored: if after, it is
-    // ended here, so that no session outlives either.
-    const stored = await users.get(user.id, { fresh: true });
-    if (stored === null || passwordFingerprint(stored) !== fingerprint) {
-      await auth.destroySessionId(sessionId);
-      throw stored === null ? new HttpError(404, NO_USER) : new HttpError(401, WRONG_PASSWORD);
-    }
-    const cookie = serializeCookie(config.sessionName, sessionId, { ...cookieOptions(request), maxAge: auth.cookieMaxAge() });
-    return json(toPublicUser(stored), 200, { "Set-Cookie": cookie });
+    const login = await sessions.createForLogin(user, { clientAddress, userAgent: request.headers.get("user-agent") });
+    if ("refused" in login) throw login.refused === "user-deleted" ? new HttpError(404, NO_USER) : new HttpError(401, WRONG_PASSWORD);
+    const cookie = serializeCookie(config.sessionName, login.sessionId, { ...cookieOptions(request), maxAge: sessions.cookieMaxAge() });
+    return json(toPublicUser(login.user), 200, { "Set-Cookie": cookie });
   });
 
   /**
@@ -113,19 +105,19 @@ export function registerSessionRoutes(router: ApiRouter, auth: SessionKeeper, { 
 
   router.add("GET", "/api/v1/auth_session/sessions", async (context) => {
     const { user, session } = await signedIn(context);
-    return json((await auth.userSessions(user)).map((each) => sessionJson(each, session)));
+    return json((await sessions.list(user)).map((each) => sessionJson(each, session)));
   });
 
   // Another user's session answers exactly as an unknown id does.
   router.add("DELETE", "/api/v1/auth_session/sessions/:id", async (context) => {
     const { user } = await signedIn(context);
-    if (!(await auth.endUserSession(user, context.params.id!))) throw new HttpError(404, "Not found");
+    if (!(await sessions.endOne(user, context.params.id!))) throw new HttpError(404, "Not found");
     return json({});
   });
 
   router.add("DELETE", "/api/v1/auth_session/sessions", async (context) => {
     const { user, session } = await signedIn(context);
-    return json({ ended: await auth.endOtherSessions(user, session) });
+    return json({ ended: await sessions.endOthers(user, session) });
   });
 
   /** A new password: the current one is checked (throttled as logins are), every other session ends. */
@@ -140,23 +132,9 @@ export function registerSessionRoutes(router: ApiRouter, auth: SessionKeeper, { 
     if (problem !== null) throw new HttpError(400, problem.replace(/^password/, "new_password"));
     const checked = await credentials.checkUser(user, current, context.clientAddress);
     if (checked.user === null) throw new HttpError(401, WRONG_PASSWORD);
-    const hash = await hashPassword(next);
-    // The session stands under the old hash and the new one while the user record changes, so
-    // that no request on it, here or in another instance, is refused meanwhile; then under the
-    // new one only. Every other session keeps the old one and ends. Each step is a
-    // compare-and-set on what the step before wrote, so that of two changes at once on this
-    // session (a double click) the one that stands also sets its fingerprint last.
-    const held = session.fingerprint;
-    const during = held === null ? null : eitherFingerprint(held, passwordFingerprint(checked.user), hashFingerprint(hash));
-    if (held !== null && during !== null && !(await auth.refreshFingerprint(session, during, held))) throw new HttpError(409, CHANGED_MEANWHILE);
-    const changed = await users.update(user.id, { _password: hash, updated_at: formatTimestamp(clock()) }, { expect: { _password: checked.user._password } });
-    if (changed === null) {
-      // Changed or deleted by someone else while this one was checked: theirs stands.
-      if (held !== null && during !== null) await auth.refreshFingerprint(session, held, during);
-      throw new HttpError(409, CHANGED_MEANWHILE);
-    }
-    await auth.refreshFingerprint(session, passwordFingerprint(changed), during ?? undefined);
-    const ended = await auth.endOtherSessions(changed, session);
-    return json({ ended });
+    // This session goes on under the new password; every other one ends.
+    const changed = await sessions.changePassword(checked.user, await hashPassword(next), { keep: session, expectHash: checked.user._password });
+    if (changed === null) throw new HttpError(409, CHANGED_MEANWHILE);
+    return json({ ended: changed.ended });
   });
 }

@@ -49,16 +49,15 @@ export class JsonFileSessionStore implements SessionStore {
   }
 
   /**
-   * Sessions keep the order they were stored in and their creation time never changes, so the
-   * oldest come first and the search stops at the first one still young enough: its cost is
-   * what it removes, not what is stored. The removals share one append.
+   * Every session is looked at, in memory: a file copied, migrated or written under a clock set
+   * back need not hold them oldest first. The removals share one append.
    */
   async removeCreatedBefore(moment: number): Promise<number> {
     const removed = await Promise.all(this.table.idsCreatedBefore(moment).map((id) => this.records.remove(id)));
     return removed.filter(Boolean).length;
   }
 
-  /** Last use does not follow the order of creation: every session is looked at, in memory. */
+  /** Every session is looked at, in memory, as above. */
   async removeUnusedSince(moment: number): Promise<number> {
     const removed = await Promise.all(this.table.idsUnusedSince(moment).map((id) => this.records.remove(id)));
     return removed.filter(Boolean).length;
