@@ -11,8 +11,8 @@ export class MemorySessionStore implements SessionStore {
   readonly backend = "memory";
   /** Record id → record. */
   private readonly byId = new Map<string, UserSessionRecord>();
-  /** Key (SHA-256 of the cookie value) → record id. */
-  private readonly idByKey = new Map<string, string>();
+  /** Key (SHA-256 of the cookie value) → record: one lookup per request. */
+  private readonly byKey = new Map<string, UserSessionRecord>();
   /** User id → the ids of their sessions. */
   private readonly idsByUser = new Map<string, Set<string>>();
 
@@ -22,8 +22,7 @@ export class MemorySessionStore implements SessionStore {
   }
 
   findByKey(key: string): UserSessionRecord | null {
-    const id = this.idByKey.get(key);
-    return id === undefined ? null : (this.byId.get(id) ?? null);
+    return this.byKey.get(key) ?? null;
   }
 
   async list(userId?: string): Promise<UserSessionRecord[]> {
@@ -42,6 +41,7 @@ export class MemorySessionStore implements SessionStore {
       if (value !== undefined) changed[field] = value;
     }
     this.byId.set(id, Object.freeze(changed));
+    this.byKey.set(changed.session_id, changed);
     return true;
   }
 
@@ -49,7 +49,7 @@ export class MemorySessionStore implements SessionStore {
     const record = this.byId.get(id);
     if (record === undefined) return false;
     this.byId.delete(id);
-    if (this.idByKey.get(record.session_id) === id) this.idByKey.delete(record.session_id);
+    if (this.byKey.get(record.session_id)?.id === id) this.byKey.delete(record.session_id);
     const ids = this.idsByUser.get(record.user_id);
     ids?.delete(id);
     if (ids?.size === 0) this.idsByUser.delete(record.user_id);
@@ -76,7 +76,7 @@ export class MemorySessionStore implements SessionStore {
 
   private put(record: UserSessionRecord): void {
     this.byId.set(record.id, record);
-    this.idByKey.set(record.session_id, record.id);
+    this.byKey.set(record.session_id, record);
     let ids = this.idsByUser.get(record.user_id);
     if (!ids) this.idsByUser.set(record.user_id, (ids = new Set()));
     ids.add(record.id);
