@@ -4,6 +4,8 @@ import { checkDataDir, checkReadableDataDir } from "../models/data-dir.ts";
 import { openStores, type Stores, usesDataDir } from "../models/stores.ts";
 import { foldEmail, passwordProblem, type UserRecord, type UserStore } from "../models/user.ts";
 import type { SessionStore } from "../models/session-store.ts";
+import { systemClock } from "../models/base.ts";
+import { sessionPolicy, Sessions } from "../sessions/sessions.ts";
 
 export interface CliIo {
   out(text: string): void;
@@ -166,6 +168,11 @@ export function withUsers<T>(config: Config, work: (users: UserStore) => Promise
 
 export function withSessions<T>(config: Config, work: (sessions: SessionStore) => Promise<T>): Promise<T> {
   return withStores(config, true, (stores) => work(stores.sessions!));
+}
+
+/** The stored sessions as the server keeps them: through the one Sessions service, under the expiry settings given here. */
+export function withSessionService<T>(config: Config, work: (sessions: Sessions, users: UserStore) => Promise<T>): Promise<T> {
+  return withStores(config, true, (stores) => work(new Sessions(stores.sessions!, stores.users, sessionPolicy(config), systemClock), stores.users));
 }
 
 /** Reads a password from the flag, or stdin / a prompt; refuses an empty one, and one shorter than PASSWORD_MIN_LENGTH. */

@@ -2,7 +2,7 @@
 import type { Config, Env } from "../config.ts";
 import { parseTimestamp, systemClock } from "../models/base.ts";
 import { storedLastUse, storedSessionStart, type UserSessionRecord } from "../models/user-session.ts";
-import { type CliIo, findUser, formatAge, formatTable, parseFlags, plural, readableConfig, runGroup, type Subcommand, usage, withSessions, withUsers, writableConfig } from "./common.ts";
+import { type CliIo, findUser, formatAge, formatTable, parseFlags, plural, readableConfig, runGroup, type Subcommand, usage, withSessions, withSessionService, withUsers, writableConfig } from "./common.ts";
 
 export const SESSIONS_HELP = `Usage: session-auth sessions COMMAND [OPTIONS]
 
@@ -36,8 +36,8 @@ export function sessionsCommand(argv: readonly string[], env: Env, io: CliIo): P
 }
 
 /** Removes every stored session of a user; returns how many. */
-export function revokeStoredSessions(config: Config, userId: string): Promise<number> {
-  return withSessions(config, async (sessions) => sessions.removeByUser(userId));
+function revokeStoredSessions(config: Config, userId: string): Promise<number> {
+  return withSessionService(config, async (sessions) => sessions.endAll(userId));
 }
 
 /** `--user EMAIL` or `--id ID`, as findUser reads them. */
@@ -157,13 +157,8 @@ async function purge(argv: readonly string[], env: Env, io: CliIo): Promise<numb
     io.out("the expiry settings here set no limit: none purged\n");
     return 0;
   }
-  const now = systemClock();
-  const purged = await withSessions(config, async (sessions) => {
-    let removed = 0;
-    if (config.sessionDuration > 0) removed += await sessions.removeCreatedBefore(now - config.sessionDuration * 1000);
-    if (config.sessionIdleTimeout > 0) removed += await sessions.removeUnusedSince(now - config.sessionIdleTimeout * 1000);
-    return removed;
-  });
+  // The server's sweep, under the settings given here.
+  const purged = await withSessionService(config, (sessions) => sessions.sweep());
   io.out(`purged ${plural(purged, "expired session")}\n`);
   return 0;
 }

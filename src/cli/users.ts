@@ -5,8 +5,7 @@ import { hashPassword } from "../models/password.ts";
 import { UniqueConstraintError } from "../models/record-store.ts";
 import { boundedKey } from "../auth/throttle.ts";
 import { fieldProblem, isAdmin, isValidEmail, newUser, throttleAccount, toPublicUser, type UserRecord } from "../models/user.ts";
-import { type CliIo, emailClashes, failure, findUser, formatTable, parseFlags, plural, readableConfig, readPassword, runGroup, type Subcommand, usage, withStores, withUsers, writableConfig } from "./common.ts";
-import { Sessions } from "../sessions/sessions.ts";
+import { type CliIo, emailClashes, failure, findUser, formatTable, parseFlags, plural, readableConfig, readPassword, runGroup, type Subcommand, usage, withSessionService, withStores, withUsers, writableConfig } from "./common.ts";
 
 export const USERS_HELP = `Usage: session-auth users COMMAND [OPTIONS]
 
@@ -165,9 +164,8 @@ async function passwd(argv: readonly string[], env: Env, io: CliIo): Promise<num
   await withUsers(config, (users) => findUser(users, flags));
   const password = await readPassword(flags, io, config.passwordMinLength, "New password: ");
   // A new password ends the sessions the old one opened (OWASP Session Management), as the API's change does.
-  const { user, ended: revoked } = await withStores(config, true, async (stores) => {
-    const found = await findUser(stores.users, flags);
-    const sessions = new Sessions(stores.sessions!, stores.users, { duration: config.sessionDuration, idleTimeout: config.sessionIdleTimeout }, systemClock);
+  const { user, ended: revoked } = await withSessionService(config, async (sessions, users) => {
+    const found = await findUser(users, flags);
     const changed = await sessions.changePassword(found, await hashPassword(password));
     if (!changed) throw failure(`user ${found.id} was deleted meanwhile`);
     return changed;

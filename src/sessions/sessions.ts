@@ -21,6 +21,11 @@ export interface SessionPolicy {
   readonly idleTimeout: number;
 }
 
+/** The policy the settings give: SESSION_DURATION and SESSION_IDLE_TIMEOUT. */
+export function sessionPolicy(config: { sessionDuration: number; sessionIdleTimeout?: number }): SessionPolicy {
+  return { duration: config.sessionDuration, idleTimeout: config.sessionIdleTimeout ?? 0 };
+}
+
 /** A session is marked used at most this often, so that a busy one does not write on every request. */
 export const RECORD_USE_EVERY_MS = 60_000;
 
