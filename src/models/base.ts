@@ -11,9 +11,19 @@ export type Clock = () => number;
 
 export const systemClock: Clock = () => Date.now();
 
+/** The last second formatted, and its text: records made in one second share one string. */
+let lastSecond = Number.NaN;
+let lastText = "";
+
 /** UTC `YYYY-MM-DDTHH:MM:SS`, the original's TIMESTAMP_FORMAT. */
 export function formatTimestamp(epochMs: number): string {
-  return new Date(epochMs).toISOString().slice(0, 19);
+  const second = Math.floor(epochMs / 1000);
+  if (second !== lastSecond) {
+    // A copy of the slice: it would otherwise keep the whole ISO text alive with it.
+    lastText = `${new Date(epochMs).toISOString().slice(0, 19)}`;
+    lastSecond = second;
+  }
+  return lastText;
 }
 
 /**
