@@ -322,7 +322,7 @@ export function startServer(config: Config, options: StartOptions = {}): Running
 function warnOfOpenUsersApi(config: Config, users: UserStore, logger: Logger): void {
   if (config.usersApi !== "open" || config.authType === null || !config.authType.startsWith("session_")) return;
   const warn = (count: number) => {
-    if (count > 1) logger.error(`warning: USERS_API=open: every signed-in user may delete every other (${count} users); set USERS_API=admin so that only admins manage users`, { event: "config-warning" });
+    if (count > 1) logger.warn(`warning: USERS_API=open: every signed-in user may delete every other (${count} users); set USERS_API=admin so that only admins manage users`, { event: "config-warning" });
   };
   try {
     const count = users.count();

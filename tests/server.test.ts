@@ -217,6 +217,17 @@ describe("USERS_API=open in front of several users", () => {
     expect(lines[0]).toContain("USERS_API=admin");
   });
 
+  test("in JSON logs the line is level warn: a setting that works but may not mean what was meant", async () => {
+    const dir = tempDir();
+    for (let i = 0; i < 2; i++) await runCli(["users", "create", "--email", `u${i}@hbtn.io`, "--password", "long enough"], { DATA_DIR: dir }, captureIo().io);
+    let text = "";
+    const logger = createLogger("json", { out: (t) => void (text += t), err: (t) => void (text += t) });
+    const running = startServer(testConfig({ AUTH_TYPE: "session_auth" }, dir), { logger });
+    await running.stop();
+    const lines = text.split("\n").filter((line) => line.includes("USERS_API")).map((line) => JSON.parse(line) as { level: string });
+    expect(lines.map((line) => line.level)).toEqual(["warn"]);
+  });
+
   test("no such line with USERS_API=admin, with one user, or without a session AUTH_TYPE", async () => {
     expect(await warningsOf({ AUTH_TYPE: "session_auth", USERS_API: "admin" }, 2)).toEqual([]);
     expect(await warningsOf({ AUTH_TYPE: "session_auth" }, 1)).toEqual([]);
