@@ -86,9 +86,13 @@ export function parseSnapshot<T extends BaseRecord>(path: string, text: string):
     throw new StoreLoadError(`${path}: not valid JSON (${(error as Error).message})`);
   }
   if (!isRecordObject(data)) throw new StoreLoadError(`${path}: expected a JSON object of records (id → record)`);
-  const records: T[] = [];
+  // Keys and values listed natively, then an indexed loop: cheaper than for…in while start-up's
+  // code is not yet compiled.
+  const keys = Object.keys(data);
+  const values = Object.values(data);
+  const records: T[] = new Array(keys.length);
   try {
-    for (const key in data) records.push(recordOfSnapshot<T>(key, data[key]));
+    for (let i = 0; i < keys.length; i++) records[i] = recordOfSnapshot<T>(keys[i]!, values[i]);
   } catch (error) {
     throw new StoreLoadError(`${path}: ${(error as Error).message}`);
   }

@@ -11,12 +11,22 @@ type FieldIndex = Map<unknown, string | Set<string>>;
 export class MemoryIndex<T extends BaseRecord> implements RecordTable<T> {
   private records = new Map<string, T>();
   private readonly indexes = new Map<keyof T & string, FieldIndex>();
+  /**
+   * The same indexes as a plain list, each with its field's fold: walked by index once per record
+   * put, where a Map's entry iterator cost loading 1k users at start-up, before any of this code
+   * is compiled, about 2 ms.
+   */
+  private readonly indexing: { field: keyof T & string; index: FieldIndex; fold: ((value: unknown) => unknown) | undefined }[] = [];
 
   constructor(
     readonly indexedFields: readonly (keyof T & string)[],
     private readonly folds: Folds<T> = {},
   ) {
-    for (const field of indexedFields) this.indexes.set(field, new Map());
+    for (const field of indexedFields) {
+      const index: FieldIndex = new Map();
+      this.indexes.set(field, index);
+      this.indexing.push({ field, index, fold: folds[field] });
+    }
   }
 
   /** A value as this field compares it. */
@@ -97,8 +107,9 @@ export class MemoryIndex<T extends BaseRecord> implements RecordTable<T> {
   }
 
   private index(record: T): void {
-    for (const [field, index] of this.indexes) {
-      const value = this.fold(field, record[field]);
+    for (let i = 0; i < this.indexing.length; i++) {
+      const { field, index, fold } = this.indexing[i]!;
+      const value = fold ? fold(record[field]) : record[field];
       const ids = index.get(value);
       if (ids === undefined) index.set(value, record.id);
       else if (typeof ids === "string") {
@@ -108,8 +119,9 @@ export class MemoryIndex<T extends BaseRecord> implements RecordTable<T> {
   }
 
   private unindex(record: T): void {
-    for (const [field, index] of this.indexes) {
-      const value = this.fold(field, record[field]);
+    for (let i = 0; i < this.indexing.length; i++) {
+      const { field, index, fold } = this.indexing[i]!;
+      const value = fold ? fold(record[field]) : record[field];
       const ids = index.get(value);
       if (ids === record.id) index.delete(value);
       else if (typeof ids === "object") {
