@@ -5,10 +5,6 @@
 import pkg from "../package.json" with { type: "json" };
 import { ConfigError, detectRuntime, type Env } from "./config.ts";
 import { type CliIo, CliError, usage } from "./cli/common.ts";
-import { COMPLETION_HELP, completionCommand } from "./cli/completion.ts";
-import { MIGRATE_HELP, migrateCommand } from "./cli/migrate.ts";
-import { SESSIONS_HELP, sessionsCommand } from "./cli/sessions.ts";
-import { USERS_HELP, usersCommand } from "./cli/users.ts";
 import { dotenvPaths, withDotenv } from "./dotenv.ts";
 import { StoreLoadError } from "./models/record-store.ts";
 
@@ -99,7 +95,7 @@ async function dispatch(argv: readonly string[], rawEnv: Env, io: CliIo, serve: 
   const [command, ...rest] = argv;
   if (command === "--help" || command === "-h" || command === "help") {
     const topic = rest[0];
-    io.out(topic === "users" ? USERS_HELP : topic === "sessions" ? SESSIONS_HELP : topic === "migrate" ? MIGRATE_HELP : topic === "completion" ? COMPLETION_HELP : USAGE);
+    io.out(topic === "users" ? users().USERS_HELP : topic === "sessions" ? sessions().SESSIONS_HELP : topic === "migrate" ? migrate().MIGRATE_HELP : topic === "completion" ? completion().COMPLETION_HELP : USAGE);
     return 0;
   }
   if (command === "--version" || command === "-v" || command === "version") {
@@ -117,12 +113,19 @@ async function dispatch(argv: readonly string[], rawEnv: Env, io: CliIo, serve: 
     serve(env);
     return null;
   }
-  if (command === "users") return usersCommand(rest, env, io);
-  if (command === "sessions") return sessionsCommand(rest, env, io);
-  if (command === "migrate") return migrateCommand(rest, env, io);
-  if (command === "completion") return completionCommand(rest, io);
+  if (command === "users") return users().usersCommand(rest, env, io);
+  if (command === "sessions") return sessions().sessionsCommand(rest, env, io);
+  if (command === "migrate") return migrate().migrateCommand(rest, env, io);
+  if (command === "completion") return completion().completionCommand(rest, io);
   throw usage(`unknown command ${JSON.stringify(command)}; see session-auth --help`);
 }
+
+// Each command's module is loaded when that command runs: the server's start-up evaluates none
+// of them (migrate would bring PostgreSQL's modules along).
+const users = () => require("./cli/users.ts") as typeof import("./cli/users.ts");
+const sessions = () => require("./cli/sessions.ts") as typeof import("./cli/sessions.ts");
+const migrate = () => require("./cli/migrate.ts") as typeof import("./cli/migrate.ts");
+const completion = () => require("./cli/completion.ts") as typeof import("./cli/completion.ts");
 
 const processIo: CliIo = {
   out: (text) => process.stdout.write(text),

@@ -7,14 +7,7 @@
 import type { Config } from "../config.ts";
 import { type AttemptCounters, MemoryAttemptCounters } from "./attempt-counters.ts";
 import type { JsonFileSessionStore } from "./json-file/session-store.ts";
-import { PgAttemptCounters } from "./postgres/attempt-counters.ts";
-import { PgDatabase } from "./postgres/database.ts";
-import { PgSessionStore } from "./postgres/session-store.ts";
-import { PgStore, USERS_TABLE } from "./postgres/store.ts";
 import type { CloseOptions } from "./record-store.ts";
-import { RedisAttemptCounters } from "./redis/attempt-counters.ts";
-import { RedisConnection } from "./redis/connection.ts";
-import { RedisSessionStore } from "./redis/session-store.ts";
 import type { SessionStore } from "./session-store.ts";
 import { openUserStore, type UserStore } from "./user.ts";
 
@@ -39,7 +32,6 @@ export interface Stores {
   close(options?: CloseOptions): Promise<void>;
 }
 
-/** True when data lives in the JSON files (users always do without PostgreSQL), so that DATA_DIR must be usable. */
 /**
  * The packed JSON-file session store, loaded when first needed: its modules (packing, the
  * chunked scan) cost every start-up a few milliseconds of evaluation, and only session_db_auth
@@ -49,22 +41,46 @@ export function jsonFileSessions(): typeof JsonFileSessionStore {
   return (require("./json-file/session-store.ts") as typeof import("./json-file/session-store.ts")).JsonFileSessionStore;
 }
 
+/**
+ * The PostgreSQL and Redis modules, loaded only when DATABASE_URL or REDIS_URL is set: the JSON
+ * files' start-up need not evaluate them.
+ */
+function postgresModules() {
+  return {
+    ...(require("./postgres/attempt-counters.ts") as typeof import("./postgres/attempt-counters.ts")),
+    ...(require("./postgres/database.ts") as typeof import("./postgres/database.ts")),
+    ...(require("./postgres/session-store.ts") as typeof import("./postgres/session-store.ts")),
+    ...(require("./postgres/store.ts") as typeof import("./postgres/store.ts")),
+  };
+}
+
+function redisModules() {
+  return {
+    ...(require("./redis/attempt-counters.ts") as typeof import("./redis/attempt-counters.ts")),
+    ...(require("./redis/connection.ts") as typeof import("./redis/connection.ts")),
+    ...(require("./redis/session-store.ts") as typeof import("./redis/session-store.ts")),
+  };
+}
+
+/** True when data lives in the JSON files (users always do without PostgreSQL), so that DATA_DIR must be usable. */
 export function usesDataDir(settings: Pick<Config, "databaseUrl">): boolean {
   return settings.databaseUrl === null;
 }
 
 export function openStores(settings: StoreSettings, withSessions: boolean): Stores {
   const tuning = { compactMinBytes: settings.journalCompactBytes, liveFileMaxBytes: settings.liveDataFileBytes };
-  const db = settings.databaseUrl ? new PgDatabase(settings.databaseUrl, settings.databaseSchema, settings.storeTimeoutMs) : null;
-  const redis = settings.redisUrl ? new RedisConnection(settings.redisUrl, settings.storeTimeoutMs) : null;
-  const users: UserStore = db ? new PgStore(db, USERS_TABLE) : openUserStore(settings.dataDir, tuning);
+  const pg = settings.databaseUrl ? postgresModules() : null;
+  const rd = settings.redisUrl ? redisModules() : null;
+  const db = pg && settings.databaseUrl ? new pg.PgDatabase(settings.databaseUrl, settings.databaseSchema, settings.storeTimeoutMs) : null;
+  const redis = rd && settings.redisUrl ? new rd.RedisConnection(settings.redisUrl, settings.storeTimeoutMs) : null;
+  const users: UserStore = pg && db ? new pg.PgStore(db, pg.USERS_TABLE) : openUserStore(settings.dataDir, tuning);
   let sessions: SessionStore | null = null;
   if (withSessions) {
-    if (redis) sessions = new RedisSessionStore(redis, { ttlSeconds: settings.sessionDuration, prefix: settings.redisPrefix });
-    else if (db) sessions = new PgSessionStore(db);
+    if (rd && redis) sessions = new rd.RedisSessionStore(redis, { ttlSeconds: settings.sessionDuration, prefix: settings.redisPrefix });
+    else if (pg && db) sessions = new pg.PgSessionStore(db);
     else sessions = jsonFileSessions().open(settings.dataDir, tuning);
   }
-  const counters: AttemptCounters = redis ? new RedisAttemptCounters(redis, settings.redisPrefix) : db ? new PgAttemptCounters(db) : new MemoryAttemptCounters();
+  const counters: AttemptCounters = rd && redis ? new rd.RedisAttemptCounters(redis, settings.redisPrefix) : pg && db ? new pg.PgAttemptCounters(db) : new MemoryAttemptCounters();
   return {
     users,
     sessions,
