@@ -46,6 +46,15 @@ export function startProxy(proxy: "nginx" | "caddy", dir: string, config: string
   });
 }
 
+/** Stops a proxy set-up: the proxy first, then the app behind it, then session-auth. */
+export async function stopSetup(proxy: ReturnType<typeof Bun.spawn>, app: { stop(force?: boolean): unknown }, server: { process: ReturnType<typeof Bun.spawn> }): Promise<void> {
+  proxy.kill("SIGTERM");
+  await proxy.exited;
+  app.stop(true);
+  server.process.kill("SIGTERM");
+  await server.process.exited;
+}
+
 /**
  * The one fenced block of `lang` (nginx, caddyfile) in README.md's section "Protect an app with
  * session-auth": the configuration a reader copies.

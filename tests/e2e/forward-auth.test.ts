@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chromium } from "playwright-core";
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { CADDY, fillExample, NGINX, startProxy, waitForPort } from "../../scripts/lib/proxies.ts";
+import { CADDY, fillExample, NGINX, startProxy, stopSetup, waitForPort } from "../../scripts/lib/proxies.ts";
 import { freePort, SOURCE_COMMAND, type ServerProcess, spawnServer } from "../../scripts/lib/spawn-server.ts";
 import { basicHeader, legacyUser, seedUsers, tempDir } from "../helpers.ts";
 
@@ -56,13 +56,7 @@ async function behind(proxy: "nginx" | "caddy", authType: string, hosts = { app:
     bobId: bob.id,
     app: `http://${hosts.app}:${appPort}`,
     auth: `http://${hosts.auth}:${authPort}`,
-    async stop() {
-      child.kill("SIGTERM");
-      await child.exited;
-      echo.stop(true);
-      server.process.kill("SIGTERM");
-      await server.process.exited;
-    },
+    stop: () => stopSetup(child, echo, server),
   };
 }
 

@@ -6,7 +6,7 @@
  * `Host`, as a browser would.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { CADDY, localConfig, NGINX, readmeConfig, startProxy, waitForPort } from "../../scripts/lib/proxies.ts";
+import { CADDY, localConfig, NGINX, readmeConfig, startProxy, stopSetup, waitForPort } from "../../scripts/lib/proxies.ts";
 import { freePort, SOURCE_COMMAND, type ServerProcess, spawnServer } from "../../scripts/lib/spawn-server.ts";
 import { legacyUser, seedUsers, tempDir } from "../helpers.ts";
 
@@ -58,13 +58,7 @@ async function behind(proxy: "nginx" | "caddy", edit: (config: string) => string
   return {
     port,
     ids: Object.fromEntries(Object.entries(records).map(([who, record]) => [who, record.id])) as Record<Who, string>,
-    async stop() {
-      child.kill("SIGTERM");
-      await child.exited;
-      echo.stop(true);
-      server.process.kill("SIGTERM");
-      await server.process.exited;
-    },
+    stop: () => stopSetup(child, echo, server),
   };
 }
 
