@@ -45,6 +45,17 @@ describe("verify", () => {
     expect((await call(app, VERIFY, { headers: { Cookie: `_my_session_id=${again}` } })).status).toBe(401);
   });
 
+  test("the 401 is the answer every /api/v1 route gives: sorted, indented JSON with the CORS header, never stored", async () => {
+    const { app } = await setUp({ AUTH_TYPE: "session_auth" });
+    const guarded = await call(app, "/api/v1/users/me");
+    const refused = await call(app, VERIFY);
+    expect([refused.status, refused.text]).toEqual([401, guarded.text]);
+    expect(refused.text).toBe('{\n  "error": "Unauthorized"\n}\n');
+    expect(refused.headers.get("content-type")).toBe(guarded.headers.get("content-type"));
+    expect(refused.headers.get("access-control-allow-origin")).toBe("*");
+    expect(refused.headers.get("cache-control")).toBe("no-store");
+  });
+
   test("basic_auth: the Basic header names the user; a wrong password is 401, throttled ones too", async () => {
     const { bob, app } = await setUp({ AUTH_TYPE: "basic_auth", LOGIN_MAX_FAILURES_PER_ACCOUNT: "2" });
     const ok = await call(app, VERIFY, { headers: { Authorization: basicHeader("bob@hbtn.io", "pw-secret") } });

@@ -11,6 +11,7 @@ import type { Auth } from "../../auth/auth.ts";
 import { ThrottledError } from "../../auth/throttle.ts";
 import type { Config } from "../../config.ts";
 import { loginRedirect, requestedHost } from "../../http/return-address.ts";
+import { jsonError } from "../../http/responses.ts";
 import { andThen, type MaybePromise } from "../../models/record-store.ts";
 import type { UserRecord } from "../../models/user.ts";
 import type { RequestContext } from "./context.ts";
@@ -76,7 +77,7 @@ export function verifyHandler(auth: Auth | null, config: Config): (context: Requ
   const notFound = (request: Request): Response => {
     const location = isNavigation(request.headers) ? loginAddress(request) : null;
     if (location !== null) return new Response(null, { status: 302, headers: { ...NO_STORE, Location: location } });
-    return new Response(JSON.stringify({ error: "Unauthorized" }), { status: 401, headers: { ...NO_STORE, "Content-Type": "application/json" } });
+    return jsonError(401, "Unauthorized", NO_STORE);
   };
   return ({ request, clientAddress }) => {
     if (auth === null) return notFound(request);
