@@ -17,7 +17,8 @@ import { HttpError, html, jsonError, METHOD_NOT_ALLOWED_PAGE } from "./http/resp
 import { pathnameOf, Router } from "./http/router.ts";
 import { type Clock, systemClock } from "./models/base.ts";
 import { loginPage, PAGE_SECURITY_HEADERS } from "./web/login-page.ts";
-import { andThen, StoreUnavailableError, StoreWriteError } from "./models/record-store.ts";
+import { andThen } from "./maybe-promise.ts";
+import { StoreUnavailableError, StoreWriteError } from "./models/record-store.ts";
 import { checkDataDir } from "./models/data-dir.ts";
 import { openStores, type Stores, usesDataDir } from "./models/stores.ts";
 import type { UserRecord, UserStore } from "./models/user.ts";

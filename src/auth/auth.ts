@@ -1,7 +1,7 @@
 /** `Auth`: the base of every strategy; on its own it admits nobody. */
 import { getCookie } from "../http/cookies.ts";
 import type { Clock } from "../models/base.ts";
-import type { MaybePromise } from "../models/record-store.ts";
+import type { MaybePromise } from "../maybe-promise.ts";
 import type { SessionStore } from "../models/session-store.ts";
 import type { UserRecord, UserStore } from "../models/user.ts";
 import type { FoundSession, Sessions } from "../sessions/sessions.ts";

@@ -1,5 +1,5 @@
 /** `BasicAuth`: the user named by an `Authorization: Basic base64(email:password)` header. */
-import { andThen, type MaybePromise } from "../models/record-store.ts";
+import { andThen, type MaybePromise } from "../maybe-promise.ts";
 import type { UserRecord } from "../models/user.ts";
 import { Auth } from "./auth.ts";
 

@@ -1,6 +1,6 @@
 /** `SessionAuth`: sessions in memory, named by a cookie, ended after SESSION_IDLE_TIMEOUT without use. */
 import { MemorySessionStore } from "../models/memory/session-store.ts";
-import type { MaybePromise } from "../models/record-store.ts";
+import type { MaybePromise } from "../maybe-promise.ts";
 import type { SessionStore } from "../models/session-store.ts";
 import type { UserRecord } from "../models/user.ts";
 import { type FoundSession, type NewSessionOptions, type SessionPolicy, Sessions } from "../sessions/sessions.ts";

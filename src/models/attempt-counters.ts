@@ -4,7 +4,7 @@
  * attempt at a key and lasts `windowMs`; the clock is the caller's, so that tests can move it.
  * Counts are of two kinds, per client address and per account, which never share a budget.
  */
-import type { MaybePromise } from "./record-store.ts";
+import type { MaybePromise } from "../maybe-promise.ts";
 
 /** What a count is of; each kind is its own namespace (and, in memory, its own budget). */
 export type AttemptKind = "client" | "account";

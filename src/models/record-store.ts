@@ -5,19 +5,13 @@
  * store shares, sessions' included (session-store.ts).
  */
 import type { BaseRecord } from "./base.ts";
+import type { MaybePromise } from "../maybe-promise.ts";
 
 /**
  * A value now, or later. Stores that hold every record in memory answer lookups at once; a
  * request that needs no waiting is then served without a promise, which costs more than the
  * lookup. Callers check `instanceof Promise` once, through `andThen`.
  */
-export type MaybePromise<T> = T | Promise<T>;
-
-/** `f(value)`, at once when the value is there, else when it arrives. */
-export function andThen<T, U>(value: MaybePromise<T>, f: (value: T) => MaybePromise<U>): MaybePromise<U> {
-  return value instanceof Promise ? value.then(f) : f(value);
-}
-
 export interface ReadOptions {
   /**
    * Include what other processes wrote up to this moment (the JSON files read their journal

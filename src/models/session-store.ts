@@ -4,7 +4,8 @@
  * (by creation or by last use), count. Memory, the JSON files, PostgreSQL and Redis each
  * implement it (memory/, json-file/, postgres/, redis/); memory answers at once.
  */
-import type { CloseOptions, MaybePromise } from "./record-store.ts";
+import type { MaybePromise } from "../maybe-promise.ts";
+import type { CloseOptions } from "./record-store.ts";
 import type { SessionChanges, UserSessionRecord } from "./user-session.ts";
 
 export interface SessionStore {

@@ -6,7 +6,7 @@
  * of its user's password.
  */
 import { type Clock, formatTimestamp, newBaseRecord } from "../models/base.ts";
-import type { MaybePromise } from "../models/record-store.ts";
+import { andThen, type MaybePromise } from "../maybe-promise.ts";
 import type { SessionStore } from "../models/session-store.ts";
 import { eitherFingerprint, fingerprintStands, hashFingerprint, passwordFingerprint, type UserRecord, type UserStore } from "../models/user.ts";
 import type { UserSessionRecord } from "../models/user-session.ts";
@@ -34,10 +34,7 @@ export type LoginRefusal = "user-deleted" | "password-changed";
 
 /** `result` once `work` settles, failed or not; at once when `work` is not a promise. */
 function settled<T>(work: MaybePromise<unknown>, result: T): MaybePromise<T> {
-  return work instanceof Promise ? work.then(
-    () => result,
-    () => result,
-  ) : result;
+  return andThen(work, () => result, () => result);
 }
 
 export class Sessions {

@@ -2,7 +2,8 @@
 import { readJson } from "../../http/body.ts";
 import { HttpError, json, jsonArray, jsonText } from "../../http/responses.ts";
 import { formatTimestamp } from "../../models/base.ts";
-import { andThen, UniqueConstraintError } from "../../models/record-store.ts";
+import { andThen } from "../../maybe-promise.ts";
+import { UniqueConstraintError } from "../../models/record-store.ts";
 import { FIELD_LIMITS, fieldProblem, isAdmin, isValidEmail, newUser, passwordProblem, publicUserJson, storable, toPublicUser, type UserRecord } from "../../models/user.ts";
 import type { ApiDeps, ApiRouter } from "./context.ts";
 

@@ -12,7 +12,7 @@ import { ThrottledError } from "../../auth/throttle.ts";
 import type { Config } from "../../config.ts";
 import { loginRedirect, requestedHost } from "../../http/return-address.ts";
 import { jsonError } from "../../http/responses.ts";
-import { andThen, type MaybePromise } from "../../models/record-store.ts";
+import { andThen, type MaybePromise } from "../../maybe-promise.ts";
 import type { UserRecord } from "../../models/user.ts";
 import type { RequestContext } from "./context.ts";
 
@@ -87,8 +87,7 @@ export function verifyHandler(auth: Auth | null, config: Config): (context: Requ
       throw error;
     };
     try {
-      const answer = andThen(auth.currentUser(request, clientAddress), (user) => (user ? found(user) : notFound(request)));
-      return answer instanceof Promise ? answer.catch(refused) : answer;
+      return andThen(auth.currentUser(request, clientAddress), (user) => (user ? found(user) : notFound(request)), refused);
     } catch (error) {
       return refused(error);
     }
