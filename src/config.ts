@@ -4,7 +4,7 @@
  */
 import { dirname } from "node:path";
 import { isCookieName } from "./http/cookies.ts";
-import { type ReturnPolicy, safeReturnAddress } from "./http/return-address.ts";
+import { type ReturnPolicy, returnPolicy, safeReturnAddress } from "./http/return-address.ts";
 
 /** The strategies AUTH_TYPE may name (src/auth/index.ts builds them). */
 export const AUTH_TYPES = ["auth", "basic_auth", "session_auth", "session_exp_auth", "session_db_auth"] as const;
@@ -120,7 +120,7 @@ export function loadConfig(env: Env, runtime: Runtime = detectRuntime()): Config
     cookieSecure: parseFlag("COOKIE_SECURE", env.COOKIE_SECURE),
     cookieDomain,
     allowedRedirectHosts,
-    forwardAuthLoginUrl: parseLoginUrl(env.FORWARD_AUTH_LOGIN_URL, { ownHost: null, allowedHosts: allowedRedirectHosts, cookieDomain }),
+    forwardAuthLoginUrl: parseLoginUrl(env.FORWARD_AUTH_LOGIN_URL, returnPolicy(null, { allowedRedirectHosts, cookieDomain })),
     maxBodyBytes: parseWhole("MAX_BODY_BYTES", env.MAX_BODY_BYTES, DEFAULTS.maxBodyBytes, 1, "bytes"),
     journalCompactBytes: parseWhole("JOURNAL_COMPACT_BYTES", env.JOURNAL_COMPACT_BYTES, DEFAULTS.journalCompactBytes, 1, "bytes"),
     liveDataFileBytes: parseWhole("LIVE_DATA_FILE_BYTES", env.LIVE_DATA_FILE_BYTES, DEFAULTS.liveDataFileBytes, 0, "bytes", "0 to fold journals in only when they grow"),

@@ -11,7 +11,7 @@ import { createLogger, type Logger } from "./logger.ts";
 import { declaresTooLarge, TOO_LARGE_MESSAGE } from "./http/body.ts";
 import { clientAddress } from "./http/client-address.ts";
 import { CROSS_SITE_REFUSED, type CrossSitePolicy, crossSiteRefusal } from "./http/cross-site.ts";
-import { hostOf, requestedReturnAddress } from "./http/return-address.ts";
+import { pageReturnAddress } from "./http/return-address.ts";
 import { VERIFY_PATH, verifyHandler } from "./api/v1/verify.ts";
 import { HttpError, html, jsonError, METHOD_NOT_ALLOWED_PAGE } from "./http/responses.ts";
 import { pathnameOf, Router } from "./http/router.ts";
@@ -91,7 +91,7 @@ export class App {
     // The page is made once; only a visit with a return address gets one made for it.
     const page = loginPage(config.authType);
     this.router.add("GET", "/", ({ request }) => {
-      const returnTo = this.returnAddress(request);
+      const returnTo = pageReturnAddress(request, this.config);
       return html(returnTo === null ? page : loginPage(config.authType, returnTo), 200, PAGE_SECURITY_HEADERS);
     });
     // Browsers ask for it with every page; there is none, and the question needs no credentials.
@@ -114,11 +114,6 @@ export class App {
     const attempts = setInterval(() => throttle.sweep().catch(failed("login attempt")), SWEEP_INTERVAL_SECONDS * 1000);
     attempts.unref();
     this.sweeps.push(attempts);
-  }
-
-  /** The `?rd=` of a request for the login page, when it may be followed. */
-  private returnAddress(request: Request): string | null {
-    return requestedReturnAddress(request.url, { ownHost: hostOf(request.headers.get("host")), allowedHosts: this.config.allowedRedirectHosts, cookieDomain: this.config.cookieDomain });
   }
 
   /** Opens the data files (StoreLoadError if one is unusable) and builds the routes. */
@@ -256,8 +251,8 @@ export interface RunningServer {
  * Listen errors that mean API_HOST is no address here. A name that does not resolve is ENOENT,
  * EINVAL (resolver unreachable) or ENOTFOUND, depending on the resolver; the port is checked earlier.
  */
-const NOT_THIS_MACHINE = new Set(["EADDRNOTAVAIL", "ENOENT", "EINVAL", "ENOTFOUND"]);
-const NOT_THIS_MACHINE_TEXT = /\b(EADDRNOTAVAIL|ENOENT|EINVAL|ENOTFOUND)\b/;
+const NOT_THIS_MACHINE = ["EADDRNOTAVAIL", "ENOENT", "EINVAL", "ENOTFOUND"];
+const NOT_THIS_MACHINE_TEXT = new RegExp(`\\b(${NOT_THIS_MACHINE.join("|")})\\b`);
 
 export interface StartOptions extends AppOptions {
   /** Lines for the log before the start-up line (configWarnings). */
@@ -289,7 +284,7 @@ export function startServer(config: Config, options: StartOptions = {}): Running
     });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? "";
-    if (NOT_THIS_MACHINE.has(code) || NOT_THIS_MACHINE_TEXT.test((error as Error).message)) {
+    if (NOT_THIS_MACHINE.includes(code) || NOT_THIS_MACHINE_TEXT.test((error as Error).message)) {
       throw new ConfigError(`cannot listen on ${config.host}:${config.port}: API_HOST is not an address of this machine (an IP address such as 127.0.0.1 or 0.0.0.0, or a name that resolves to one)`);
     }
     throw new ConfigError(`cannot listen on ${config.host}:${config.port}: ${(error as Error).message}`);
@@ -325,10 +320,9 @@ function warnOfOpenUsersApi(config: Config, users: UserStore, logger: Logger): v
   const warn = (count: number) => {
     if (count > 1) logger.warn(`warning: USERS_API=open: every signed-in user may delete every other (${count} users); set USERS_API=admin so that only admins manage users`, { event: "config-warning" });
   };
+  const silent = () => {};
   try {
-    const count = users.count();
-    if (count instanceof Promise) count.then(warn, () => {});
-    else warn(count);
+    void andThen(users.count(), warn, silent);
   } catch {
     // No count, no warning: start-up goes on.
   }

@@ -13,6 +13,17 @@ export interface ReturnPolicy {
   cookieDomain: string | null;
 }
 
+/** The settings a return-address check reads (Config has them). */
+export interface RedirectSettings {
+  allowedRedirectHosts: ReadonlySet<string>;
+  cookieDomain: string | null;
+}
+
+/** The check for addresses on `ownHost` (null: none of its own) or on the hosts the settings allow. */
+export function returnPolicy(ownHost: string | null, settings: RedirectSettings): ReturnPolicy {
+  return { ownHost, allowedHosts: settings.allowedRedirectHosts, cookieDomain: settings.cookieDomain };
+}
+
 /** The return address, normalised, if it may be followed; else null. */
 export function safeReturnAddress(rd: string | null, policy: ReturnPolicy): string | null {
   if (!rd || rd.length > 2048) return null;
@@ -96,4 +107,9 @@ export function requestedReturnAddress(url: string, policy: ReturnPolicy): strin
     }
   }
   return safeReturnAddress(rd, policy);
+}
+
+/** The `?rd=` of a request for one of this server's own pages (the login page, the logout link): on the host the request named. */
+export function pageReturnAddress(request: Request, settings: RedirectSettings): string | null {
+  return requestedReturnAddress(request.url, returnPolicy(hostOf(request.headers.get("host")), settings));
 }

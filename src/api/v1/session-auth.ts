@@ -7,7 +7,7 @@ import { readForm, readJson } from "../../http/body.ts";
 import { type CookieOptions, serializeCookie } from "../../http/cookies.ts";
 import { isHttps } from "../../http/client-address.ts";
 import { HttpError, json } from "../../http/responses.ts";
-import { hostOf, requestedReturnAddress } from "../../http/return-address.ts";
+import { pageReturnAddress } from "../../http/return-address.ts";
 import { formatTimestamp } from "../../models/base.ts";
 import { hashPassword } from "../../models/password.ts";
 import { passwordProblem, toPublicUser, type UserRecord } from "../../models/user.ts";
@@ -98,8 +98,7 @@ export function registerSessionRoutes(router: ApiRouter, auth: SessionKeeper, { 
    */
   router.add("GET", "/logout", async ({ request }) => {
     await auth.destroySession(request);
-    const policy = { ownHost: hostOf(request.headers.get("host")), allowedHosts: config.allowedRedirectHosts, cookieDomain: config.cookieDomain };
-    const location = requestedReturnAddress(request.url, policy) ?? "/";
+    const location = pageReturnAddress(request, config) ?? "/";
     return new Response(null, { status: 302, headers: { Location: location, "Cache-Control": "no-store", ...loggedOutHeaders(request) } });
   });
 

@@ -10,7 +10,7 @@
 import type { Auth } from "../../auth/auth.ts";
 import { ThrottledError } from "../../auth/throttle.ts";
 import type { Config } from "../../config.ts";
-import { loginRedirect, requestedHost } from "../../http/return-address.ts";
+import { loginRedirect, requestedHost, returnPolicy } from "../../http/return-address.ts";
 import { jsonError } from "../../http/responses.ts";
 import { andThen, type MaybePromise } from "../../maybe-promise.ts";
 import type { UserRecord } from "../../models/user.ts";
@@ -71,8 +71,7 @@ export function verifyHandler(auth: Auth | null, config: Config): (context: Requ
     // Most requests carry no ?login=: the URL is parsed only for those that do.
     const asked = request.url.includes("login=") ? new URL(request.url, "http://localhost").searchParams.get("login") : null;
     if (asked === null && config.forwardAuthLoginUrl === null) return null;
-    const policy = { ownHost: requestedHost(request.headers), allowedHosts: config.allowedRedirectHosts, cookieDomain: config.cookieDomain };
-    return loginRedirect([asked, config.forwardAuthLoginUrl], originalUrl(request.headers), policy);
+    return loginRedirect([asked, config.forwardAuthLoginUrl], originalUrl(request.headers), returnPolicy(requestedHost(request.headers), config));
   };
   const notFound = (request: Request): Response => {
     const location = isNavigation(request.headers) ? loginAddress(request) : null;
