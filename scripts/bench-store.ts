@@ -19,10 +19,10 @@ import { closeSync, fsyncSync, mkdtempSync, openSync, readFileSync, rmSync, stat
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sessionKey } from "../src/auth/session-auth.ts";
-import { formatTimestamp } from "../src/models/base.ts";
-import { openUserStore } from "../src/models/user.ts";
-import { JsonFileSessionStore } from "../src/models/json-file/session-store.ts";
-import type { UserSessionRecord } from "../src/models/user-session.ts";
+import { formatTimestamp } from "../src/domain/base.ts";
+import { openUserStore } from "../src/storage/user-store.ts";
+import { JsonFileSessionStore } from "../src/storage/json-file/session-store.ts";
+import type { UserSessionRecord } from "../src/domain/user-session.ts";
 import { ID_SHAPES, type IdShape } from "./lib/id-shapes.ts";
 import { writeSessions } from "./lib/seed-data.ts";
 

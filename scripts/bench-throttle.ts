@@ -6,7 +6,7 @@
  *   npm run bench:throttle        (BENCH_FAILURES=100000)
  */
 import { LoginThrottle } from "../src/auth/throttle.ts";
-import { MemoryAttemptCounters } from "../src/models/attempt-counters.ts";
+import { MemoryAttemptCounters } from "../src/storage/attempt-counters.ts";
 
 const FAILURES = Number(process.env.BENCH_FAILURES ?? 100_000);
 const rssMiB = () => process.memoryUsage().rss / 2 ** 20;

@@ -18,7 +18,7 @@
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { hashPassword } from "../src/models/password.ts";
+import { hashPassword } from "../src/domain/password.ts";
 import { writeSessions, writeUsers } from "./lib/seed-data.ts";
 import { fillExample, NGINX, startProxy, waitForPort } from "./lib/proxies.ts";
 import { freePort, ROOT, type ServerProcess, spawnServer } from "./lib/spawn-server.ts";

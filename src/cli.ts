@@ -6,7 +6,7 @@ import pkg from "../package.json" with { type: "json" };
 import { ConfigError, detectRuntime, type Env } from "./config.ts";
 import { type CliIo, CliError, usage } from "./cli/common.ts";
 import { dotenvPaths, withDotenv } from "./dotenv.ts";
-import { StoreLoadError } from "./models/record-store.ts";
+import { StoreLoadError } from "./storage/record-store.ts";
 
 export type { CliIo } from "./cli/common.ts";
 export { formatTable, parseFlags } from "./cli/common.ts";

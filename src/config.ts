@@ -308,7 +308,7 @@ export function parseSessionDuration(value: string | undefined): number {
   return seconds > 0 && Number.isSafeInteger(seconds) ? seconds : 0;
 }
 
-/** The longest password stored (FIELD_LIMITS.password in models/user.ts): a longer minimum would refuse every one. */
+/** The longest password stored (FIELD_LIMITS.password in domain/user.ts): a longer minimum would refuse every one. */
 const PASSWORD_MAX_LENGTH = 1024;
 
 function parsePasswordMinLength(value: string | undefined): number {

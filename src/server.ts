@@ -15,13 +15,14 @@ import { pageReturnAddress } from "./http/return-address.ts";
 import { VERIFY_PATH, verifyHandler } from "./api/v1/verify.ts";
 import { HttpError, html, jsonError, METHOD_NOT_ALLOWED_PAGE } from "./http/responses.ts";
 import { pathnameOf, Router } from "./http/router.ts";
-import { type Clock, systemClock } from "./models/base.ts";
+import { type Clock, systemClock } from "./domain/base.ts";
 import { loginPage, PAGE_SECURITY_HEADERS } from "./web/login-page.ts";
 import { andThen } from "./maybe-promise.ts";
-import { StoreUnavailableError, StoreWriteError } from "./models/record-store.ts";
-import { checkDataDir } from "./models/data-dir.ts";
-import { openStores, type Stores, usesDataDir } from "./models/stores.ts";
-import type { UserRecord, UserStore } from "./models/user.ts";
+import { StoreUnavailableError, StoreWriteError } from "./storage/record-store.ts";
+import { checkDataDir } from "./storage/data-dir.ts";
+import { openStores, type Stores, usesDataDir } from "./storage/stores.ts";
+import type { UserRecord } from "./domain/user.ts";
+import type { UserStore } from "./storage/user-store.ts";
 
 export interface AppOptions {
   clock?: Clock;

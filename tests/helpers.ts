@@ -4,9 +4,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll } from "bun:test";
 import { type Config, loadConfig } from "../src/config.ts";
-import { legacySha256 } from "../src/models/password.ts";
-import { openUserStore, type UserRecord } from "../src/models/user.ts";
-import { openStores } from "../src/models/stores.ts";
+import { legacySha256 } from "../src/domain/password.ts";
+import { type UserRecord } from "../src/domain/user.ts";
+import { openUserStore } from "../src/storage/user-store.ts";
+import { openStores } from "../src/storage/stores.ts";
 import { silentLogger } from "../src/logger.ts";
 import { App } from "../src/server.ts";
 

@@ -8,8 +8,8 @@ import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT, SOURCE_COMMAND, type ServerProcess, spawnServer } from "../scripts/lib/spawn-server.ts";
 import { sessionKey } from "../src/auth/session-auth.ts";
-import { JsonFileSessionStore } from "../src/models/json-file/session-store.ts";
-import { openUserStore } from "../src/models/user.ts";
+import { JsonFileSessionStore } from "../src/storage/json-file/session-store.ts";
+import { openUserStore } from "../src/storage/user-store.ts";
 import { basicHeader, legacyUser, tempDir } from "./helpers.ts";
 
 const MODELS = join(ROOT, "scripts", "original", "models.py");

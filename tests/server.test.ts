@@ -2,7 +2,7 @@ import { describe, expect, spyOn, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError } from "../src/config.ts";
-import { StoreLoadError } from "../src/models/record-store.ts";
+import { StoreLoadError } from "../src/storage/record-store.ts";
 import { createLogger, silentLogger } from "../src/logger.ts";
 import { startServer } from "../src/server.ts";
 import { SOURCE_COMMAND, spawnServer } from "../scripts/lib/spawn-server.ts";

@@ -8,8 +8,8 @@
  */
 import { readFileSync } from "node:fs";
 import { SessionAuth } from "../../src/auth/session-auth.ts";
-import { systemClock } from "../../src/models/base.ts";
-import type { UserStore } from "../../src/models/user.ts";
+import { systemClock } from "../../src/domain/base.ts";
+import type { UserStore } from "../../src/storage/user-store.ts";
 
 const [mode, argument = ""] = process.argv.slice(2);
 const started = performance.now();

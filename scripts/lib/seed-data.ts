@@ -2,10 +2,10 @@
 import { closeSync, openSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { sessionKey } from "../../src/auth/session-auth.ts";
-import { formatTimestamp } from "../../src/models/base.ts";
-import { hashPassword } from "../../src/models/password.ts";
-import type { UserRecord } from "../../src/models/user.ts";
-import type { UserSessionRecord } from "../../src/models/user-session.ts";
+import { formatTimestamp } from "../../src/domain/base.ts";
+import { hashPassword } from "../../src/domain/password.ts";
+import type { UserRecord } from "../../src/domain/user.ts";
+import type { UserSessionRecord } from "../../src/domain/user-session.ts";
 
 /** Streams `{"id": record, …}` to `path` in 1 MiB chunks. */
 function writeObjectFile(path: string, count: number, recordAt: (index: number) => { id: string }): void {

@@ -1,9 +1,10 @@
 /** `Auth`: the base of every strategy; on its own it admits nobody. */
 import { getCookie } from "../http/cookies.ts";
-import type { Clock } from "../models/base.ts";
+import type { Clock } from "../domain/base.ts";
 import type { MaybePromise } from "../maybe-promise.ts";
-import type { SessionStore } from "../models/session-store.ts";
-import type { UserRecord, UserStore } from "../models/user.ts";
+import type { SessionStore } from "../storage/session-store.ts";
+import type { UserRecord } from "../domain/user.ts";
+import type { UserStore } from "../storage/user-store.ts";
 import type { FoundSession, Sessions } from "../sessions/sessions.ts";
 import { CredentialsCheck } from "./credentials.ts";
 import { ExcludedPaths } from "./excluded-paths.ts";

@@ -1,6 +1,6 @@
 /** `BasicAuth`: the user named by an `Authorization: Basic base64(email:password)` header. */
 import { andThen, type MaybePromise } from "../maybe-promise.ts";
-import type { UserRecord } from "../models/user.ts";
+import type { UserRecord } from "../domain/user.ts";
 import { Auth } from "./auth.ts";
 
 /** How many verified headers are remembered, and for how long. */

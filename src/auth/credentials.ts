@@ -6,10 +6,11 @@
  * stored, and an old SHA-256 hash is upgraded only while it is still the stored one
  * (compare-and-set), so a concurrent password change or deletion is never undone.
  */
-import { type Clock, formatTimestamp } from "../models/base.ts";
-import { hashPassword, verifyAgainstDummy, verifyPassword } from "../models/password.ts";
-import { StoreWriteError } from "../models/record-store.ts";
-import { FIELD_LIMITS, storable, throttleAccount, type UserRecord, type UserStore } from "../models/user.ts";
+import { type Clock, formatTimestamp } from "../domain/base.ts";
+import { hashPassword, verifyAgainstDummy, verifyPassword } from "../domain/password.ts";
+import { StoreWriteError } from "../storage/record-store.ts";
+import { FIELD_LIMITS, storable, throttleAccount, type UserRecord } from "../domain/user.ts";
+import { type UserStore } from "../storage/user-store.ts";
 import type { LoginThrottle } from "./throttle.ts";
 
 export type CredentialCheck =

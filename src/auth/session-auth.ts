@@ -1,8 +1,8 @@
 /** `SessionAuth`: sessions in memory, named by a cookie, ended after SESSION_IDLE_TIMEOUT without use. */
-import { MemorySessionStore } from "../models/memory/session-store.ts";
+import { MemorySessionStore } from "../storage/memory/session-store.ts";
 import type { MaybePromise } from "../maybe-promise.ts";
-import type { SessionStore } from "../models/session-store.ts";
-import type { UserRecord } from "../models/user.ts";
+import type { SessionStore } from "../storage/session-store.ts";
+import type { UserRecord } from "../domain/user.ts";
 import { type FoundSession, type NewSessionOptions, type SessionPolicy, Sessions } from "../sessions/sessions.ts";
 import { Auth, type AuthOptions, type SessionKeeper } from "./auth.ts";
 

@@ -1,5 +1,5 @@
 /** `SessionDBAuth`: sessions as UserSession records in a session store, so they survive a restart. */
-import type { SessionStore } from "../models/session-store.ts";
+import type { SessionStore } from "../storage/session-store.ts";
 import type { AuthOptions } from "./auth.ts";
 import { SessionExpAuth } from "./session-exp-auth.ts";
 

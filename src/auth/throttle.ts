@@ -6,9 +6,9 @@
  * The counts live where AttemptCounters keeps them: memory, PostgreSQL or Redis; the two kinds
  * never share a budget, and no key is longer than a hash, whatever address it is made from.
  */
-import type { Clock } from "../models/base.ts";
-import type { AttemptCounters, AttemptKind } from "../models/attempt-counters.ts";
-import { MemoryAttemptCounters } from "../models/attempt-counters.ts";
+import type { Clock } from "../domain/base.ts";
+import type { AttemptCounters, AttemptKind } from "../storage/attempt-counters.ts";
+import { MemoryAttemptCounters } from "../storage/attempt-counters.ts";
 
 /** An attempt refused unchecked because its client or account failed too often; the server answers 429. */
 export class ThrottledError extends Error {

@@ -1,10 +1,11 @@
 /** What every command shares: output, errors with exit codes, flags, tables, the stores. */
 import { type Config, type Env, loadConfig } from "../config.ts";
-import { checkDataDir, checkReadableDataDir } from "../models/data-dir.ts";
-import { openStores, type Stores, usesDataDir } from "../models/stores.ts";
-import { foldEmail, passwordProblem, type UserRecord, type UserStore } from "../models/user.ts";
-import type { SessionStore } from "../models/session-store.ts";
-import { systemClock } from "../models/base.ts";
+import { checkDataDir, checkReadableDataDir } from "../storage/data-dir.ts";
+import { openStores, type Stores, usesDataDir } from "../storage/stores.ts";
+import { foldEmail, passwordProblem, type UserRecord } from "../domain/user.ts";
+import { type UserStore } from "../storage/user-store.ts";
+import type { SessionStore } from "../storage/session-store.ts";
+import { systemClock } from "../domain/base.ts";
 import { sessionPolicy, Sessions } from "../sessions/sessions.ts";
 
 export interface CliIo {

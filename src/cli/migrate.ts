@@ -2,14 +2,14 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError, type Env, loadConfig } from "../config.ts";
-import type { BaseRecord } from "../models/base.ts";
-import { dataFileName } from "../models/json-file/format.ts";
-import { PgDatabase } from "../models/postgres/database.ts";
-import { PgSessionStore } from "../models/postgres/session-store.ts";
-import { PgStore, USERS_TABLE } from "../models/postgres/store.ts";
-import { type CloseOptions, UniqueConstraintError } from "../models/record-store.ts";
-import { jsonFileSessions } from "../models/stores.ts";
-import { openUserStore } from "../models/user.ts";
+import type { BaseRecord } from "../domain/base.ts";
+import { dataFileName } from "../storage/json-file/format.ts";
+import { PgDatabase } from "../storage/postgres/database.ts";
+import { PgSessionStore } from "../storage/postgres/session-store.ts";
+import { PgStore, USERS_TABLE } from "../storage/postgres/store.ts";
+import { type CloseOptions, UniqueConstraintError } from "../storage/record-store.ts";
+import { jsonFileSessions } from "../storage/stores.ts";
+import { openUserStore } from "../storage/user-store.ts";
 import { type CliIo, failure, parseFlags, plural, usage } from "./common.ts";
 
 export const MIGRATE_HELP = `Usage: session-auth migrate --to postgres://USER@HOST/DB [--schema NAME]

@@ -1,7 +1,7 @@
 /** `session-auth sessions …`: list, revoke, purge; the sessions stored by session_db_auth. */
 import type { Config, Env } from "../config.ts";
-import { parseTimestamp, systemClock } from "../models/base.ts";
-import { storedLastUse, storedSessionStart, type UserSessionRecord } from "../models/user-session.ts";
+import { parseTimestamp, systemClock } from "../domain/base.ts";
+import { storedLastUse, storedSessionStart, type UserSessionRecord } from "../domain/user-session.ts";
 import { type CliIo, findUser, formatAge, formatTable, parseFlags, plural, readableConfig, runGroup, type Subcommand, usage, withSessions, withSessionService, withUsers, writableConfig } from "./common.ts";
 
 export const SESSIONS_HELP = `Usage: session-auth sessions COMMAND [OPTIONS]

@@ -1,10 +1,10 @@
 /** `session-auth users …`: create, list, show, update, delete, passwd, unlock. */
 import type { Env } from "../config.ts";
-import { formatTimestamp, systemClock } from "../models/base.ts";
-import { hashPassword } from "../models/password.ts";
-import { UniqueConstraintError } from "../models/record-store.ts";
+import { formatTimestamp, systemClock } from "../domain/base.ts";
+import { hashPassword } from "../domain/password.ts";
+import { UniqueConstraintError } from "../storage/record-store.ts";
 import { boundedKey } from "../auth/throttle.ts";
-import { fieldProblem, isAdmin, isValidEmail, newUser, throttleAccount, toPublicUser, type UserRecord } from "../models/user.ts";
+import { fieldProblem, isAdmin, isValidEmail, newUser, throttleAccount, toPublicUser, type UserRecord } from "../domain/user.ts";
 import { type CliIo, emailClashes, failure, findUser, formatTable, parseFlags, plural, readableConfig, readPassword, runGroup, type Subcommand, usage, withSessionService, withStores, withUsers, writableConfig } from "./common.ts";
 
 export const USERS_HELP = `Usage: session-auth users COMMAND [OPTIONS]

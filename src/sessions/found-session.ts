@@ -1,6 +1,6 @@
 /** A live session as the strategies and routes see it, read from a stored record once. */
-import type { UserSessionRecord } from "../models/user-session.ts";
-import { latestMomentOf } from "./session-time.ts";
+import type { UserSessionRecord } from "../domain/user-session.ts";
+import { latestMomentOf } from "../domain/session-time.ts";
 
 export interface NewSessionOptions {
   /** passwordFingerprint of the user as the login checked them: the session ends when it changes. */

@@ -5,11 +5,12 @@
  * change, and the sweep. The rule it keeps: no session outlives its user's deletion or a change
  * of its user's password.
  */
-import { type Clock, formatTimestamp, newBaseRecord } from "../models/base.ts";
+import { type Clock, formatTimestamp, newBaseRecord } from "../domain/base.ts";
 import { andThen, type MaybePromise } from "../maybe-promise.ts";
-import type { SessionStore } from "../models/session-store.ts";
-import { eitherFingerprint, fingerprintStands, hashFingerprint, passwordFingerprint, type UserRecord, type UserStore } from "../models/user.ts";
-import type { UserSessionRecord } from "../models/user-session.ts";
+import type { SessionStore } from "../storage/session-store.ts";
+import { eitherFingerprint, fingerprintStands, hashFingerprint, passwordFingerprint, type UserRecord } from "../domain/user.ts";
+import { type UserStore } from "../storage/user-store.ts";
+import type { UserSessionRecord } from "../domain/user-session.ts";
 import { type FoundSession, foundSession, type NewSessionOptions, sessionKey, shortUserAgent } from "./found-session.ts";
 
 export type { FoundSession, NewSessionOptions } from "./found-session.ts";

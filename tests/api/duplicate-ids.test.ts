@@ -8,7 +8,7 @@ import { expect, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { sessionKey } from "../../src/auth/session-auth.ts";
-import { topLevelKeys } from "../models/json-file/fixtures/top-level-keys.ts";
+import { topLevelKeys } from "../storage/json-file/fixtures/top-level-keys.ts";
 import { call, legacyUser, seedUsers, tempDir, testApp } from "../helpers.ts";
 
 const as = (cookie: string) => ({ headers: { Cookie: `_my_session_id=${cookie}` } });

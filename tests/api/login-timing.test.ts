@@ -5,7 +5,7 @@
  * each other that no skipped hash could stay inside (a SHA-256 check alone is ~100× faster).
  */
 import { expect, test } from "bun:test";
-import { hashPassword } from "../../src/models/password.ts";
+import { hashPassword } from "../../src/domain/password.ts";
 import { basicHeader, call, legacyUser, seedUsers, tempDir, testApp } from "../helpers.ts";
 
 const TRIES = 15;

@@ -5,7 +5,7 @@
  */
 import { describe, expect, test } from "bun:test";
 import { SOURCE_COMMAND, spawnServer } from "../../scripts/lib/spawn-server.ts";
-import { openStores } from "../../src/models/stores.ts";
+import { openStores } from "../../src/storage/stores.ts";
 import { available, BACKENDS, backendEnv, tempDir, testConfig } from "../helpers.ts";
 
 const LOGINS = 24;

@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import { runCli } from "../../src/cli.ts";
-import { verifyPassword } from "../../src/models/password.ts";
+import { verifyPassword } from "../../src/domain/password.ts";
 import { captureIo } from "../cli/io.ts";
 import { available, BACKENDS, backendEnv, call, legacyUser, on, sessionIdFrom, tempDir } from "../helpers.ts";
 

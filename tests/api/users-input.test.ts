@@ -3,7 +3,7 @@
  * the user list is streamed in batches, byte for byte the original's answer, with optional pages.
  */
 import { afterEach, describe, expect, test } from "bun:test";
-import { toPublicUser, type UserRecord } from "../../src/models/user.ts";
+import { toPublicUser, type UserRecord } from "../../src/domain/user.ts";
 import { stringifySorted } from "../../src/sorted-json.ts";
 import { available, BACKENDS, basicHeader, call, legacyUser, on, tempDir } from "../helpers.ts";
 

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { Auth } from "../../src/auth/auth.ts";
 import { EXCLUDED_PATHS } from "../../src/auth/index.ts";
-import { openUserStore } from "../../src/models/user.ts";
+import { openUserStore } from "../../src/storage/user-store.ts";
 import { tempDir } from "../helpers.ts";
 
 const auth = new Auth({ users: openUserStore(tempDir()), sessionName: "_my_session_id", sessionDuration: 0, clock: Date.now });

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { BasicAuth, VERIFIED_CACHE_TTL_MS } from "../../src/auth/basic-auth.ts";
-import { hashPassword } from "../../src/models/password.ts";
-import { openUserStore } from "../../src/models/user.ts";
+import { hashPassword } from "../../src/domain/password.ts";
+import { openUserStore } from "../../src/storage/user-store.ts";
 import { basicHeader, FakeClock, legacyUser, tempDir } from "../helpers.ts";
 
 const users = openUserStore(tempDir());

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { checkCredentials } from "../../src/auth/credentials.ts";
-import { hashPassword, verifyPassword } from "../../src/models/password.ts";
-import { openUserStore } from "../../src/models/user.ts";
+import { hashPassword, verifyPassword } from "../../src/domain/password.ts";
+import { openUserStore } from "../../src/storage/user-store.ts";
 import { legacyUser, tempDir } from "../helpers.ts";
 
 describe("checkCredentials", () => {

@@ -2,9 +2,10 @@
 import { describe, expect, test } from "bun:test";
 import type { AuthOptions } from "../../src/auth/auth.ts";
 import { type SessionAuth, sessionKey } from "../../src/auth/session-auth.ts";
-import { legacySha256 } from "../../src/models/password.ts";
-import { eitherFingerprint, hashFingerprint, openUserStore, passwordFingerprint, type UserRecord } from "../../src/models/user.ts";
-import { JsonFileSessionStore } from "../../src/models/json-file/session-store.ts";
+import { legacySha256 } from "../../src/domain/password.ts";
+import { eitherFingerprint, hashFingerprint, passwordFingerprint, type UserRecord } from "../../src/domain/user.ts";
+import { openUserStore } from "../../src/storage/user-store.ts";
+import { JsonFileSessionStore } from "../../src/storage/json-file/session-store.ts";
 import { FakeClock, legacyUser, tempDir } from "../helpers.ts";
 
 export type SessionStrategy = new (options: AuthOptions) => SessionAuth;

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { LoginThrottle, ThrottledError } from "../../src/auth/throttle.ts";
-import { MemoryAttemptCounters } from "../../src/models/attempt-counters.ts";
+import { MemoryAttemptCounters } from "../../src/storage/attempt-counters.ts";
 import { FakeClock } from "../helpers.ts";
 
 const make = (clock = new FakeClock(), counters = new MemoryAttemptCounters()) =>

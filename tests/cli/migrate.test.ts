@@ -1,8 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { runCli } from "../../src/cli.ts";
 import { SessionDBAuth } from "../../src/auth/session-db-auth.ts";
-import { openUserStore } from "../../src/models/user.ts";
-import { JsonFileSessionStore } from "../../src/models/json-file/session-store.ts";
+import { openUserStore } from "../../src/storage/user-store.ts";
+import { JsonFileSessionStore } from "../../src/storage/json-file/session-store.ts";
 import { backendEnv, call, legacyUser, seedUsers, tempDir, testApp } from "../helpers.ts";
 import { captureIo } from "./io.ts";
 

@@ -1,8 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { runCli } from "../../src/cli.ts";
 import { sessionKey } from "../../src/auth/session-auth.ts";
-import { formatTimestamp } from "../../src/models/base.ts";
-import { JsonFileSessionStore } from "../../src/models/json-file/session-store.ts";
+import { formatTimestamp } from "../../src/domain/base.ts";
+import { JsonFileSessionStore } from "../../src/storage/json-file/session-store.ts";
 import { readOnDisk, tempDir } from "../helpers.ts";
 import { captureIo } from "./io.ts";
 

@@ -3,9 +3,9 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { runCli } from "../../src/cli.ts";
 import { SessionDBAuth } from "../../src/auth/session-db-auth.ts";
-import { verifyPassword } from "../../src/models/password.ts";
-import { openUserStore } from "../../src/models/user.ts";
-import { JsonFileSessionStore } from "../../src/models/json-file/session-store.ts";
+import { verifyPassword } from "../../src/domain/password.ts";
+import { openUserStore } from "../../src/storage/user-store.ts";
+import { JsonFileSessionStore } from "../../src/storage/json-file/session-store.ts";
 import { readOnDisk, tempDir } from "../helpers.ts";
 import { captureIo } from "./io.ts";
 

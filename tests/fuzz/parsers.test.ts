@@ -4,7 +4,7 @@ import { BasicAuth } from "../../src/auth/basic-auth.ts";
 import { getCookie, parseCookies, serializeCookie } from "../../src/http/cookies.ts";
 import { parseForm } from "../../src/http/forms.ts";
 import { Router } from "../../src/http/router.ts";
-import { openUserStore } from "../../src/models/user.ts";
+import { openUserStore } from "../../src/storage/user-store.ts";
 import { tempDir } from "../helpers.ts";
 import { Random } from "../../scripts/lib/random.ts";
 

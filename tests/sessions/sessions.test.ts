@@ -1,8 +1,9 @@
 /** The Sessions service over the memory store (the store suite covers every backend; the auth suites every strategy). */
 import { expect, test } from "bun:test";
-import { legacySha256 } from "../../src/models/password.ts";
-import { MemorySessionStore } from "../../src/models/memory/session-store.ts";
-import { openUserStore, passwordFingerprint, type UserRecord } from "../../src/models/user.ts";
+import { legacySha256 } from "../../src/domain/password.ts";
+import { MemorySessionStore } from "../../src/storage/memory/session-store.ts";
+import { passwordFingerprint, type UserRecord } from "../../src/domain/user.ts";
+import { openUserStore } from "../../src/storage/user-store.ts";
 import { type SessionPolicy, Sessions } from "../../src/sessions/sessions.ts";
 import { FakeClock, legacyUser, tempDir } from "../helpers.ts";
 

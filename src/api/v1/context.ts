@@ -3,8 +3,9 @@ import type { Auth } from "../../auth/auth.ts";
 import type { CredentialsCheck } from "../../auth/credentials.ts";
 import type { Config } from "../../config.ts";
 import type { Router } from "../../http/router.ts";
-import type { Clock } from "../../models/base.ts";
-import type { UserRecord, UserStore } from "../../models/user.ts";
+import type { Clock } from "../../domain/base.ts";
+import type { UserRecord } from "../../domain/user.ts";
+import type { UserStore } from "../../storage/user-store.ts";
 
 export interface RequestContext {
   request: Request;

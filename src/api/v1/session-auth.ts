@@ -8,9 +8,9 @@ import { type CookieOptions, serializeCookie } from "../../http/cookies.ts";
 import { isHttps } from "../../http/client-address.ts";
 import { HttpError, json } from "../../http/responses.ts";
 import { pageReturnAddress } from "../../http/return-address.ts";
-import { formatTimestamp } from "../../models/base.ts";
-import { hashPassword } from "../../models/password.ts";
-import { passwordProblem, toPublicUser, type UserRecord } from "../../models/user.ts";
+import { formatTimestamp } from "../../domain/base.ts";
+import { hashPassword } from "../../domain/password.ts";
+import { passwordProblem, toPublicUser, type UserRecord } from "../../domain/user.ts";
 import type { ApiDeps, ApiRouter, RequestContext } from "./context.ts";
 
 const NO_USER = "no user found for this email";

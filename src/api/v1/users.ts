@@ -1,10 +1,10 @@
 /** The User endpoints. */
 import { readJson } from "../../http/body.ts";
 import { HttpError, json, jsonArray, jsonText } from "../../http/responses.ts";
-import { formatTimestamp } from "../../models/base.ts";
+import { formatTimestamp } from "../../domain/base.ts";
 import { andThen } from "../../maybe-promise.ts";
-import { UniqueConstraintError } from "../../models/record-store.ts";
-import { FIELD_LIMITS, fieldProblem, isAdmin, isValidEmail, newUser, passwordProblem, publicUserJson, storable, toPublicUser, type UserRecord } from "../../models/user.ts";
+import { UniqueConstraintError } from "../../storage/record-store.ts";
+import { FIELD_LIMITS, fieldProblem, isAdmin, isValidEmail, newUser, passwordProblem, publicUserJson, storable, toPublicUser, type UserRecord } from "../../domain/user.ts";
 import type { ApiDeps, ApiRouter } from "./context.ts";
 
 const NOT_FOUND = "Not found";

@@ -13,7 +13,7 @@ import type { Config } from "../../config.ts";
 import { loginRedirect, requestedHost, returnPolicy } from "../../http/return-address.ts";
 import { jsonError } from "../../http/responses.ts";
 import { andThen, type MaybePromise } from "../../maybe-promise.ts";
-import type { UserRecord } from "../../models/user.ts";
+import type { UserRecord } from "../../domain/user.ts";
 import type { RequestContext } from "./context.ts";
 
 export const VERIFY_PATH = "/api/v1/auth/verify";

@@ -1,0 +1,99 @@
+/**
+ * Which store holds what: users in PostgreSQL when DATABASE_URL is set, else in the JSON files;
+ * sessions in Redis when REDIS_URL is set, else with the users; login attempt counts in Redis,
+ * else PostgreSQL, else memory. Every strategy, route and command works on whichever it gets,
+ * through the RecordStore, SessionStore and AttemptCounters interfaces.
+ */
+import type { Config } from "../config.ts";
+import { type AttemptCounters, MemoryAttemptCounters } from "./attempt-counters.ts";
+import type { JsonFileSessionStore } from "./json-file/session-store.ts";
+import type { CloseOptions } from "./record-store.ts";
+import type { SessionStore } from "./session-store.ts";
+import { openUserStore, type UserStore } from "./user-store.ts";
+
+/** The settings the stores use, and no others. */
+export type StoreSettings = Pick<Config, "dataDir" | "journalCompactBytes" | "liveDataFileBytes" | "databaseUrl" | "databaseSchema" | "redisUrl" | "redisPrefix" | "sessionDuration" | "storeTimeoutMs">;
+
+export interface Stores {
+  users: UserStore;
+  /** Only when asked for (session_db_auth, the sessions commands). */
+  sessions: SessionStore | null;
+  /** Login attempts, for the throttle: shared by every instance on PostgreSQL or Redis. */
+  counters: AttemptCounters;
+  /** Where each lives, for the start-up line. */
+  description: string;
+  /**
+   * Deletes a user, then every stored session of theirs. In that order, a login racing the
+   * deletion either stores its session before the sessions are removed (and it goes with them)
+   * or finds the user gone when it checks again after storing it (and ends it itself). A crash
+   * between the two leaves sessions whose user is gone: they open nothing and end on sight.
+   */
+  removeUser(userId: string): Promise<{ removed: boolean; sessions: number }>;
+  close(options?: CloseOptions): Promise<void>;
+}
+
+/**
+ * The packed JSON-file session store, loaded when first needed: its modules (packing, the
+ * chunked scan) cost every start-up a few milliseconds of evaluation, and only session_db_auth
+ * on the JSON files and the sessions commands use them.
+ */
+export function jsonFileSessions(): typeof JsonFileSessionStore {
+  return (require("./json-file/session-store.ts") as typeof import("./json-file/session-store.ts")).JsonFileSessionStore;
+}
+
+/**
+ * The PostgreSQL and Redis modules, loaded only when DATABASE_URL or REDIS_URL is set: the JSON
+ * files' start-up need not evaluate them.
+ */
+function postgresModules() {
+  return {
+    ...(require("./postgres/attempt-counters.ts") as typeof import("./postgres/attempt-counters.ts")),
+    ...(require("./postgres/database.ts") as typeof import("./postgres/database.ts")),
+    ...(require("./postgres/session-store.ts") as typeof import("./postgres/session-store.ts")),
+    ...(require("./postgres/store.ts") as typeof import("./postgres/store.ts")),
+  };
+}
+
+function redisModules() {
+  return {
+    ...(require("./redis/attempt-counters.ts") as typeof import("./redis/attempt-counters.ts")),
+    ...(require("./redis/connection.ts") as typeof import("./redis/connection.ts")),
+    ...(require("./redis/session-store.ts") as typeof import("./redis/session-store.ts")),
+  };
+}
+
+/** True when data lives in the JSON files (users always do without PostgreSQL), so that DATA_DIR must be usable. */
+export function usesDataDir(settings: Pick<Config, "databaseUrl">): boolean {
+  return settings.databaseUrl === null;
+}
+
+export function openStores(settings: StoreSettings, withSessions: boolean): Stores {
+  const tuning = { compactMinBytes: settings.journalCompactBytes, liveFileMaxBytes: settings.liveDataFileBytes };
+  const pg = settings.databaseUrl ? postgresModules() : null;
+  const rd = settings.redisUrl ? redisModules() : null;
+  const db = pg && settings.databaseUrl ? new pg.PgDatabase(settings.databaseUrl, settings.databaseSchema, settings.storeTimeoutMs) : null;
+  const redis = rd && settings.redisUrl ? new rd.RedisConnection(settings.redisUrl, settings.storeTimeoutMs) : null;
+  const users: UserStore = pg && db ? new pg.PgStore(db, pg.USERS_TABLE) : openUserStore(settings.dataDir, tuning);
+  let sessions: SessionStore | null = null;
+  if (withSessions) {
+    if (rd && redis) sessions = new rd.RedisSessionStore(redis, { ttlSeconds: settings.sessionDuration, prefix: settings.redisPrefix });
+    else if (pg && db) sessions = new pg.PgSessionStore(db);
+    else sessions = jsonFileSessions().open(settings.dataDir, tuning);
+  }
+  const counters: AttemptCounters = rd && redis ? new rd.RedisAttemptCounters(redis, settings.redisPrefix) : pg && db ? new pg.PgAttemptCounters(db) : new MemoryAttemptCounters();
+  return {
+    users,
+    sessions,
+    counters,
+    description: `users: ${users.backend}${sessions ? `, sessions: ${sessions.backend}` : ""}, login attempts: ${counters.backend}`,
+    async removeUser(userId) {
+      const removed = await users.remove(userId);
+      return { removed, sessions: sessions ? await sessions.removeByUser(userId) : 0 };
+    },
+    async close(options) {
+      await Promise.all([users.close(options), sessions?.close(options)]);
+      await db?.close();
+      redis?.close();
+    },
+  };
+}
