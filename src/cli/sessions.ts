@@ -2,6 +2,7 @@
 import type { Config, Env } from "../config.ts";
 import { parseTimestamp, systemClock } from "../domain/base.ts";
 import { storedLastUse, storedSessionStart, type UserSessionRecord } from "../domain/user-session.ts";
+import { storedFactors } from "../sessions/factors.ts";
 import { type CliIo, findUser, formatAge, formatTable, parseFlags, plural, readableConfig, runGroup, type Subcommand, usage, withSessions, withSessionService, withUsers, writableConfig } from "./common.ts";
 
 export const SESSIONS_HELP = `Usage: session-auth sessions COMMAND [OPTIONS]
@@ -110,6 +111,7 @@ async function list(argv: readonly string[], env: Env, io: CliIo): Promise<numbe
       last_used_at: record.last_used_at ?? record.created_at,
       client_address: record.client_address ?? null,
       user_agent: record.user_agent ?? null,
+      factors: storedFactors(record.factors),
       expires_in_seconds: left === null || left === Number.POSITIVE_INFINITY ? null : Math.max(0, Math.round(left)),
       // null: not known (see the note on standard error).
       expired: left === null ? null : left <= 0,

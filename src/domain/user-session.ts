@@ -16,6 +16,8 @@ export interface UserSessionRecord extends BaseRecord {
   /** The client address and (shortened) user agent it was created from, for its owner's list. */
   client_address?: string | null;
   user_agent?: string | null;
+  /** The factors its sign-in passed, joined by commas (src/sessions/factors.ts); absent: a password. */
+  factors?: string | null;
 }
 
 /** The fields a stored session's use changes. */
@@ -25,10 +27,10 @@ export type SessionChanges = Partial<Pick<UserSessionRecord, "last_used_at" | "p
  * The stored fields, the original's first: the one list from which the PostgreSQL columns and
  * the Redis hash fields are made.
  */
-export const SESSION_FIELDS = ["id", "created_at", "updated_at", "user_id", "session_id", "password_fingerprint", "last_used_at", "client_address", "user_agent"] as const satisfies readonly (keyof UserSessionRecord)[];
+export const SESSION_FIELDS = ["id", "created_at", "updated_at", "user_id", "session_id", "password_fingerprint", "last_used_at", "client_address", "user_agent", "factors"] as const satisfies readonly (keyof UserSessionRecord)[];
 
 /** The fields a stored session may lack (records of the original program, or of earlier versions). */
-export const OPTIONAL_SESSION_FIELDS: ReadonlySet<string> = new Set(["password_fingerprint", "last_used_at", "client_address", "user_agent"] satisfies (keyof UserSessionRecord)[]);
+export const OPTIONAL_SESSION_FIELDS: ReadonlySet<string> = new Set(["password_fingerprint", "last_used_at", "client_address", "user_agent", "factors"] satisfies (keyof UserSessionRecord)[]);
 
 /** Fails to compile when UserSessionRecord gains a field that SESSION_FIELDS does not list. */
 const everySessionField: Exclude<keyof UserSessionRecord, (typeof SESSION_FIELDS)[number]> extends never ? true : never = true;

@@ -1,6 +1,7 @@
 /** A live session as the strategies and routes see it, read from a stored record once. */
 import type { UserSessionRecord } from "../domain/user-session.ts";
 import { latestMomentOf } from "../domain/session-time.ts";
+import { type Factor, storedFactors } from "./factors.ts";
 
 export interface NewSessionOptions {
   /** passwordFingerprint of the user as the login checked them: the session ends when it changes. */
@@ -8,6 +9,8 @@ export interface NewSessionOptions {
   /** Where the login came from, for the owner's list of sessions. */
   clientAddress?: string | null;
   userAgent?: string | null;
+  /** What the sign-in proved; a password when not given. */
+  factors?: readonly Factor[];
 }
 
 /** A live session, whichever store keeps it. */
@@ -24,6 +27,8 @@ export interface FoundSession {
   lastUsedAt: number;
   clientAddress: string | null;
   userAgent: string | null;
+  /** What the sign-in that made it proved. */
+  factors: readonly Factor[];
 }
 
 /** Session ids are kept only as SHA-256, so memory and files never hold a usable cookie. */
@@ -60,6 +65,7 @@ export function foundSession(record: UserSessionRecord): FoundSession {
       lastUsedAt: latestMomentOf(record.last_used_at ?? record.created_at),
       clientAddress: record.client_address ?? null,
       userAgent: record.user_agent ?? null,
+      factors: storedFactors(record.factors),
     };
     if (Object.isFrozen(record)) read.set(record, session);
   }

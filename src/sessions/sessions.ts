@@ -11,6 +11,7 @@ import type { SessionStore } from "../storage/session-store.ts";
 import { eitherFingerprint, fingerprintStands, hashFingerprint, passwordFingerprint, type UserRecord } from "../domain/user.ts";
 import { type UserStore } from "../storage/user-store.ts";
 import type { UserSessionRecord } from "../domain/user-session.ts";
+import { factorsText } from "./factors.ts";
 import { type FoundSession, foundSession, type NewSessionOptions, sessionKey, shortUserAgent } from "./found-session.ts";
 
 export type { FoundSession, NewSessionOptions } from "./found-session.ts";
@@ -54,6 +55,8 @@ export class Sessions {
     if (options.clientAddress) record.client_address = options.clientAddress;
     const userAgent = shortUserAgent(options.userAgent);
     if (userAgent) record.user_agent = userAgent;
+    const factors = options.factors ? factorsText(options.factors) : null;
+    if (factors !== null) record.factors = factors;
     await this.store.create(record);
     return sessionId;
   }

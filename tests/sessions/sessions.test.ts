@@ -93,3 +93,14 @@ test("expiry: SESSION_DURATION however busy, SESSION_IDLE_TIMEOUT without use; t
   expect(sessions.lifetime()).toBe(600);
   expect(sessions.cookieMaxAge()).toBe(3600);
 });
+
+test("a session proves the factors its sign-in passed; one made by a password alone proves a password", async () => {
+  const { user, sessions, login } = await setUp();
+  const plain = await login(user);
+  const made = await sessions.createForLogin(user, { factors: ["password", "totp"] });
+  if (!("sessionId" in made)) throw new Error(made.refused);
+  expect((await sessions.find(plain))?.factors).toEqual(["password"]);
+  expect((await sessions.find(made.sessionId))?.factors).toEqual(["password", "totp"]);
+  const listed = await sessions.list(user);
+  expect(listed.map((session) => session.factors).sort()).toEqual([["password"], ["password", "totp"]]);
+});

@@ -72,6 +72,20 @@ for (const backend of ["memory", ...BACKENDS] as const) {
       expect(await fresh({}, dir).findByKey(record.session_id)).toEqual(record);
     });
 
+    test("a session's factors are stored and read back as written, beside one that has none", async () => {
+      const dir = tempDir();
+      const first = fresh({}, dir);
+      const twoFactor = { ...session("u1"), factors: "password,totp" };
+      const passwordOnly = session("u1");
+      await first.create(twoFactor);
+      await first.create(passwordOnly);
+      await first.close();
+      const again = fresh({}, dir);
+      expect(await again.findByKey(twoFactor.session_id)).toEqual(twoFactor);
+      expect(await again.findByKey(passwordOnly.session_id)).toEqual(passwordOnly);
+      expect((await again.findByKey(passwordOnly.session_id))!.factors).toBeUndefined();
+    });
+
     test("touch with an expectation is a compare-and-set: it changes only a session that still holds the values", async () => {
       const dir = tempDir();
       const store = fresh({}, dir);

@@ -24,6 +24,7 @@ function sessionJson(session: FoundSession, current: FoundSession | null) {
     client_address: session.clientAddress,
     created_at: formatTimestamp(session.createdAt),
     current: current !== null && session.key === current.key,
+    factors: session.factors,
     id: session.publicId,
     last_used_at: formatTimestamp(session.lastUsedAt),
     user_agent: session.userAgent,

@@ -42,6 +42,7 @@ export const MIGRATIONS: readonly string[] = [
      END IF;
    END $$;`,
   `ALTER TABLE users ADD COLUMN _unlocked_at text;`,
+  `ALTER TABLE user_sessions ADD COLUMN factors text;`,
 ];
 
 export type Row = Record<string, unknown>;

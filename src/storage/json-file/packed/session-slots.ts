@@ -23,6 +23,7 @@ const CODECS: Record<Field, Codec> = {
   password_fingerprint: "hex",
   client_address: "text",
   user_agent: "text",
+  factors: "text",
 };
 /** How many bytes each field of the byte codecs takes (hex: half its characters). */
 const BYTE_LENGTHS: Partial<Record<Field, number>> = { id: 16, session_id: 32, user_id: 16, password_fingerprint: 16 };
