@@ -1,7 +1,7 @@
 /** `session-auth serve`: the server for the life of the process, stopped cleanly by SIGINT or SIGTERM. */
 import { configWarnings, type Env, loadConfig } from "./config.ts";
 import { createLogger } from "./logger.ts";
-import { startServer } from "./server.ts";
+import { startServer } from "./app/start.ts";
 
 /** How long a stop may take before in-flight requests are cut off. */
 export const SHUTDOWN_GRACE_MS = 10_000;

@@ -9,7 +9,7 @@ import { type UserRecord } from "../src/domain/user.ts";
 import { openUserStore } from "../src/storage/user-store.ts";
 import { openStores } from "../src/storage/stores.ts";
 import { silentLogger } from "../src/logger.ts";
-import { App } from "../src/server.ts";
+import { App } from "../src/app/compose.ts";
 
 const created: string[] = [];
 // A module's afterAll belongs to whoever imported it first: tests/preload.ts, so that it runs

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { ConfigError } from "../src/config.ts";
 import { StoreLoadError } from "../src/storage/record-store.ts";
 import { createLogger, silentLogger } from "../src/logger.ts";
-import { startServer } from "../src/server.ts";
+import { startServer } from "../src/app/start.ts";
 import { SOURCE_COMMAND, spawnServer } from "../scripts/lib/spawn-server.ts";
 import { runCli } from "../src/cli.ts";
 import { captureIo } from "./cli/io.ts";

@@ -28,7 +28,16 @@ export class Router<H> {
   /** normalized path → its route and frozen params, for paths like /users/me asked for again and again. */
   private readonly patternMatches = new Map<string, { handlers: Map<string, H>; params: Record<string, string> } | null>();
 
-  add(method: string, pattern: string, handler: H): this {
+  /** The paths routes declared public, as the guard's excluded-paths list; made again after each declaration. */
+  private publicList: readonly string[] = Object.freeze([]);
+  private readonly publicSet = new Set<string>();
+
+  /**
+   * Registers `handler` for `method` on `pattern`. A public route (`{ public: true }`) is
+   * answered without credentials: the request guard's excluded paths are the public routes'.
+   */
+  add(method: string, pattern: string, handler: H, options: { public?: boolean } = {}): this {
+    if (options.public) this.declarePublic(pattern);
     const normalized = normalizePath(pattern);
     const handlers = normalized.includes("/:") ? this.patternHandlers(normalized) : this.staticHandlers(normalized);
     const upper = method.toUpperCase();
@@ -37,6 +46,28 @@ export class Router<H> {
     this.patternMatches.clear();
     this.staticMatches.clear();
     return this;
+  }
+
+  /**
+   * Declares a path public for every method: the guard lets it through, and the router answers
+   * it (404 when nothing is registered there). A pattern with parameters is public from its
+   * first parameter on (`/a/:b/c` → `/a/*`).
+   */
+  declarePublic(pattern: string): this {
+    const normalized = normalizePath(pattern);
+    const parameter = normalized.indexOf("/:");
+    const entry = parameter === -1 ? (normalized === "/" ? "/" : `${normalized}/`) : `${normalized.slice(0, parameter)}/*`;
+    if (!this.publicSet.has(entry)) {
+      this.publicSet.add(entry);
+      // Frozen, so that the guard prepares it once (ExcludedPaths keeps frozen lists only).
+      this.publicList = Object.freeze([...this.publicSet]);
+    }
+    return this;
+  }
+
+  /** The excluded paths of `Auth.requireAuth`: one entry per public path, slash-ended, `*` for a prefix. */
+  publicPaths(): readonly string[] {
+    return this.publicList;
   }
 
   match(method: string, path: string): RouteMatch<H> {

@@ -1,7 +1,7 @@
 /** Login CSRF and cross-site writes with the session cookie are refused; curl and scripts work as before. */
 import { expect, test } from "bun:test";
 import { createLogger } from "../../src/logger.ts";
-import { startServer } from "../../src/server.ts";
+import { startServer } from "../../src/app/start.ts";
 import { basicHeader, call, legacyUser, seedUsers, sessionIdFrom, tempDir, testApp, testConfig } from "../helpers.ts";
 
 const LOGIN = "/api/v1/auth_session/login";

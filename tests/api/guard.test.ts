@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { App } from "../../src/server.ts";
+import type { App } from "../../src/app/compose.ts";
 import { available, BACKENDS, basicHeader, call, legacyUser, on, tempDir } from "../helpers.ts";
 
 const bobBasic = { Authorization: basicHeader("bob@hbtn.io", "H0lbertonSchool98!") };

@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import { available, BACKENDS, call, legacyUser, on, sessionIdFrom, tempDir } from "../helpers.ts";
-import type { App } from "../../src/server.ts";
+import type { App } from "../../src/app/compose.ts";
 
 const LOGIN = "/api/v1/auth_session/login";
 const STRATEGIES = ["session_auth", "session_exp_auth", "session_db_auth"] as const;

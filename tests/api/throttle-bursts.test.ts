@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import { available, BACKENDS, basicHeader, call, legacyUser, on, tempDir } from "../helpers.ts";
-import type { App } from "../../src/server.ts";
+import type { App } from "../../src/app/compose.ts";
 
 const LOGIN = "/api/v1/auth_session/login";
 const limits = { LOGIN_MAX_FAILURES_PER_ACCOUNT: "10", LOGIN_MAX_FAILURES_PER_CLIENT: "6", LOGIN_THROTTLE_WINDOW: "600" };

@@ -1,7 +1,7 @@
 /** An unreachable store is a JSON 503 and a log line; the server recovers when the store is back. */
 import { expect, test } from "bun:test";
 import { createLogger } from "../../src/logger.ts";
-import { App } from "../../src/server.ts";
+import { App } from "../../src/app/compose.ts";
 import { freePort } from "../../scripts/lib/spawn-server.ts";
 import { pgBin, redisServer, spawnPostgres, spawnRedis } from "../fixtures/backends.ts";
 import { basicHeader, call, legacyUser, tempDir, testConfig } from "../helpers.ts";

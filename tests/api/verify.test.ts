@@ -4,7 +4,7 @@ import { connect } from "node:net";
 import { SOURCE_COMMAND, spawnServer } from "../../scripts/lib/spawn-server.ts";
 import { headerValue } from "../../src/api/v1/verify.ts";
 import { silentLogger } from "../../src/logger.ts";
-import { startServer } from "../../src/server.ts";
+import { startServer } from "../../src/app/start.ts";
 import { basicHeader, call, FakeClock, legacyUser, seedUsers, sessionIdFrom, tempDir, testApp, testConfig } from "../helpers.ts";
 
 const VERIFY = "/api/v1/auth/verify";

@@ -1,8 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { Auth } from "../../src/auth/auth.ts";
-import { EXCLUDED_PATHS } from "../../src/auth/index.ts";
 import { openUserStore } from "../../src/storage/user-store.ts";
-import { tempDir } from "../helpers.ts";
+import { tempDir, testApp } from "../helpers.ts";
 
 const auth = new Auth({ users: openUserStore(tempDir()), sessionName: "_my_session_id", sessionDuration: 0, clock: Date.now });
 
@@ -29,14 +28,24 @@ describe("Auth.requireAuth", () => {
     });
   }
 
-  test("the guard's list frees exactly the public routes", () => {
-    for (const path of ["/", "/api/v1/status", "/api/v1/unauthorized/", "/api/v1/forbidden", "/api/v1/auth_session/login"]) {
-      expect(auth.requireAuth(path, EXCLUDED_PATHS)).toBe(false);
-    }
-    for (const path of ["/api/v1/users", "/api/v1/users/me", "/api/v1/stats", "/api/v1/auth_session/logout", "/index.html"]) {
-      expect(auth.requireAuth(path, EXCLUDED_PATHS)).toBe(true);
-    }
-  });
+  for (const authType of ["basic_auth", "session_db_auth"]) {
+    test(`the guard's list, made from the routes declared public, frees exactly those (${authType})`, async () => {
+      const app = testApp({ AUTH_TYPE: authType });
+      const publicPaths = app.router.publicPaths();
+      try {
+        for (const path of ["/", "/favicon.ico", "/api/v1/status", "/api/v1/unauthorized/", "/api/v1/forbidden", "/api/v1/auth_session/login", "/api/v1/auth/verify"]) {
+          expect(auth.requireAuth(path, publicPaths)).toBe(false);
+        }
+        for (const path of ["/api/v1/users", "/api/v1/users/me", "/api/v1/stats", "/api/v1/auth_session/logout", "/api/v1/auth_session/sessions", "/index.html"]) {
+          expect(auth.requireAuth(path, publicPaths)).toBe(true);
+        }
+        // The logout link is routed, and public, only where there are sessions to end.
+        expect(auth.requireAuth("/logout", publicPaths)).toBe(authType === "basic_auth");
+      } finally {
+        await app.close();
+      }
+    });
+  }
 });
 
 describe("Auth headers and cookies (main_3)", () => {

@@ -71,3 +71,18 @@ test("pathnameOf takes the path of an absolute URL", () => {
   expect(pathnameOf("/api/v1/status")).toBe("/api/v1/status");
   expect(pathnameOf("/x/api/v1/status?y=//z")).toBe("/x/api/v1/status");
 });
+
+test("routes declared public make the guard's excluded-paths list: slash-ended paths, a prefix from a pattern's first parameter", () => {
+  const router = new Router<string>();
+  expect(router.publicPaths()).toEqual([]);
+  router.add("GET", "/", "page", { public: true });
+  router.add("GET", "/api/v1/users", "users");
+  router.add("GET", "/api/v1/status", "status", { public: true });
+  router.add("HEAD", "/api/v1/status/", "status", { public: true });
+  router.add("GET", "/api/v1/oidc/:name/callback", "callback", { public: true });
+  router.declarePublic("/api/v1/auth_session/login");
+  expect(router.publicPaths()).toEqual(["/", "/api/v1/status/", "/api/v1/oidc/*", "/api/v1/auth_session/login/"]);
+  expect(Object.isFrozen(router.publicPaths())).toBe(true);
+  // Declared public without a route: the guard lets it through, the router answers 404.
+  expect(router.match("POST", "/api/v1/auth_session/login").kind).toBe("not-found");
+});

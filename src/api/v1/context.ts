@@ -30,3 +30,9 @@ export interface ApiDeps {
   /** Deletes a user and ends every session of theirs; false if there was no such user. */
   deleteUser(userId: string): Promise<boolean>;
 }
+
+/** The options of a route answered without credentials. */
+export const PUBLIC = Object.freeze({ public: true });
+
+/** Where a password login is posted; the cross-site check knows it too. */
+export const LOGIN_PATH = "/api/v1/auth_session/login";

@@ -11,7 +11,7 @@ import { pageReturnAddress } from "../../http/return-address.ts";
 import { formatTimestamp } from "../../domain/base.ts";
 import { hashPassword } from "../../domain/password.ts";
 import { passwordProblem, toPublicUser, type UserRecord } from "../../domain/user.ts";
-import type { ApiDeps, ApiRouter, RequestContext } from "./context.ts";
+import { type ApiDeps, type ApiRouter, LOGIN_PATH, PUBLIC, type RequestContext } from "./context.ts";
 
 const NO_USER = "no user found for this email";
 const WRONG_PASSWORD = "wrong password";
@@ -59,7 +59,7 @@ export function registerSessionRoutes(router: ApiRouter, auth: SessionKeeper, { 
     return { user: currentUser, session };
   };
 
-  router.add("POST", "/api/v1/auth_session/login", async ({ request, clientAddress }) => {
+  router.add("POST", LOGIN_PATH, async ({ request, clientAddress }) => {
     const form = await readForm(request, config.maxBodyBytes);
     const email = form.get("email");
     if (!email) throw new HttpError(400, "email missing");
@@ -74,7 +74,7 @@ export function registerSessionRoutes(router: ApiRouter, auth: SessionKeeper, { 
     if ("refused" in login) throw login.refused === "user-deleted" ? new HttpError(404, NO_USER) : new HttpError(401, WRONG_PASSWORD);
     const cookie = serializeCookie(config.sessionName, login.sessionId, { ...cookieOptions(request), maxAge: sessions.cookieMaxAge() });
     return json(toPublicUser(login.user), 200, { "Set-Cookie": cookie });
-  });
+  }, PUBLIC);
 
   /**
    * What a logout answers with: the cookie cleared (with the Domain it was set with), and over
@@ -101,7 +101,7 @@ export function registerSessionRoutes(router: ApiRouter, auth: SessionKeeper, { 
     await auth.destroySession(request);
     const location = pageReturnAddress(request, config) ?? "/";
     return new Response(null, { status: 302, headers: { Location: location, "Cache-Control": "no-store", ...loggedOutHeaders(request) } });
-  });
+  }, PUBLIC);
 
   router.add("GET", "/api/v1/auth_session/sessions", async (context) => {
     const { user, session } = await signedIn(context);

@@ -1,0 +1,124 @@
+/**
+ * The application, composed from a Config: the stores, the throttle and the credentials check,
+ * the strategy, the routes (each declaring whether it is public) and the sweeps; requests go
+ * through the Pipeline.
+ */
+import type { ApiDeps, ApiRouter, Handler } from "../api/v1/context.ts";
+import { LOGIN_PATH, PUBLIC } from "../api/v1/context.ts";
+import { registerIndexRoutes } from "../api/v1/index.ts";
+import { registerSessionRoutes } from "../api/v1/session-auth.ts";
+import { registerUserRoutes } from "../api/v1/users.ts";
+import { VERIFY_PATH, verifyHandler } from "../api/v1/verify.ts";
+import { CredentialsCheck } from "../auth/credentials.ts";
+import { type Auth, createAuth, keepsStoredSessions } from "../auth/index.ts";
+import { LoginThrottle } from "../auth/throttle.ts";
+import type { Config } from "../config.ts";
+import { type Clock, systemClock } from "../domain/base.ts";
+import { html } from "../http/responses.ts";
+import { pageReturnAddress } from "../http/return-address.ts";
+import { Router } from "../http/router.ts";
+import { createLogger, type Logger } from "../logger.ts";
+import { openStores, type Stores } from "../storage/stores.ts";
+import type { UserStore } from "../storage/user-store.ts";
+import { loginPage, PAGE_SECURITY_HEADERS } from "../web/login-page.ts";
+import { ErrorResponses } from "./error-responses.ts";
+import { Pipeline } from "./pipeline.ts";
+import { startSweeps } from "./sweeps.ts";
+
+export interface AppOptions {
+  clock?: Clock;
+  logger?: Logger;
+}
+
+export class App {
+  readonly router: ApiRouter = new Router<Handler>();
+  readonly auth: Auth | null;
+  readonly users: UserStore;
+  private readonly logger: Logger;
+  private readonly pipeline: Pipeline;
+  private readonly stopSweeps: () => void;
+
+  private constructor(
+    readonly config: Config,
+    private readonly stores: Stores,
+    options: AppOptions,
+  ) {
+    const { users, sessions } = stores;
+    this.users = users;
+    const clock = options.clock ?? systemClock;
+    this.logger = options.logger ?? createLogger(config.logFormat);
+    const throttle = new LoginThrottle({
+      perClient: { maxFailures: config.loginMaxFailuresPerClient, windowSeconds: config.loginThrottleWindowSeconds },
+      perAccount: { maxFailures: config.loginMaxFailuresPerAccount, windowSeconds: config.loginThrottleWindowSeconds },
+      clock,
+      counters: stores.counters,
+    });
+    const credentials = new CredentialsCheck(users, clock, throttle);
+    const auth = config.authType
+      ? createAuth(config.authType, {
+          users,
+          sessions: sessions ?? undefined,
+          sessionName: config.sessionName,
+          sessionDuration: config.sessionDuration,
+          sessionIdleTimeout: config.sessionIdleTimeout,
+          clock,
+          credentials,
+        })
+      : null;
+    this.auth = auth;
+    const deleteUser = async (userId: string) => {
+      const { removed } = await stores.removeUser(userId);
+      // Sessions kept in this process's memory end here; stored ones went with the user.
+      if (removed) auth?.forgetUserSessions(userId);
+      return removed;
+    };
+    const deps: ApiDeps = { config, users, auth, credentials, clock, deleteUser };
+    const keeper = this.registerRoutes(deps);
+    const crossSite = keeper ? { allowedOrigins: config.allowedOrigins, trustProxy: config.trustProxy, sessionName: config.sessionName, loginPath: LOGIN_PATH } : null;
+    this.pipeline = new Pipeline({ config, router: this.router, auth, crossSite, errors: new ErrorResponses(this.logger), logger: this.logger });
+    this.stopSweeps = startSweeps(auth, throttle, this.logger);
+  }
+
+  /** Every route, each saying whether it is public; true when the strategy keeps sessions. */
+  private registerRoutes(deps: ApiDeps): boolean {
+    const { auth, config } = deps;
+    registerIndexRoutes(this.router, deps);
+    registerUserRoutes(this.router, deps);
+    const keeper = auth?.sessionKeeper() ?? null;
+    if (keeper) registerSessionRoutes(this.router, keeper, deps);
+    // Forward authentication answers for itself: 401 (or a redirect), never the guard's 403.
+    const verify = verifyHandler(auth, config);
+    for (const method of ["GET", "POST", "PUT", "PATCH", "DELETE"]) this.router.add(method, VERIFY_PATH, verify, PUBLIC);
+    // The page is made once; only a visit with a return address gets one made for it.
+    const page = loginPage(config.authType);
+    this.router.add("GET", "/", ({ request }) => {
+      const returnTo = pageReturnAddress(request, config);
+      return html(returnTo === null ? page : loginPage(config.authType, returnTo), 200, PAGE_SECURITY_HEADERS);
+    }, PUBLIC);
+    // Browsers ask for it with every page; there is none, and the question needs no credentials.
+    this.router.add("GET", "/favicon.ico", () => new Response(null, { status: 204, headers: { "Cache-Control": "max-age=86400" } }), PUBLIC);
+    return keeper !== null;
+  }
+
+  /** Opens the data files (StoreLoadError if one is unusable) and builds the routes. */
+  static create(config: Config, options: AppOptions = {}): App {
+    return new App(config, openStores(config, keepsStoredSessions(config.authType)), options);
+  }
+
+  /** Where users and sessions live. */
+  get storage(): string {
+    return this.stores.description;
+  }
+
+  /** Answers one request; never throws. `peer` is the socket's IP address. */
+  handle(request: Request, peer?: string): Response | Promise<Response> {
+    return this.pipeline.handle(request, peer);
+  }
+
+  /** Waits for every pending write. */
+  async close(): Promise<void> {
+    this.stopSweeps();
+    this.logger.flush?.();
+    await this.stores.close();
+  }
+}

@@ -1,0 +1,101 @@
+/** Starting the server: the data folder checked, the App composed, Bun.serve listening, the start-up line. */
+import type { Config } from "../config.ts";
+import { ConfigError } from "../config.ts";
+import { jsonError } from "../http/responses.ts";
+import { createLogger, type Logger } from "../logger.ts";
+import { andThen } from "../maybe-promise.ts";
+import { checkDataDir } from "../storage/data-dir.ts";
+import { usesDataDir } from "../storage/stores.ts";
+import type { UserStore } from "../storage/user-store.ts";
+import { App, type AppOptions } from "./compose.ts";
+
+const IDLE_TIMEOUT_SECONDS = 10;
+
+export interface RunningServer {
+  app: App;
+  server: ReturnType<typeof Bun.serve>;
+  url: string;
+  /** Stops accepting, finishes in-flight requests, flushes storage. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Listen errors that mean API_HOST is no address here. A name that does not resolve is ENOENT,
+ * EINVAL (resolver unreachable) or ENOTFOUND, depending on the resolver; the port is checked earlier.
+ */
+const NOT_THIS_MACHINE = ["EADDRNOTAVAIL", "ENOENT", "EINVAL", "ENOTFOUND"];
+const NOT_THIS_MACHINE_TEXT = new RegExp(`\\b(${NOT_THIS_MACHINE.join("|")})\\b`);
+
+export interface StartOptions extends AppOptions {
+  /** Lines for the log before the start-up line (configWarnings). */
+  warnings?: readonly string[];
+}
+
+export function startServer(config: Config, options: StartOptions = {}): RunningServer {
+  if (usesDataDir(config)) checkDataDir(config.dataDir);
+  const logger = options.logger ?? createLogger(config.logFormat);
+  for (const warning of options.warnings ?? []) logger.warn(warning, { event: "config-warning" });
+  const app = App.create(config, { ...options, logger });
+  warnOfOpenUsersApi(config, app.users, logger);
+  let server: ReturnType<typeof Bun.serve>;
+  try {
+    server = Bun.serve({
+      hostname: config.host,
+      port: config.port,
+      development: false,
+      // Without REUSE_PORT a second server on the port is refused: production mode would
+      // otherwise share it silently, splitting traffic between two servers.
+      reusePort: config.reusePort,
+      // The app answers every 413 itself, as JSON with its log line: Bun's own limit never applies.
+      maxRequestBodySize: Number.MAX_SAFE_INTEGER,
+      // Every log line needs it; looked up before any await, while it is cheapest.
+      fetch: (request, server) => app.handle(request, server.requestIP(request)?.address),
+      // Idle connections are closed after this many seconds; headers must arrive within ~10 s.
+      idleTimeout: IDLE_TIMEOUT_SECONDS,
+      error: () => jsonError(500, "Internal server error"),
+    });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? "";
+    if (NOT_THIS_MACHINE.includes(code) || NOT_THIS_MACHINE_TEXT.test((error as Error).message)) {
+      throw new ConfigError(`cannot listen on ${config.host}:${config.port}: API_HOST is not an address of this machine (an IP address such as 127.0.0.1 or 0.0.0.0, or a name that resolves to one)`);
+    }
+    throw new ConfigError(`cannot listen on ${config.host}:${config.port}: ${(error as Error).message}`);
+  }
+  const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${server.port}`;
+  // The data folder when users live there, and every backend by name.
+  const data = usesDataDir(config) ? `data: ${config.dataDir}; ${app.storage}` : app.storage;
+  logger.info(`session-auth listening on ${url} (auth: ${config.authType ?? "none"}, ${data})`, {
+    event: "listening",
+    url,
+    auth: config.authType ?? "none",
+    data_dir: config.dataDir,
+    storage: app.storage,
+  });
+  return {
+    app,
+    server,
+    url,
+    async stop() {
+      await server.stop();
+      await app.close();
+    },
+  };
+}
+
+/**
+ * USERS_API=open is the original's rule: any signed-in user manages every user. In front of
+ * sessions and several people that is rarely what was meant, so start-up says it in one line
+ * (after the count, which PostgreSQL answers later; a count that fails says nothing).
+ */
+function warnOfOpenUsersApi(config: Config, users: UserStore, logger: Logger): void {
+  if (config.usersApi !== "open" || config.authType === null || !config.authType.startsWith("session_")) return;
+  const warn = (count: number) => {
+    if (count > 1) logger.warn(`warning: USERS_API=open: every signed-in user may delete every other (${count} users); set USERS_API=admin so that only admins manage users`, { event: "config-warning" });
+  };
+  const silent = () => {};
+  try {
+    void andThen(users.count(), warn, silent);
+  } catch {
+    // No count, no warning: start-up goes on.
+  }
+}
