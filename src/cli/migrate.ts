@@ -1,15 +1,16 @@
-/** `session-auth migrate --to postgres://…`: copy the JSON files' users and sessions into PostgreSQL. */
+/**
+ * `session-auth migrate --to postgres://…`: copy the JSON files' users and sessions into
+ * PostgreSQL, from one opened store set to another, through the stores' interfaces.
+ */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError, type Env, loadConfig } from "../config.ts";
 import type { BaseRecord } from "../domain/base.ts";
+import type { UserRecord } from "../domain/user.ts";
+import type { UserSessionRecord } from "../domain/user-session.ts";
 import { dataFileName } from "../storage/json-file/format.ts";
-import { PgDatabase } from "../storage/postgres/database.ts";
-import { PgSessionStore } from "../storage/postgres/session-store.ts";
-import { PgStore, USERS_TABLE } from "../storage/postgres/store.ts";
-import { type CloseOptions, UniqueConstraintError } from "../storage/record-store.ts";
-import { jsonFileSessions } from "../storage/stores.ts";
-import { openUserStore } from "../storage/user-store.ts";
+import { UniqueConstraintError } from "../storage/record-store.ts";
+import { openStores, type Stores } from "../storage/stores.ts";
 import { type CliIo, failure, parseFlags, plural, usage } from "./common.ts";
 
 export const MIGRATE_HELP = `Usage: session-auth migrate --to postgres://USER@HOST/DB [--schema NAME]
@@ -37,53 +38,60 @@ export async function migrateCommand(argv: readonly string[], env: Env, io: CliI
     throw error;
   }
   if (!existsSync(join(config.dataDir, dataFileName("User")))) throw failure(`no ${dataFileName("User")} in ${config.dataDir} (set DATA_DIR)`);
-  const db = new PgDatabase(config.databaseUrl!, config.databaseSchema);
+  const hasSessions = existsSync(join(config.dataDir, dataFileName("UserSession")));
+  // Two store sets, opened from the same settings: the data folder's, and PostgreSQL's.
+  const source = openStores({ ...config, databaseUrl: null, redisUrl: null }, hasSessions);
+  const target = openStores({ ...config, redisUrl: null }, true);
   try {
-    const pgUsers = new PgStore(db, USERS_TABLE);
-    const users = await copy("User", openUserStore(config.dataDir), (store) => store.all(), (user) => pgUsers.save(user), io);
-    const pgSessions = new PgSessionStore(db);
-    const sessions = existsSync(join(config.dataDir, dataFileName("UserSession")))
-      ? await copy("UserSession", jsonFileSessions().open(config.dataDir), (store) => store.list(), (session) => pgSessions.create(session), io)
-      : 0;
-    io.out(`copied ${plural(users, "user")} and ${plural(sessions, "session")} to PostgreSQL (schema ${config.databaseSchema})\n`);
+    const copied: string[] = [];
+    for (const table of tablesToCopy(source, target)) copied.push(plural(await copy(table, io), table.noun));
+    io.out(`copied ${copied.join(" and ")} to PostgreSQL (schema ${config.databaseSchema})\n`);
     return 0;
   } finally {
-    await db.close();
+    // The JSON files are only read: their journals are left as they are.
+    await Promise.all([source.close({ compact: false }), target.close()]);
   }
+}
+
+/** One kind of record to copy: how the source lists them, how the target stores one. */
+interface Table<T extends BaseRecord = BaseRecord> {
+  model: string;
+  noun: string;
+  read(): Promise<T[]>;
+  write(record: T): Promise<void>;
+}
+
+/** What migrate copies, in order: users before what belongs to them. */
+function tablesToCopy(source: Stores, target: Stores): Table[] {
+  const tables: Table[] = [{ model: "User", noun: "user", read: () => source.users.all(), write: (user) => target.users.save(user as UserRecord) }];
+  const [from, to] = [source.sessions, target.sessions];
+  if (from && to) tables.push({ model: "UserSession", noun: "session", read: () => from.list(), write: (session) => to.create(session as UserSessionRecord) });
+  return tables;
 }
 
 /** How often progress is shown on a terminal. */
 const PROGRESS_EVERY_MS = 500;
 
-/**
- * Every record `read` finds in a JSON-file store, given to `write`; the store is only read, and
- * closed after. On a terminal, a progress line (records copied, rate) is kept current.
- */
-async function copy<S extends { close(options?: CloseOptions): Promise<void> }, T extends BaseRecord>(
-  model: string,
-  from: S,
-  read: (store: S) => Promise<T[]>,
-  write: (record: T) => Promise<void>,
-  io: CliIo,
-): Promise<number> {
+/** Every record the table's source lists, written to its target; on a terminal, a progress line (records copied, rate) is kept current. */
+async function copy(table: Table, io: CliIo): Promise<number> {
   let copied = 0;
   const started = performance.now();
   let shown = started;
   const progress = (records: number) => {
     const seconds = (performance.now() - started) / 1000;
-    io.progress?.(`${model}: ${copied.toLocaleString("en")} of ${records.toLocaleString("en")} copied, ${Math.round(copied / Math.max(seconds, 0.001)).toLocaleString("en")}/s`);
+    io.progress?.(`${table.model}: ${copied.toLocaleString("en")} of ${records.toLocaleString("en")} copied, ${Math.round(copied / Math.max(seconds, 0.001)).toLocaleString("en")}/s`);
   };
   try {
-    const records = await read(from);
+    const records = await table.read();
     for (const record of records) {
       if (performance.now() - shown >= PROGRESS_EVERY_MS) {
         shown = performance.now();
         progress(records.length);
       }
       try {
-        await write(record);
+        await table.write(record);
       } catch (error) {
-        if (error instanceof UniqueConstraintError) throw failure(`${model} ${record.id}: its ${error.field} belongs to another record in PostgreSQL`);
+        if (error instanceof UniqueConstraintError) throw failure(`${table.model} ${record.id}: its ${error.field} belongs to another record in PostgreSQL`);
         throw error;
       }
       copied += 1;
@@ -91,7 +99,6 @@ async function copy<S extends { close(options?: CloseOptions): Promise<void> }, 
     if (performance.now() - started >= PROGRESS_EVERY_MS) progress(records.length);
   } finally {
     io.progress?.(null);
-    await from.close({ compact: false });
   }
   return copied;
 }
