@@ -4,7 +4,7 @@
  * through the Pipeline.
  */
 import type { ApiDeps, ApiRouter, Handler } from "../api/v1/context.ts";
-import { LOGIN_PATH, PUBLIC } from "../api/v1/context.ts";
+import { LOGIN_PATH, LOGOUT_LINK_PATH, PUBLIC } from "../api/v1/context.ts";
 import { registerIndexRoutes } from "../api/v1/index.ts";
 import { registerSessionRoutes } from "../api/v1/session-auth.ts";
 import { registerUserRoutes } from "../api/v1/users.ts";
@@ -86,6 +86,9 @@ export class App {
     registerUserRoutes(this.router, deps);
     const keeper = auth?.sessionKeeper() ?? null;
     if (keeper) registerSessionRoutes(this.router, keeper, deps);
+    // Public with every strategy, routed or not (then a 404, not the guard's 401): the login, as
+    // in the original's list, and the logout link.
+    this.router.declarePublic(LOGIN_PATH).declarePublic(LOGOUT_LINK_PATH);
     // Forward authentication answers for itself: 401 (or a redirect), never the guard's 403.
     const verify = verifyHandler(auth, config);
     for (const method of ["GET", "POST", "PUT", "PATCH", "DELETE"]) this.router.add(method, VERIFY_PATH, verify, PUBLIC);

@@ -36,3 +36,6 @@ export const PUBLIC = Object.freeze({ public: true });
 
 /** Where a password login is posted; the cross-site check knows it too. */
 export const LOGIN_PATH = "/api/v1/auth_session/login";
+
+/** The logout link for pages of protected apps (GET, then a redirect). */
+export const LOGOUT_LINK_PATH = "/logout";

@@ -1,7 +1,7 @@
 /** The basic endpoints: status, stats, and the two error probes. */
 import { HttpError, json, jsonText } from "../../http/responses.ts";
 import { stringifySorted } from "../../sorted-json.ts";
-import { type ApiDeps, type ApiRouter, LOGIN_PATH, PUBLIC } from "./context.ts";
+import { type ApiDeps, type ApiRouter, PUBLIC } from "./context.ts";
 
 /** The health check's answer never changes; it is serialised once. */
 const STATUS_OK = stringifySorted({ status: "OK" });
@@ -15,6 +15,4 @@ export function registerIndexRoutes(router: ApiRouter, { users }: ApiDeps): void
   router.add("GET", "/api/v1/forbidden", () => {
     throw new HttpError(403, "Forbidden");
   }, PUBLIC);
-  // Public with every strategy, as in the original's list, whether or not a session strategy routes it.
-  router.declarePublic(LOGIN_PATH);
 }

@@ -11,7 +11,7 @@ import { pageReturnAddress } from "../../http/return-address.ts";
 import { formatTimestamp } from "../../domain/base.ts";
 import { hashPassword } from "../../domain/password.ts";
 import { passwordProblem, toPublicUser, type UserRecord } from "../../domain/user.ts";
-import { type ApiDeps, type ApiRouter, LOGIN_PATH, PUBLIC, type RequestContext } from "./context.ts";
+import { type ApiDeps, type ApiRouter, LOGIN_PATH, LOGOUT_LINK_PATH, PUBLIC, type RequestContext } from "./context.ts";
 
 const NO_USER = "no user found for this email";
 const WRONG_PASSWORD = "wrong password";
@@ -97,7 +97,7 @@ export function registerSessionRoutes(router: ApiRouter, auth: SessionKeeper, { 
    * sends the browser to `rd` when the login page would follow it there, else to the login page.
    * Outside the guard: a browser whose session ended already still gets its cookie cleared.
    */
-  router.add("GET", "/logout", async ({ request }) => {
+  router.add("GET", LOGOUT_LINK_PATH, async ({ request }) => {
     await auth.destroySession(request);
     const location = pageReturnAddress(request, config) ?? "/";
     return new Response(null, { status: 302, headers: { Location: location, "Cache-Control": "no-store", ...loggedOutHeaders(request) } });
