@@ -55,7 +55,19 @@ the real environment wins over both):
   DATABASE_SCHEMA    the PostgreSQL schema to use (default public)
   REDIS_URL          redis://…: session_db_auth sessions in Redis
   REDIS_PREFIX       prefix of the Redis keys (default session-auth:)
-  STORE_TIMEOUT_MS   time limit of a PostgreSQL or Redis call (default 3000)
+  STORE_TIMEOUT_MS   time limit of a PostgreSQL or Redis call, or of a sign-in provider's (default 3000)
+  PUBLIC_URL         the address browsers use for this server (https://auth.example.com)
+  OIDC_PROVIDERS     sign-in providers' names, comma-separated (lowercase), each with:
+  OIDC_<NAME>_ISSUER         the provider's issuer URL, or github for GitHub
+  OIDC_<NAME>_CLIENT_ID      the client registered with it
+  OIDC_<NAME>_CLIENT_SECRET  its secret
+  OIDC_<NAME>_SCOPES         scopes asked for (default openid email profile)
+  OIDC_<NAME>_LABEL          the button's "Sign in with <label>" (default the name)
+  OIDC_<NAME>_CREATE_USERS   1: a first sign-in creates a user
+  OIDC_<NAME>_ALLOWED_DOMAINS  new users' email domains, comma-separated (default any)
+  OIDC_<NAME>_ALLOWED_GROUPS   new users' groups claim, one of these (default any)
+  OIDC_<NAME>_LINK_BY_EMAIL  1: a first sign-in links the account with its verified email
+  OIDC_<NAME>_API_URL        GitHub's API (default https://api.github.com)
   JOURNAL_COMPACT_BYTES  journal size from which it is folded into its data file (default 1048576)
   LIVE_DATA_FILE_BYTES   data files up to this size are rewritten within a second of a change
                          (default 4194304; 0: only by JOURNAL_COMPACT_BYTES)

@@ -5,6 +5,9 @@
 import { dirname } from "node:path";
 import { isCookieName } from "./http/cookies.ts";
 import { type ReturnPolicy, returnPolicy, safeReturnAddress } from "./http/return-address.ts";
+import { type OidcProviderConfig, parseSignIn, SignInSettingError } from "./sign-in-settings.ts";
+
+export type { OidcProviderConfig } from "./sign-in-settings.ts";
 
 /** The strategies AUTH_TYPE may name (src/auth/index.ts builds them). */
 export const AUTH_TYPES = ["auth", "basic_auth", "session_auth", "session_exp_auth", "session_db_auth"] as const;
@@ -61,9 +64,14 @@ export interface Config {
   /** redis://…: session_db_auth sessions in Redis. */
   redisUrl: string | null;
   redisPrefix: string;
-  /** How long a PostgreSQL or Redis call may take before the request gets a 503. */
+  /** How long a PostgreSQL or Redis call may take before the request gets a 503; and a call to a sign-in provider before the browser gets a 504 page. */
   storeTimeoutMs: number;
+  /** The address browsers use for this server (`https://auth.example.com`, no trailing slash): providers send them back under it. */
+  publicUrl: string | null;
+  /** Sign-in providers (OIDC_PROVIDERS), in the order listed. */
+  oidcProviders: readonly OidcProviderConfig[];
 }
+
 
 export type LogFormat = "text" | "json";
 export type UsersApi = "open" | "admin";
@@ -137,6 +145,7 @@ export function loadConfig(env: Env, runtime: Runtime = detectRuntime()): Config
     redisUrl: parseUrl("REDIS_URL", env.REDIS_URL, ["redis:", "rediss:"]),
     redisPrefix: nonEmpty(env.REDIS_PREFIX) ?? "session-auth:",
     storeTimeoutMs: parseWhole("STORE_TIMEOUT_MS", env.STORE_TIMEOUT_MS, DEFAULTS.storeTimeoutMs, 1, "milliseconds"),
+    ...signInSettings(env, authType),
   };
 }
 
@@ -334,4 +343,13 @@ function parseWhole(name: string, value: string | undefined, fallback: number, m
     throw new ConfigError(`${name} must be ${expected}, not ${JSON.stringify(value)}`);
   }
   return number;
+}
+
+/** PUBLIC_URL and the sign-in providers (src/sign-in-settings.ts), refused as every other setting is. */
+function signInSettings(env: Env, authType: AuthType | null): Pick<Config, "publicUrl" | "oidcProviders"> {
+  try {
+    return parseSignIn(env, authType === "session_auth" || authType === "session_exp_auth" || authType === "session_db_auth");
+  } catch (error) {
+    throw error instanceof SignInSettingError ? new ConfigError(error.message) : error;
+  }
 }

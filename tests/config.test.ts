@@ -37,6 +37,8 @@ describe("loadConfig", () => {
       redisUrl: null,
       redisPrefix: "session-auth:",
       storeTimeoutMs: 3000,
+      publicUrl: null,
+      oidcProviders: [],
     });
   });
 
@@ -61,6 +63,8 @@ describe("loadConfig", () => {
   });
 
   const refused: [Record<string, string>, RegExp][] = [
+    [{ PUBLIC_URL: "auth.example.com" }, /^PUBLIC_URL must be/],
+    [{ AUTH_TYPE: "session_auth", PUBLIC_URL: "https://a.example", OIDC_PROVIDERS: "Bad Name" }, /^OIDC_PROVIDERS must list lowercase names/],
     [{ AUTH_TYPE: "magic" }, /AUTH_TYPE "magic" is not one of: auth, basic_auth, session_auth, session_exp_auth, session_db_auth/],
     [{ API_PORT: "http" }, /API_PORT/],
     [{ API_PORT: "70000" }, /API_PORT/],

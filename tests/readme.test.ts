@@ -14,9 +14,22 @@ function sourceFiles(dir = join(root, "src")): string[] {
   );
 }
 
-/** Every variable the program reads: `env.NAME` and `env["NAME"]` anywhere in src/. */
+/**
+ * Every variable the program reads: `env.NAME` and `env["NAME"]` anywhere in src/; and the
+ * per-provider ones, read as `env[`${prefix}KEY`]` or `setting("KEY")` with the prefix
+ * `OIDC_<NAME>_`, documented under that placeholder.
+ */
 const settings = [
-  ...new Set(sourceFiles().flatMap((file) => [...readFileSync(join(root, file), "utf8").matchAll(/\benv(?:\.([A-Z][A-Z0-9_]+)|\[\s*"([A-Z][A-Z0-9_]+)"\s*\])/g)].map((m) => (m[1] ?? m[2])!))),
+  ...new Set(
+    sourceFiles().flatMap((file) => {
+      const text = readFileSync(join(root, file), "utf8");
+      const plain = [...text.matchAll(/\benv(?:\.([A-Z][A-Z0-9_]+)|\[\s*"([A-Z][A-Z0-9_]+)"\s*\])/g)].map((m) => (m[1] ?? m[2])!);
+      const perProvider = text.includes("const prefix = `OIDC_${name.toUpperCase()}_`;")
+        ? [...text.matchAll(/(?:\$\{prefix\}|\b(?:setting|required)\(")([A-Z][A-Z0-9_]+)/g)].map((m) => `OIDC_<NAME>_${m[1]}`)
+        : [];
+      return [...plain, ...perProvider];
+    }),
+  ),
 ].sort();
 
 /** The section of the README under `## title`, up to the next `## `. */
@@ -28,7 +41,7 @@ function section(title: string): string {
 }
 
 test("the settings are found at all", () => {
-  for (const name of ["API_HOST", "AUTH_TYPE", "SESSION_DURATION", "DATABASE_URL", "COOKIE_DOMAIN"]) expect(settings).toContain(name);
+  for (const name of ["API_HOST", "AUTH_TYPE", "SESSION_DURATION", "DATABASE_URL", "COOKIE_DOMAIN", "PUBLIC_URL", "OIDC_PROVIDERS", "OIDC_<NAME>_ISSUER", "OIDC_<NAME>_LINK_BY_EMAIL", "OIDC_<NAME>_API_URL"]) expect(settings).toContain(name);
 });
 
 test("every setting the program reads has a row in the README's configuration table", () => {
