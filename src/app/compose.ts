@@ -8,6 +8,8 @@ import { LOGIN_PATH, LOGOUT_LINK_PATH, PUBLIC } from "../api/v1/context.ts";
 import { registerIndexRoutes } from "../api/v1/index.ts";
 import { registerSessionRoutes } from "../api/v1/session-auth.ts";
 import { registerUserRoutes } from "../api/v1/users.ts";
+import { registerOidcRoutes } from "../api/v1/oidc.ts";
+import { createProviders } from "../auth/providers/providers.ts";
 import { VERIFY_PATH, verifyHandler } from "../api/v1/verify.ts";
 import { CredentialsCheck } from "../auth/credentials.ts";
 import { type Auth, createAuth, keepsStoredSessions } from "../auth/index.ts";
@@ -73,19 +75,23 @@ export class App {
       return removed;
     };
     const deps: ApiDeps = { config, users, auth, credentials, clock, deleteUser };
-    const keeper = this.registerRoutes(deps);
+    const keeper = this.registerRoutes(deps, { stores, throttle });
     const crossSite = keeper ? { allowedOrigins: config.allowedOrigins, trustProxy: config.trustProxy, sessionName: config.sessionName, loginPath: LOGIN_PATH } : null;
     this.pipeline = new Pipeline({ config, router: this.router, auth, crossSite, errors: new ErrorResponses(this.logger), logger: this.logger });
     this.stopSweeps = startSweeps(auth, throttle, this.logger);
   }
 
   /** Every route, each saying whether it is public; true when the strategy keeps sessions. */
-  private registerRoutes(deps: ApiDeps): boolean {
-    const { auth, config } = deps;
+  private registerRoutes(deps: ApiDeps, { stores, throttle }: { stores: Stores; throttle: LoginThrottle }): boolean {
+    const { auth, config, users, clock } = deps;
     registerIndexRoutes(this.router, deps);
     registerUserRoutes(this.router, deps);
     const keeper = auth?.sessionKeeper() ?? null;
     if (keeper) registerSessionRoutes(this.router, keeper, deps);
+    // Sign-in with a provider ends in a session: only with a strategy that keeps them.
+    const providers = keeper ? createProviders(config, clock) : [];
+    if (keeper && providers.length > 0) registerOidcRoutes(this.router, { config, users, identities: stores.identities(), auth: keeper, throttle, logger: this.logger, clock, providers });
+    const buttons = providers.map(({ name, label }) => ({ name, label }));
     // Public with every strategy, routed or not (then a 404, not the guard's 401): the login, as
     // in the original's list, and the logout link.
     this.router.declarePublic(LOGIN_PATH).declarePublic(LOGOUT_LINK_PATH);
@@ -93,10 +99,10 @@ export class App {
     const verify = verifyHandler(auth, config);
     for (const method of ["GET", "POST", "PUT", "PATCH", "DELETE"]) this.router.add(method, VERIFY_PATH, verify, PUBLIC);
     // The page is made once; only a visit with a return address gets one made for it.
-    const page = loginPage(config.authType);
+    const page = loginPage(config.authType, null, buttons);
     this.router.add("GET", "/", ({ request }) => {
       const returnTo = pageReturnAddress(request, config);
-      return html(returnTo === null ? page : loginPage(config.authType, returnTo), 200, PAGE_SECURITY_HEADERS);
+      return html(returnTo === null ? page : loginPage(config.authType, returnTo, buttons), 200, PAGE_SECURITY_HEADERS);
     }, PUBLIC);
     // Browsers ask for it with every page; there is none, and the question needs no credentials.
     this.router.add("GET", "/favicon.ico", () => new Response(null, { status: 204, headers: { "Cache-Control": "max-age=86400" } }), PUBLIC);

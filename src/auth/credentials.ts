@@ -16,7 +16,7 @@ import type { LoginThrottle } from "./throttle.ts";
 export type CredentialCheck =
   /** `user` is the record as stored after the check: its `_password` is the hash the password matched. */
   | { user: UserRecord; failure: null }
-  | { user: null; failure: "unknown-email" | "wrong-password" | "ambiguous-email" };
+  | { user: null; failure: "unknown-email" | "wrong-password" | "ambiguous-email" | "no-password" };
 
 /** checkCredentials behind the throttle: what the login route and BasicAuth both call. */
 export class CredentialsCheck {
@@ -98,6 +98,11 @@ async function checkCandidates(users: UserStore, candidates: readonly UserRecord
   if (candidates.length > 1) {
     await verifyAgainstDummy(password);
     return { user: null, failure: "ambiguous-email" };
+  }
+  // A user a sign-in provider made has no password: no password opens it, and the form says why.
+  if (!candidates[0]!._password) {
+    await verifyAgainstDummy(password);
+    return { user: null, failure: "no-password" };
   }
   const user = await verifiedUser(users, candidates[0]!, password, clock);
   return user ? { user, failure: null } : { user: null, failure: "wrong-password" };

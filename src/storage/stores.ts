@@ -10,6 +10,7 @@ import type { JsonFileSessionStore } from "./json-file/session-store.ts";
 import type { CloseOptions } from "./record-store.ts";
 import type { SessionStore } from "./session-store.ts";
 import { openUserStore, type UserStore } from "./user-store.ts";
+import { type IdentityStore, openIdentityStore } from "./identity-store.ts";
 
 /** The settings the stores use, and no others. */
 export type StoreSettings = Pick<Config, "dataDir" | "journalCompactBytes" | "liveDataFileBytes" | "databaseUrl" | "databaseSchema" | "redisUrl" | "redisPrefix" | "sessionDuration" | "storeTimeoutMs">;
@@ -29,6 +30,8 @@ export interface Stores {
    * between the two leaves sessions whose user is gone: they open nothing and end on sight.
    */
   removeUser(userId: string): Promise<{ removed: boolean; sessions: number }>;
+  /** The sign-in providers' identity links, opened when first asked for (only sign-in with a provider and its commands use them). */
+  identities(): IdentityStore;
   close(options?: CloseOptions): Promise<void>;
 }
 
@@ -80,6 +83,7 @@ export function openStores(settings: StoreSettings, withSessions: boolean): Stor
     else if (pg && db) sessions = new pg.PgSessionStore(db);
     else sessions = jsonFileSessions().open(settings.dataDir, tuning);
   }
+  let identities: IdentityStore | null = null;
   const counters: AttemptCounters = rd && redis ? new rd.RedisAttemptCounters(redis, settings.redisPrefix) : pg && db ? new pg.PgAttemptCounters(db) : new MemoryAttemptCounters();
   return {
     users,
@@ -88,10 +92,16 @@ export function openStores(settings: StoreSettings, withSessions: boolean): Stor
     description: `users: ${users.backend}${sessions ? `, sessions: ${sessions.backend}` : ""}, login attempts: ${counters.backend}`,
     async removeUser(userId) {
       const removed = await users.remove(userId);
+      // Links left by a deletion elsewhere (no store open here) are dropped at their next sign-in.
+      if (identities !== null) await identities.removeWhere({ user_id: userId });
       return { removed, sessions: sessions ? await sessions.removeByUser(userId) : 0 };
     },
+    identities() {
+      identities ??= pg && db ? new pg.PgStore(db, pg.IDENTITIES_TABLE) : openIdentityStore(settings.dataDir, tuning);
+      return identities;
+    },
     async close(options) {
-      await Promise.all([users.close(options), sessions?.close(options)]);
+      await Promise.all([users.close(options), sessions?.close(options), identities?.close(options)]);
       await db?.close();
       redis?.close();
     },

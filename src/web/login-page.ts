@@ -31,6 +31,8 @@ const STYLE = `
   button.small { width: auto; padding: .3rem .7rem; font-size: .85rem; }
   button.secondary { background: transparent; color: var(--accent); border: 1px solid var(--accent); }
   .message { min-height: 1.5rem; margin: .5rem 0 0; }
+  .providers { display: grid; gap: .5rem; margin-top: .5rem; }
+  a.provider { display: block; padding: .6rem; text-align: center; font-weight: 600; color: var(--accent); border: 1px solid var(--accent); border-radius: 8px; text-decoration: none; }
 `;
 
 const SCRIPT = `
@@ -119,6 +121,7 @@ const SCRIPT = `
   const MESSAGES = {
     "no user found for this email": "There is no account with this email.",
     "wrong password": "The password is not right.",
+    "this account has no password: sign in with its provider": "This account has no password: use its Sign in with button.",
     "email missing": "Enter your email.",
     "password missing": "Enter your password.",
   };
@@ -191,7 +194,21 @@ const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.char
  * The page; `returnTo` (a return address already checked by safeReturnAddress) is where a
  * successful login, or a visit by someone already signed in, goes on to.
  */
-export function loginPage(authType: AuthType | null, returnTo: string | null = null): string {
+/** A sign-in provider's button: its name (in the path) and label. */
+export interface ProviderButton {
+  name: string;
+  label: string;
+}
+
+/** One link per provider to its login step, carrying the return address. */
+function providerButtons(providers: readonly ProviderButton[], returnTo: string | null): string {
+  if (providers.length === 0) return "";
+  const query = returnTo === null ? "" : `?rd=${encodeURIComponent(returnTo)}`;
+  const links = providers.map(({ name, label }) => `<a class="provider" href="/api/v1/auth_session/oidc/${encodeURIComponent(name)}/login${escapeHtml(query)}">Sign in with ${escapeHtml(label)}</a>`);
+  return `\n    <div class="providers">\n      ${links.join("\n      ")}\n    </div>`;
+}
+
+export function loginPage(authType: AuthType | null, returnTo: string | null = null, providers: readonly ProviderButton[] = []): string {
   const sessions = authType !== null && SESSION_TYPES.includes(authType);
   const running = authType === null ? "with authentication off (AUTH_TYPE unset)" : `with AUTH_TYPE=${escapeHtml(authType)}`;
   return `<!DOCTYPE html>
@@ -211,7 +228,7 @@ export function loginPage(authType: AuthType | null, returnTo: string | null = n
       <label>Password <input id="password" name="password" type="password" autocomplete="current-password" required></label>
       <button id="login-button" type="submit">Log in</button>
       <p id="login-error" class="error" role="alert"></p>
-    </form>
+    </form>${sessions ? providerButtons(providers, returnTo) : ""}
   </section>
   <section id="me" hidden>
     <dl>

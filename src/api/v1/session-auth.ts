@@ -15,6 +15,7 @@ import { type ApiDeps, type ApiRouter, LOGIN_PATH, LOGOUT_LINK_PATH, PUBLIC, typ
 
 const NO_USER = "no user found for this email";
 const WRONG_PASSWORD = "wrong password";
+const NO_PASSWORD = "this account has no password: sign in with its provider";
 const AMBIGUOUS = "several accounts have this email; an administrator must tell them apart";
 const CHANGED_MEANWHILE = "the password changed meanwhile; log in again";
 
@@ -68,6 +69,7 @@ export function registerSessionRoutes(router: ApiRouter, auth: SessionKeeper, { 
     const { user, failure } = await credentials.check(email, password, clientAddress);
     if (user === null) {
       if (failure === "ambiguous-email") throw new HttpError(409, AMBIGUOUS);
+      if (failure === "no-password") throw new HttpError(401, NO_PASSWORD);
       throw failure === "unknown-email" ? new HttpError(404, NO_USER) : new HttpError(401, WRONG_PASSWORD);
     }
     const login = await sessions.createForLogin(user, { clientAddress, userAgent: request.headers.get("user-agent") });

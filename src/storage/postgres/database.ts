@@ -43,6 +43,18 @@ export const MIGRATIONS: readonly string[] = [
    END $$;`,
   `ALTER TABLE users ADD COLUMN _unlocked_at text;`,
   `ALTER TABLE user_sessions ADD COLUMN factors text;`,
+  `CREATE TABLE user_identities (
+     id text PRIMARY KEY,
+     created_at text NOT NULL,
+     updated_at text NOT NULL,
+     user_id text NOT NULL,
+     provider text NOT NULL,
+     issuer text NOT NULL,
+     subject text NOT NULL,
+     link_key text NOT NULL UNIQUE,
+     email text
+   );
+   CREATE INDEX user_identities_user_id ON user_identities (user_id);`,
 ];
 
 export type Row = Record<string, unknown>;

@@ -5,6 +5,7 @@
 import type { BaseRecord } from "../../domain/base.ts";
 import { type BatchOptions, type RecordStore, UniqueConstraintError, type UpdateOptions } from "../record-store.ts";
 import { USER_FIELDS, type UserRecord } from "../../domain/user.ts";
+import { IDENTITY_FIELDS, type IdentityRecord } from "../../domain/identity.ts";
 import { identifier, type PgDatabase, type Row, toRecord } from "./database.ts";
 
 export interface PgTable<T> {
@@ -18,6 +19,9 @@ export interface PgTable<T> {
 
 /** The users table: a column per stored field. */
 export const USERS_TABLE: PgTable<UserRecord> = { name: "users", columns: USER_FIELDS, optional: ["_admin", "_unlocked_at"], caseless: ["email"] };
+
+/** The identity links of sign-in providers. */
+export const IDENTITIES_TABLE: PgTable<IdentityRecord> = { name: "user_identities", columns: IDENTITY_FIELDS };
 
 /**
  * The WHERE clause for "every attribute equals", its values appended to `values`; null when an
