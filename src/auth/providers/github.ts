@@ -58,7 +58,7 @@ export class GitHubProvider implements IdentityProvider {
     if (typeof user.id !== "number" || !Number.isSafeInteger(user.id)) throw new ProviderFailed("GitHub's user has no numeric id");
     const emailsUrl = `${this.settings.apiUrl}/user/emails`;
     const answer = await providerFetch(emailsUrl, { headers }, this.options);
-    if (answer.status !== 200 || !Array.isArray(answer.json)) throw new ProviderFailed(`GitHub answered the emails request with HTTP ${answer.status}`);
+    if (answer.status !== 200 || !Array.isArray(answer.json)) throw new ProviderFailed(answer.status !== 200 ? `GitHub answered the emails request with HTTP ${answer.status}` : "GitHub answered the emails request with something other than a list");
     const verified = (answer.json as unknown[]).filter((each): each is { email: string; primary?: unknown; verified: true } => {
       const entry = each as Record<string, unknown> | null;
       return entry !== null && typeof entry === "object" && typeof entry.email === "string" && entry.email.length <= 320 && entry.verified === true;
