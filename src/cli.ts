@@ -19,6 +19,7 @@ Usage:
   session-auth [serve]                 start the server (configured by environment variables)
   session-auth users COMMAND           create, list, show, update, delete, passwd, unlock (see users --help)
   session-auth sessions COMMAND        list, revoke, purge stored sessions (see sessions --help)
+  session-auth identities COMMAND      list, unlink accounts' links to sign-in providers
   session-auth migrate --to postgres://…
                                        copy the JSON files' users and sessions into PostgreSQL
   session-auth completion bash         a bash completion script: eval "$(session-auth completion bash)"
@@ -107,7 +108,7 @@ async function dispatch(argv: readonly string[], rawEnv: Env, io: CliIo, serve: 
   const [command, ...rest] = argv;
   if (command === "--help" || command === "-h" || command === "help") {
     const topic = rest[0];
-    io.out(topic === "users" ? users().USERS_HELP : topic === "sessions" ? sessions().SESSIONS_HELP : topic === "migrate" ? migrate().MIGRATE_HELP : topic === "completion" ? completion().COMPLETION_HELP : USAGE);
+    io.out(topic === "users" ? users().USERS_HELP : topic === "sessions" ? sessions().SESSIONS_HELP : topic === "identities" ? identities().IDENTITIES_HELP : topic === "migrate" ? migrate().MIGRATE_HELP : topic === "completion" ? completion().COMPLETION_HELP : USAGE);
     return 0;
   }
   if (command === "--version" || command === "-v" || command === "version") {
@@ -127,6 +128,7 @@ async function dispatch(argv: readonly string[], rawEnv: Env, io: CliIo, serve: 
   }
   if (command === "users") return users().usersCommand(rest, env, io);
   if (command === "sessions") return sessions().sessionsCommand(rest, env, io);
+  if (command === "identities") return identities().identitiesCommand(rest, env, io);
   if (command === "migrate") return migrate().migrateCommand(rest, env, io);
   if (command === "completion") return completion().completionCommand(rest, io);
   throw usage(`unknown command ${JSON.stringify(command)}; see session-auth --help`);
@@ -136,6 +138,7 @@ async function dispatch(argv: readonly string[], rawEnv: Env, io: CliIo, serve: 
 // of them (migrate would bring PostgreSQL's modules along).
 const users = () => require("./cli/users.ts") as typeof import("./cli/users.ts");
 const sessions = () => require("./cli/sessions.ts") as typeof import("./cli/sessions.ts");
+const identities = () => require("./cli/identities.ts") as typeof import("./cli/identities.ts");
 const migrate = () => require("./cli/migrate.ts") as typeof import("./cli/migrate.ts");
 const completion = () => require("./cli/completion.ts") as typeof import("./cli/completion.ts");
 

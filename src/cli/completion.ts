@@ -20,9 +20,10 @@ export const COMMANDS: Record<string, Record<string, string>> = {
     unlock: "--email --id",
   },
   sessions: { list: "--user --id --json", revoke: "--user --id", purge: "" },
+  identities: { list: "--email --id --json", unlink: "--link" },
   migrate: { "": "--to --schema" },
   completion: { bash: "" },
-  help: { users: "", sessions: "", migrate: "", completion: "" },
+  help: { users: "", sessions: "", identities: "", migrate: "", completion: "" },
 };
 
 export function bashCompletion(): string {

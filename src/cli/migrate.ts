@@ -1,5 +1,5 @@
 /**
- * `session-auth migrate --to postgres://…`: copy the JSON files' users and sessions into
+ * `session-auth migrate --to postgres://…`: copy the JSON files' users, sessions and identity links into
  * PostgreSQL, from one opened store set to another, through the stores' interfaces.
  */
 import { existsSync } from "node:fs";
@@ -8,6 +8,8 @@ import { ConfigError, type Env, loadConfig } from "../config.ts";
 import type { BaseRecord } from "../domain/base.ts";
 import type { UserRecord } from "../domain/user.ts";
 import type { UserSessionRecord } from "../domain/user-session.ts";
+import type { IdentityRecord } from "../domain/identity.ts";
+import { IDENTITY_MODEL } from "../storage/identity-store.ts";
 import { dataFileName } from "../storage/json-file/format.ts";
 import { UniqueConstraintError } from "../storage/record-store.ts";
 import { openStores, type Stores } from "../storage/stores.ts";
@@ -15,7 +17,7 @@ import { type CliIo, failure, parseFlags, plural, usage } from "./common.ts";
 
 export const MIGRATE_HELP = `Usage: session-auth migrate --to postgres://USER@HOST/DB [--schema NAME]
 
-Copies every user and stored session from the JSON files in DATA_DIR into PostgreSQL, keeping
+Copies every user, stored session and identity link from the JSON files in DATA_DIR into PostgreSQL, keeping
 ids, password hashes and timestamps, so that existing logins and sessions keep working. Running
 it again updates what it copied before. The JSON files are only read. Then start the server with
 DATABASE_URL set to the same URL (and DATABASE_SCHEMA, if given).
@@ -44,8 +46,9 @@ export async function migrateCommand(argv: readonly string[], env: Env, io: CliI
   const target = openStores({ ...config, redisUrl: null }, true);
   try {
     const copied: string[] = [];
-    for (const table of tablesToCopy(source, target)) copied.push(plural(await copy(table, io), table.noun));
-    io.out(`copied ${copied.join(" and ")} to PostgreSQL (schema ${config.databaseSchema})\n`);
+    const hasLinks = existsSync(join(config.dataDir, dataFileName(IDENTITY_MODEL)));
+    for (const table of tablesToCopy(source, target, hasLinks)) copied.push(plural(await copy(table, io), table.noun));
+    io.out(`copied ${[copied.slice(0, -1).join(", "), copied.at(-1)].filter(Boolean).join(" and ")} to PostgreSQL (schema ${config.databaseSchema})\n`);
     return 0;
   } finally {
     // The JSON files are only read: their journals are left as they are.
@@ -62,10 +65,12 @@ interface Table<T extends BaseRecord = BaseRecord> {
 }
 
 /** What migrate copies, in order: users before what belongs to them. */
-function tablesToCopy(source: Stores, target: Stores): Table[] {
+function tablesToCopy(source: Stores, target: Stores, withLinks: boolean): Table[] {
   const tables: Table[] = [{ model: "User", noun: "user", read: () => source.users.all(), write: (user) => target.users.save(user as UserRecord) }];
   const [from, to] = [source.sessions, target.sessions];
   if (from && to) tables.push({ model: "UserSession", noun: "session", read: () => from.list(), write: (session) => to.create(session as UserSessionRecord) });
+  // Sign-in providers' identity links, when any were made.
+  if (withLinks) tables.push({ model: IDENTITY_MODEL, noun: "identity link", read: () => source.identities().all(), write: (link) => target.identities().save(link as IdentityRecord) });
   return tables;
 }
 
