@@ -17,7 +17,7 @@ import { newCodeVerifier } from "../../auth/providers/pkce.ts";
 import { randomToken } from "../../auth/providers/base64url.ts";
 import { type LoginThrottle, ThrottledError } from "../../auth/throttle.ts";
 import type { Config } from "../../config.ts";
-import { type Clock, newBaseRecord } from "../../domain/base.ts";
+import { type Clock, newBaseRecord, parseTimestamp } from "../../domain/base.ts";
 import { type IdentityRecord, identityJson, linkKey } from "../../domain/identity.ts";
 import { FIELD_LIMITS, storable, type UserRecord } from "../../domain/user.ts";
 import { isHttps } from "../../http/client-address.ts";
@@ -55,6 +55,10 @@ class Refusal extends Error {
     super(message);
   }
 }
+
+const LINK_RACE = "this account was being linked at the same moment: sign in again";
+/** How long a link may name a user not yet stored: the time its sign-in takes to store the user. */
+const NEW_LINK_MS = 60_000;
 
 const STATE_EXPIRED = "this sign-in expired or was started in another browser: start it again from the login page";
 
@@ -147,16 +151,15 @@ export function registerOidcRoutes(router: ApiRouter, deps: OidcRouteDeps): void
     }
   }, PUBLIC);
 
-  /** The account the identity signs in to, linking or creating it as the rules allow; Refusal otherwise. */
+  /**
+   * The account the identity signs in to, linking or creating it as the rules allow; Refusal
+   * otherwise. The link is stored before a new user, so that of two first sign-ins at once the
+   * unique (issuer, subject) picks one, and the other signs in to the user it made.
+   */
   async function accountFor(provider: IdentityProvider, identity: ProviderIdentity): Promise<UserRecord> {
     const key = linkKey(identity.issuer, identity.subject);
     const [link] = await identities.search({ link_key: key });
-    let linked: UserRecord | null = null;
-    if (link !== undefined) {
-      linked = await users.get(link.user_id, { fresh: true });
-      // The user was deleted where this store was not open: the link goes with them.
-      if (linked === null) await identities.remove(link.id);
-    }
+    const linked = link === undefined ? null : await ownerOf(link);
     const email = identity.emailVerified && identity.email !== null && storable(identity.email, FIELD_LIMITS.email) === null ? identity.email : null;
     const sameEmail = linked === null && email !== null ? await users.search({ email }) : [];
     const decision = decideLink(identity, rulesOf.get(provider.name)!, { linked, sameEmail });
@@ -165,37 +168,64 @@ export function registerOidcRoutes(router: ApiRouter, deps: OidcRouteDeps): void
         return decision.user;
       case "refused":
         throw new Refusal(403, decision.message, decision.reason);
-      case "link-by-email":
-        return link_(provider, identity, key, decision.user, null);
+      case "link-by-email": {
+        const winner = await saveLink(provider, identity, key, decision.user.id);
+        return winner === null ? decision.user : linkedOwner(winner);
+      }
       case "create": {
         const user: UserRecord = { ...newBaseRecord(clock), email, _password: null, first_name: identity.firstName, last_name: identity.lastName };
+        const winner = await saveLink(provider, identity, key, user.id);
+        if (winner !== null) return linkedOwner(winner);
         try {
           await users.save(user);
         } catch (error) {
+          await identities.removeWhere({ link_key: key, user_id: user.id });
           if (error instanceof UniqueConstraintError) throw new Refusal(403, "this account is not allowed here: an account with this email exists, and this provider may not sign in to it", "email-taken");
           throw error;
         }
         logger.info("user created by sign-in", { event: "user.created", method: "oidc", provider: provider.name, user_id: user.id });
-        return link_(provider, identity, key, user, user);
+        return user;
       }
     }
   }
 
-  /** Stores the link; when a concurrent first sign-in linked the identity meanwhile, that link stands (and a user made here goes). */
-  async function link_(provider: IdentityProvider, identity: ProviderIdentity, key: string, user: UserRecord, created: UserRecord | null): Promise<UserRecord> {
-    const record: IdentityRecord = { ...newBaseRecord(clock), user_id: user.id, provider: provider.name, issuer: identity.issuer, subject: identity.subject, link_key: key, email: identity.email };
+  /** Stores a link; null when stored, else the link a concurrent first sign-in stored meanwhile. */
+  async function saveLink(provider: IdentityProvider, identity: ProviderIdentity, key: string, userId: string): Promise<IdentityRecord | null> {
+    const record: IdentityRecord = { ...newBaseRecord(clock), user_id: userId, provider: provider.name, issuer: identity.issuer, subject: identity.subject, link_key: key, email: identity.email };
     try {
       await identities.save(record);
     } catch (error) {
       if (!(error instanceof UniqueConstraintError)) throw error;
-      if (created !== null) await users.remove(created.id);
       const [winner] = await identities.search({ link_key: key });
-      const owner = winner === undefined ? null : await users.get(winner.user_id, { fresh: true });
-      if (owner === null) throw new Refusal(409, "this account was being linked at the same moment: sign in again", "link-race");
-      return owner;
+      if (winner === undefined) throw new Refusal(409, LINK_RACE, "link-race");
+      return winner;
     }
-    logger.info(`identity at ${provider.name} linked`, { event: "factor.added", method: "oidc", provider: provider.name, user_id: user.id });
-    return user;
+    logger.info(`identity at ${provider.name} linked`, { event: "factor.added", method: "oidc", provider: provider.name, user_id: userId });
+    return null;
+  }
+
+  async function linkedOwner(link: IdentityRecord): Promise<UserRecord> {
+    const owner = await ownerOf(link);
+    if (owner === null) throw new Refusal(409, LINK_RACE, "link-race");
+    return owner;
+  }
+
+  /**
+   * The user a link names. A link stored a moment ago may name a user still being stored by the
+   * sign-in that made it: waited for, briefly. An older one whose user is gone was left by a
+   * deletion where this store was not open: it goes, and the sign-in is a first one again.
+   */
+  async function ownerOf(link: IdentityRecord): Promise<UserRecord | null> {
+    for (let attempt = 0; ; attempt++) {
+      const user = await users.get(link.user_id, { fresh: true });
+      if (user !== null) return user;
+      if (clock() - parseTimestamp(link.created_at) > NEW_LINK_MS) {
+        await identities.remove(link.id);
+        return null;
+      }
+      if (attempt >= 40) throw new Refusal(409, LINK_RACE, "link-race");
+      await Bun.sleep(50);
+    }
   }
 
   router.add("GET", "/api/v1/auth_session/identities", async ({ request, currentUser }) => {
