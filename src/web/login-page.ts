@@ -56,6 +56,7 @@ const SCRIPT = `
     $("me-created").textContent = when(user.created_at);
     show("me");
     loadSessions().catch(() => {});
+    if (document.body.dataset.providers === "yes") loadIdentities().catch(() => {});
   }
   async function loadMe() {
     const response = await fetch("/api/v1/users/me", { credentials: "same-origin" });
@@ -95,6 +96,19 @@ const SCRIPT = `
       }
       list.append(item);
     }
+  }
+  // The identities at sign-in providers linked to this account.
+  async function loadIdentities() {
+    const response = await fetch("/api/v1/auth_session/identities", { credentials: "same-origin" });
+    if (!response.ok) return;
+    const list = $("identities");
+    list.replaceChildren();
+    for (const identity of await response.json()) {
+      const item = document.createElement("li");
+      item.textContent = identity.provider + (identity.email ? " · " + identity.email : "") + " · since " + when(identity.linked_at);
+      list.append(item);
+    }
+    $("identities-section").hidden = list.children.length === 0;
   }
   $("end-others").addEventListener("click", async () => {
     await fetch("/api/v1/auth_session/sessions", { method: "DELETE", credentials: "same-origin" });
@@ -219,7 +233,7 @@ export function loginPage(authType: AuthType | null, returnTo: string | null = n
 <title>session-auth</title>
 <style>${STYLE}</style>
 </head>
-<body data-sessions="${sessions ? "yes" : "no"}" data-return="${returnTo === null ? "" : escapeHtml(returnTo)}">
+<body data-sessions="${sessions ? "yes" : "no"}" data-providers="${sessions && providers.length > 0 ? "yes" : "no"}" data-return="${returnTo === null ? "" : escapeHtml(returnTo)}">
 <main>
   <h1 id="title">session-auth</h1>
   <section id="login" hidden>
@@ -240,6 +254,10 @@ export function loginPage(authType: AuthType | null, returnTo: string | null = n
     <h2>Your sessions</h2>
     <ul id="sessions"></ul>
     <button id="end-others" type="button" class="secondary">End all other sessions</button>
+    <div id="identities-section" hidden>
+      <h2>Signed in with</h2>
+      <ul id="identities"></ul>
+    </div>
     <h2>Change password</h2>
     <form id="password-form">
       <label>Current password <input id="current-password" type="password" autocomplete="current-password" required></label>

@@ -86,6 +86,9 @@ describe.skipIf(!NGINX || !existsSync(CHROMIUM))("sign-in with a provider in Chr
       await page.goto(`${auth}/`);
       await page.waitForSelector("#me", { state: "visible" });
       expect(await page.textContent("#me-email")).toBe("ada@example.test");
+      // …and the identity it is linked to.
+      await page.waitForSelector("#identities-section", { state: "visible" });
+      expect(await page.textContent("#identities")).toContain("example · ada@example.test");
       await page.screenshot({ path: join(SCREENSHOTS, "oidc-5-account.png") });
     } finally {
       await browser.close();
