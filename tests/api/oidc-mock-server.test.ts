@@ -17,6 +17,8 @@ const server = new OAuth2Server();
 let key: TestKey;
 let app: App;
 let issuer: string;
+/** What the UserInfo endpoint says; a test may change it. */
+let userinfo: Record<string, unknown> = { sub: "johndoe", email: "john@example.com", email_verified: true };
 
 beforeAll(async () => {
   key = await makeKey("RS256", "mock-1");
@@ -24,7 +26,7 @@ beforeAll(async () => {
   await server.start(0, "127.0.0.1");
   issuer = server.issuer.url!;
   server.service.on("beforeUserinfo", (response: { body: Record<string, unknown> }) => {
-    response.body = { sub: "johndoe", email: "john@example.com", email_verified: true };
+    response.body = userinfo;
   });
   app = testApp({ AUTH_TYPE: "session_db_auth", PUBLIC_URL: PUBLIC, OIDC_PROVIDERS: "mock", OIDC_MOCK_ISSUER: issuer, OIDC_MOCK_CLIENT_ID: "client-mock", OIDC_MOCK_CLIENT_SECRET: "mock-secret", OIDC_MOCK_CREATE_USERS: "1" }, { dataDir: tempDir() });
 });
@@ -40,7 +42,7 @@ type Claims = Record<string, unknown>;
  * One sign-in, the token response's ID token replaced by `make(claims)`, where `claims` are
  * what a good token for this login says (the nonce is read from the authorization request).
  */
-async function signIn(make: ((good: Claims) => Promise<string>) | null = null) {
+async function signIn(make: ((good: Claims) => Promise<string>) | null = null, mutate: ((body: Record<string, unknown>) => void) | null = null) {
   const headers = { host: "auth.test" };
   const login = await app.handle(new Request(`${PUBLIC}/api/v1/auth_session/oidc/mock/login`, { headers }), "127.0.0.1");
   expect(login.status).toBe(302);
@@ -51,6 +53,7 @@ async function signIn(make: ((good: Claims) => Promise<string>) | null = null) {
   const replacement = make === null ? null : await make(good);
   const listener = (response: { body: Record<string, unknown> }) => {
     if (replacement !== null) response.body.id_token = replacement;
+    mutate?.(response.body);
   };
   server.service.once("beforeResponse", listener);
   try {
@@ -153,5 +156,24 @@ describe("Core §3.1.3.7 against a real token response", () => {
     const result = await signIn(signed({ amr: ["pwd", "otp"] }));
     expect(result.status).toBe(302);
     expect(await factorsOf(result.session!)).toEqual(["oidc_mfa"]);
+  });
+});
+
+describe("the rest of the token and UserInfo answers", () => {
+  test("a token response without an ID token, or not of type Bearer, is the provider's failure: a 502 page", async () => {
+    expect((await signIn(null, (body) => delete body.id_token)).status).toBe(502);
+    expect((await signIn(null, (body) => (body.token_type = "mac"))).status).toBe(502);
+  });
+
+  test("§5.3.2: a UserInfo answer about another subject is refused", async () => {
+    const saved = userinfo;
+    userinfo = { sub: "someone-else", email: "victim@example.com", email_verified: true };
+    try {
+      const result = await signIn();
+      expect(result.status).toBe(401);
+      expect(result.session).toBeNull();
+    } finally {
+      userinfo = saved;
+    }
   });
 });
