@@ -116,3 +116,21 @@ test("an API that answers with an error is a 502 page", async () => {
     emails = saved;
   }
 });
+
+test("callbacks are throttled per client as password logins are: past the limit, a 429 page with Retry-After", async () => {
+  const strict = testApp({ AUTH_TYPE: "session_auth", PUBLIC_URL: PUBLIC, LOGIN_MAX_FAILURES_PER_CLIENT: "2", OIDC_PROVIDERS: "github", OIDC_GITHUB_ISSUER: "github", OIDC_GITHUB_CLIENT_ID: "gh-client", OIDC_GITHUB_CLIENT_SECRET: "gh-secret", OIDC_GITHUB_API_URL: github.url.href }, { dataDir: tempDir() });
+  try {
+    const forged = () => strict.handle(new Request(`${PUBLIC}/api/v1/auth_session/oidc/github/callback?code=x&state=y`, { headers: { host: "auth.test", cookie: "_my_session_id_oidc=y" } }), "192.0.2.7");
+    expect((await forged()).status).toBe(400);
+    expect((await forged()).status).toBe(400);
+    const refused = await forged();
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect(refused.headers.get("content-type")).toContain("text/html");
+    // Another client is not affected.
+    const other = await strict.handle(new Request(`${PUBLIC}/api/v1/auth_session/oidc/github/callback?code=x&state=y`, { headers: { host: "auth.test" } }), "192.0.2.8");
+    expect(other.status).toBe(400);
+  } finally {
+    await strict.close();
+  }
+});
