@@ -1,7 +1,8 @@
 /**
  * A provider's metadata (OpenID Connect Discovery 1.0): fetched from
  * `<issuer>/.well-known/openid-configuration`, checked (§4.3: its `issuer` is exactly the one
- * configured), kept for an hour. A failed fetch is not kept: the next sign-in tries again.
+ * configured), kept for an hour, and longer while a new one cannot be had. A failed fetch is
+ * not kept: the next sign-in tries again.
  */
 import { ProviderFailed } from "./errors.ts";
 import { expectJsonObject, providerFetch, type ProviderFetchOptions } from "./provider-fetch.ts";
@@ -65,9 +66,15 @@ export class DiscoveryCache {
 
   get(): Promise<ProviderMetadata> {
     if (this.cached !== null && this.now() - this.cached.at < DISCOVERY_MAX_AGE_MS) return Promise.resolve(this.cached.metadata);
-    this.pending ??= this.load().finally(() => {
-      this.pending = null;
-    });
+    this.pending ??= this.load()
+      // An hour-old document still serves while the provider cannot give a new one.
+      .catch((error: unknown) => {
+        if (this.cached !== null) return this.cached.metadata;
+        throw error;
+      })
+      .finally(() => {
+        this.pending = null;
+      });
     return this.pending;
   }
 

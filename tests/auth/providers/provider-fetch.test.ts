@@ -66,3 +66,35 @@ test("OpenID Connect Discovery §4.3: the document's issuer must be the one conf
   expect(() => parseDiscovery({ ...document, jwks_uri: undefined }, "https://op.example")).toThrow(ProviderFailed);
   expect(parseDiscovery({ ...document, authorization_response_iss_parameter_supported: true }, "https://op.example").issParameterSupported).toBe(true);
 });
+
+test("the discovery document is fetched once an hour, and an old one serves while the provider is down", async () => {
+  const { DiscoveryCache, DISCOVERY_MAX_AGE_MS } = await import("../../../src/auth/providers/discovery.ts");
+  let fetches = 0;
+  let down = false;
+  const provider: ReturnType<typeof Bun.serve> = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    fetch: (): Response => {
+      fetches++;
+      if (down) return new Response("oops", { status: 500 });
+      const issuer: string = `http://127.0.0.1:${provider.port}`;
+      return Response.json({ issuer, authorization_endpoint: `${issuer}/auth`, token_endpoint: `${issuer}/token`, jwks_uri: `${issuer}/jwks` });
+    },
+  });
+  try {
+    let now = 0;
+    const cache = new DiscoveryCache(`http://127.0.0.1:${provider.port}`, { timeoutMs: 2000 }, () => now);
+    const [a, b] = await Promise.all([cache.get(), cache.get()]);
+    expect(a).toBe(b);
+    expect(fetches).toBe(1);
+    now += DISCOVERY_MAX_AGE_MS - 1;
+    await cache.get();
+    expect(fetches).toBe(1);
+    now += 1;
+    down = true;
+    expect((await cache.get()).tokenEndpoint).toEndWith("/token");
+    expect(fetches).toBe(2);
+  } finally {
+    provider.stop(true);
+  }
+});
