@@ -10,7 +10,10 @@ import type { JsonFileSessionStore } from "./json-file/session-store.ts";
 import type { CloseOptions } from "./record-store.ts";
 import type { SessionStore } from "./session-store.ts";
 import { openUserStore, type UserStore } from "./user-store.ts";
-import { type IdentityStore, openIdentityStore } from "./identity-store.ts";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { IDENTITY_MODEL, type IdentityStore, openIdentityStore } from "./identity-store.ts";
+import { dataFileName } from "./json-file/format.ts";
 
 /** The settings the stores use, and no others. */
 export type StoreSettings = Pick<Config, "dataDir" | "journalCompactBytes" | "liveDataFileBytes" | "databaseUrl" | "databaseSchema" | "redisUrl" | "redisPrefix" | "sessionDuration" | "storeTimeoutMs">;
@@ -84,6 +87,10 @@ export function openStores(settings: StoreSettings, withSessions: boolean): Stor
     else sessions = jsonFileSessions().open(settings.dataDir, tuning);
   }
   let identities: IdentityStore | null = null;
+  const openIdentities = (): IdentityStore => {
+    identities ??= pg && db ? new pg.PgStore(db, pg.IDENTITIES_TABLE) : openIdentityStore(settings.dataDir, tuning);
+    return identities;
+  };
   const counters: AttemptCounters = rd && redis ? new rd.RedisAttemptCounters(redis, settings.redisPrefix) : pg && db ? new pg.PgAttemptCounters(db) : new MemoryAttemptCounters();
   return {
     users,
@@ -92,14 +99,12 @@ export function openStores(settings: StoreSettings, withSessions: boolean): Stor
     description: `users: ${users.backend}${sessions ? `, sessions: ${sessions.backend}` : ""}, login attempts: ${counters.backend}`,
     async removeUser(userId) {
       const removed = await users.remove(userId);
-      // Links left by a deletion elsewhere (no store open here) are dropped at their next sign-in.
-      if (identities !== null) await identities.removeWhere({ user_id: userId });
+      // The user's identity links go too, wherever there are any (no file is made for none).
+      const links = identities ?? (db !== null || existsSync(join(settings.dataDir, dataFileName(IDENTITY_MODEL))) ? openIdentities() : null);
+      if (links !== null) await links.removeWhere({ user_id: userId });
       return { removed, sessions: sessions ? await sessions.removeByUser(userId) : 0 };
     },
-    identities() {
-      identities ??= pg && db ? new pg.PgStore(db, pg.IDENTITIES_TABLE) : openIdentityStore(settings.dataDir, tuning);
-      return identities;
-    },
+    identities: openIdentities,
     async close(options) {
       await Promise.all([users.close(options), sessions?.close(options), identities?.close(options)]);
       await db?.close();

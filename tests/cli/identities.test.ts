@@ -54,6 +54,15 @@ describe("identities", () => {
   });
 });
 
+test("users delete removes the user's links too", async () => {
+  const { dir, bob } = await seeded();
+  const deleted = captureIo();
+  expect(await runCli(["users", "delete", "--email", "alice@example.com"], { DATA_DIR: dir }, deleted.io)).toBe(0);
+  const left = captureIo();
+  await runCli(["identities", "list", "--json"], { DATA_DIR: dir }, left.io);
+  expect(JSON.parse(left.captured.out).map((row: any) => [row.id, row.user_id])).toEqual([["link-3", bob.id]]);
+});
+
 describe.skipIf(!TEST_DATABASE_URL)("migrate copies identity links", () => {
   test("the links are in PostgreSQL after migrate, and list reads them there", async () => {
     const { dir } = await seeded();
