@@ -69,6 +69,9 @@ the real environment wins over both):
   OIDC_<NAME>_ALLOWED_GROUPS   new users' groups claim, one of these (default any)
   OIDC_<NAME>_LINK_BY_EMAIL  1: a first sign-in links the account with its verified email
   OIDC_<NAME>_API_URL        GitHub's API (default https://api.github.com)
+  TOTP_ISSUER        the name authenticator apps show for one-time codes (default session-auth)
+  SECRET_KEY         64 hex characters (openssl rand -hex 32): the key that encrypts TOTP
+                     secrets (default: .totp.key in DATA_DIR, made on first use)
   JOURNAL_COMPACT_BYTES  journal size from which it is folded into its data file (default 1048576)
   LIVE_DATA_FILE_BYTES   data files up to this size are rewritten within a second of a change
                          (default 4194304; 0: only by JOURNAL_COMPACT_BYTES)

@@ -70,6 +70,10 @@ export interface Config {
   publicUrl: string | null;
   /** Sign-in providers (OIDC_PROVIDERS), in the order listed. */
   oidcProviders: readonly OidcProviderConfig[];
+  /** TOTP_ISSUER: the name authenticator apps show beside a one-time code. */
+  totpIssuer: string;
+  /** SECRET_KEY: 64 hex characters, the key that seals TOTP secrets; null: `.totp.key` in DATA_DIR. */
+  secretKey: string | null;
 }
 
 
@@ -146,7 +150,25 @@ export function loadConfig(env: Env, runtime: Runtime = detectRuntime()): Config
     redisPrefix: nonEmpty(env.REDIS_PREFIX) ?? "session-auth:",
     storeTimeoutMs: parseWhole("STORE_TIMEOUT_MS", env.STORE_TIMEOUT_MS, DEFAULTS.storeTimeoutMs, 1, "milliseconds"),
     ...signInSettings(env, authType),
+    totpIssuer: parseTotpIssuer(env.TOTP_ISSUER),
+    secretKey: parseSecretKeyHex(env.SECRET_KEY),
   };
+}
+
+/** A name people read in their authenticator app: printable, one line, not too long. */
+function parseTotpIssuer(value: string | undefined): string {
+  const text = nonEmpty(value?.trim());
+  if (text === undefined) return "session-auth";
+  if (text.length > 64 || /[\u0000-\u001f\u007f]/.test(text)) throw new ConfigError("TOTP_ISSUER must be one line of at most 64 characters");
+  return text;
+}
+
+/** 32 bytes as 64 hex characters (`openssl rand -hex 32`), or unset. */
+function parseSecretKeyHex(value: string | undefined): string | null {
+  const text = nonEmpty(value?.trim());
+  if (text === undefined) return null;
+  if (!/^[0-9a-fA-F]{64}$/.test(text)) throw new ConfigError("SECRET_KEY must be 64 hexadecimal characters (32 bytes), as `openssl rand -hex 32` prints");
+  return text.toLowerCase();
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

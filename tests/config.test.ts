@@ -6,6 +6,23 @@ import { ConfigError, loadConfig, parseSessionDuration, configWarnings } from ".
 const source = { compiled: false, execPath: "/opt/bun/bin/bun", cwd: "/srv/here" };
 const compiled = { compiled: true, execPath: "/opt/app/session-auth", cwd: "/somewhere/else" };
 
+describe("loadConfig: one-time codes", () => {
+  test("TOTP_ISSUER is trimmed; SECRET_KEY is 64 hex characters, kept lowercase", () => {
+    const key = "AB".repeat(32);
+    const config = loadConfig({ TOTP_ISSUER: " Acme ", SECRET_KEY: key }, source);
+    expect(config.totpIssuer).toBe("Acme");
+    expect(config.secretKey).toBe(key.toLowerCase());
+  });
+
+  test.each(["abc", "zz".repeat(32), "ab".repeat(33)])("SECRET_KEY %p is refused with the way to make one", (key) => {
+    expect(() => loadConfig({ SECRET_KEY: key }, source)).toThrow(/SECRET_KEY must be 64 hexadecimal characters.*openssl rand -hex 32/);
+  });
+
+  test("a TOTP_ISSUER of two lines is refused", () => {
+    expect(() => loadConfig({ TOTP_ISSUER: "a\nb" }, source)).toThrow(ConfigError);
+  });
+});
+
 describe("loadConfig", () => {
   test("defaults", () => {
     expect(loadConfig({}, source)).toEqual({
@@ -39,6 +56,8 @@ describe("loadConfig", () => {
       storeTimeoutMs: 3000,
       publicUrl: null,
       oidcProviders: [],
+      totpIssuer: "session-auth",
+      secretKey: null,
     });
   });
 

@@ -14,12 +14,15 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { IDENTITY_MODEL, type IdentityStore, openIdentityStore } from "./identity-store.ts";
 import { dataFileName } from "./json-file/format.ts";
+import { openUserTotpStore, USER_TOTP_TABLE, type UserTotpStore } from "./user-totp-store.ts";
 
 /** The settings the stores use, and no others. */
 export type StoreSettings = Pick<Config, "dataDir" | "journalCompactBytes" | "liveDataFileBytes" | "databaseUrl" | "databaseSchema" | "redisUrl" | "redisPrefix" | "sessionDuration" | "storeTimeoutMs">;
 
 export interface Stores {
   users: UserStore;
+  /** One-time-code factors: with the users (JSON files in a file of their own, or PostgreSQL). */
+  totp: UserTotpStore;
   /** Only when asked for (session_db_auth, the sessions commands). */
   sessions: SessionStore | null;
   /** Login attempts, for the throttle: shared by every instance on PostgreSQL or Redis. */
@@ -80,6 +83,7 @@ export function openStores(settings: StoreSettings, withSessions: boolean): Stor
   const db = pg && settings.databaseUrl ? new pg.PgDatabase(settings.databaseUrl, settings.databaseSchema, settings.storeTimeoutMs) : null;
   const redis = rd && settings.redisUrl ? new rd.RedisConnection(settings.redisUrl, settings.storeTimeoutMs) : null;
   const users: UserStore = pg && db ? new pg.PgStore(db, pg.USERS_TABLE) : openUserStore(settings.dataDir, tuning);
+  const totp: UserTotpStore = pg && db ? new pg.PgStore(db, USER_TOTP_TABLE) : openUserTotpStore(settings.dataDir, tuning);
   let sessions: SessionStore | null = null;
   if (withSessions) {
     if (rd && redis) sessions = new rd.RedisSessionStore(redis, { ttlSeconds: settings.sessionDuration, prefix: settings.redisPrefix });
@@ -94,6 +98,7 @@ export function openStores(settings: StoreSettings, withSessions: boolean): Stor
   const counters: AttemptCounters = rd && redis ? new rd.RedisAttemptCounters(redis, settings.redisPrefix) : pg && db ? new pg.PgAttemptCounters(db) : new MemoryAttemptCounters();
   return {
     users,
+    totp,
     sessions,
     counters,
     description: `users: ${users.backend}${sessions ? `, sessions: ${sessions.backend}` : ""}, login attempts: ${counters.backend}`,
@@ -102,11 +107,12 @@ export function openStores(settings: StoreSettings, withSessions: boolean): Stor
       // The user's identity links go too, wherever there are any (no file is made for none).
       const links = identities ?? (db !== null || existsSync(join(settings.dataDir, dataFileName(IDENTITY_MODEL))) ? openIdentities() : null);
       if (links !== null) await links.removeWhere({ user_id: userId });
+      await totp.remove(userId);
       return { removed, sessions: sessions ? await sessions.removeByUser(userId) : 0 };
     },
     identities: openIdentities,
     async close(options) {
-      await Promise.all([users.close(options), sessions?.close(options), identities?.close(options)]);
+      await Promise.all([users.close(options), totp.close(options), sessions?.close(options), identities?.close(options)]);
       await db?.close();
       redis?.close();
     },

@@ -55,6 +55,17 @@ export const MIGRATIONS: readonly string[] = [
      email text
    );
    CREATE INDEX user_identities_user_id ON user_identities (user_id);`,
+  // One-time codes (user-totp.ts): one row per user, the secrets sealed, the last accepted step.
+  `CREATE TABLE user_totp (
+     id text PRIMARY KEY,
+     created_at text NOT NULL,
+     updated_at text NOT NULL,
+     secret text,
+     pending_secret text,
+     enabled_at text,
+     last_step integer,
+     recovery_codes text
+   );`,
 ];
 
 export type Row = Record<string, unknown>;
