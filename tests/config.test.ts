@@ -119,6 +119,8 @@ describe("loadConfig", () => {
     [{ ALLOWED_ORIGINS: "*" }, /ALLOWED_ORIGINS/],
     [{ LOGIN_MAX_FAILURES_PER_CLIENT: "lots" }, /LOGIN_MAX_FAILURES_PER_CLIENT/],
     [{ STORE_TIMEOUT_MS: "3s" }, /STORE_TIMEOUT_MS/],
+    [{ TOTP_ISSUER: "x".repeat(65) }, /TOTP_ISSUER/],
+    [{ SECRET_KEY: "secret" }, /SECRET_KEY/],
   ];
   // Free text, any value of which is usable, and the one exception kept from the original.
   const anyValue = ["DATA_DIR", "REDIS_PREFIX", "SESSION_DURATION"];
