@@ -10,6 +10,11 @@ import { registerSessionRoutes } from "../api/v1/session-auth.ts";
 import { registerUserRoutes } from "../api/v1/users.ts";
 import { registerOidcRoutes } from "../api/v1/oidc.ts";
 import { createProviders } from "../auth/providers/providers.ts";
+import { registerTotpRoutes } from "../api/v1/totp.ts";
+import { secretBoxLoader } from "../auth/factors/secret-box.ts";
+import { TotpFactor } from "../auth/factors/totp-factor.ts";
+import { totpEnabled } from "../domain/user-totp.ts";
+import { andThen } from "../maybe-promise.ts";
 import { VERIFY_PATH, verifyHandler } from "../api/v1/verify.ts";
 import { CredentialsCheck } from "../auth/credentials.ts";
 import { type Auth, createAuth, keepsStoredSessions } from "../auth/index.ts";
@@ -56,6 +61,7 @@ export class App {
       counters: stores.counters,
     });
     const credentials = new CredentialsCheck(users, clock, throttle);
+    const totp = new TotpFactor({ store: stores.totp, box: secretBoxLoader(config), clock, issuer: config.totpIssuer });
     const auth = config.authType
       ? createAuth(config.authType, {
           users,
@@ -65,6 +71,7 @@ export class App {
           sessionIdleTimeout: config.sessionIdleTimeout,
           clock,
           credentials,
+          hasSecondFactor: (userId) => andThen(stores.totp.get(userId), totpEnabled),
         })
       : null;
     this.auth = auth;
@@ -74,7 +81,7 @@ export class App {
       if (removed) auth?.forgetUserSessions(userId);
       return removed;
     };
-    const deps: ApiDeps = { config, users, auth, credentials, clock, deleteUser };
+    const deps: ApiDeps = { config, users, auth, credentials, clock, deleteUser, secondFactors: [totp], totp, logger: this.logger };
     const keeper = this.registerRoutes(deps, { stores, throttle });
     const crossSite = keeper ? { allowedOrigins: config.allowedOrigins, trustProxy: config.trustProxy, sessionName: config.sessionName, loginPath: LOGIN_PATH } : null;
     this.pipeline = new Pipeline({ config, router: this.router, auth, crossSite, errors: new ErrorResponses(this.logger), logger: this.logger });
@@ -88,6 +95,7 @@ export class App {
     registerUserRoutes(this.router, deps);
     const keeper = auth?.sessionKeeper() ?? null;
     if (keeper) registerSessionRoutes(this.router, keeper, deps);
+    if (keeper) registerTotpRoutes(this.router, keeper, deps);
     // Sign-in with a provider ends in a session: only with a strategy that keeps them.
     const providers = keeper ? createProviders(config, clock) : [];
     if (keeper && providers.length > 0) registerOidcRoutes(this.router, { config, users, identities: stores.identities(), auth: keeper, throttle, logger: this.logger, clock, providers });

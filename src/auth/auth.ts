@@ -23,6 +23,8 @@ export interface AuthOptions {
   clock: Clock;
   /** The throttled credentials check the server shares with the login route; unthrottled by default. */
   credentials?: CredentialsCheck;
+  /** Whether a user has a second factor: a password alone (Basic) is then not enough. None by default. */
+  hasSecondFactor?: (userId: string) => MaybePromise<boolean>;
 }
 
 /** What the session routes ask of a strategy that keeps sessions. */

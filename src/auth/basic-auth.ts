@@ -57,7 +57,12 @@ export class BasicAuth extends Auth {
   /** The user with this email and password, or null; `client` (when known) is throttled as logins are. */
   async userObjectFromCredentials(userEmail: unknown, userPwd: unknown, client: string | null = null): Promise<UserRecord | null> {
     if (typeof userEmail !== "string" || typeof userPwd !== "string") return null;
-    return (await this.credentialsCheck.check(userEmail, userPwd, client)).user;
+    const hasSecondFactor = this.options.hasSecondFactor;
+    // A user with a second factor is refused even with the right password, and the attempt stays
+    // counted: Basic cannot carry the code, and must not become a way to test passwords freely.
+    const hold = hasSecondFactor ? async (user: UserRecord) => hasSecondFactor(user.id) : undefined;
+    const { user, held } = (await this.credentialsCheck.check(userEmail, userPwd, client, { hold })) as { user: UserRecord | null; held?: unknown };
+    return held === undefined ? user : null;
   }
 
   /**
@@ -71,7 +76,12 @@ export class BasicAuth extends Auth {
     const key = verifiedKey(header);
     const cached = this.verified.get(key);
     if (cached === undefined || cached.expiresAt <= this.options.clock()) return this.verify(request, key, client);
-    return andThen(this.options.users.get(cached.userId), (user) => (user !== null && user._password === cached.passwordHash ? user : this.verify(request, key, client)));
+    return andThen(this.options.users.get(cached.userId), (user) => {
+      if (user === null || user._password !== cached.passwordHash) return this.verify(request, key, client);
+      // A second factor turned on since the header was verified: a password alone no longer does.
+      const hasSecondFactor = this.options.hasSecondFactor;
+      return hasSecondFactor ? andThen(hasSecondFactor(user.id), (has) => (has ? null : user)) : user;
+    });
   }
 
   /** [email, password] from the request's Authorization header, or [null, null]. */

@@ -15,8 +15,24 @@ import type { LoginThrottle } from "./throttle.ts";
 
 export type CredentialCheck =
   /** `user` is the record as stored after the check: its `_password` is the hash the password matched. */
-  | { user: UserRecord; failure: null }
+  | { user: UserRecord; failure: null; held?: HeldAttempt }
   | { user: null; failure: "unknown-email" | "wrong-password" | "ambiguous-email" | "no-password" };
+
+/**
+ * A login whose password matched and whose second factor is still to be checked: the attempt
+ * stays counted against the client and the account until `settle` says how the factor went, so
+ * that a right password with a wrong code counts as a failure, and a burst of codes gets no more
+ * checks than the limits allow.
+ */
+export interface HeldAttempt {
+  /** "ok": forgiven as a successful login is; "absent": given back (it was no failure); "wrong": stays counted. */
+  settle(outcome: "ok" | "wrong" | "absent"): Promise<void>;
+}
+
+export interface CheckOptions {
+  /** Whether a user whose password matched has more to prove: their attempt is then held, not forgiven. */
+  hold?: (user: UserRecord) => Promise<boolean>;
+}
 
 /** checkCredentials behind the throttle: what the login route and BasicAuth both call. */
 export class CredentialsCheck {
@@ -33,10 +49,33 @@ export class CredentialsCheck {
    * its limit. A success gives the client's attempt back and starts the account's count again;
    * an unknown email counts against the client only.
    */
-  async check(email: string, password: string, client: string | null): Promise<CredentialCheck> {
-    if (this.throttle === null) return checkCredentials(this.users, email, password, this.clock);
+  async check(email: string, password: string, client: string | null, options: CheckOptions = {}): Promise<CredentialCheck> {
+    if (this.throttle === null) {
+      const result = await checkCredentials(this.users, email, password, this.clock);
+      if (result.user && options.hold && (await options.hold(result.user))) return { ...result, held: { settle: async () => {} } };
+      return result;
+    }
     if (client !== null) await this.throttle.takeClient(client);
-    return this.checkCounted(await findCandidates(this.users, email), password, client);
+    return this.checkCounted(await findCandidates(this.users, email), password, client, options);
+  }
+
+  /**
+   * A second-factor code of a signed-in user's, checked by `work` (true: right), counted against
+   * the client and the account as a password is: refused unchecked past a limit (ThrottledError),
+   * forgiven when right.
+   */
+  async checkCode(user: UserRecord, client: string | null, work: () => Promise<boolean>): Promise<boolean> {
+    if (this.throttle === null) return work();
+    if (client !== null) await this.throttle.takeClient(client);
+    const result = await this.checkCounted([user], "", client, { hold: async () => true }, async () => ({ user, failure: null }));
+    const held = (result as { held?: HeldAttempt }).held!;
+    let right = false;
+    try {
+      right = await work();
+    } finally {
+      await held.settle(right ? "ok" : "wrong");
+    }
+    return right;
   }
 
   /** The same check of one known user's password (changing it needs the current one). */
@@ -47,7 +86,13 @@ export class CredentialsCheck {
   }
 
   /** Counts the attempt against each account the email names (the client's is counted already), then checks. */
-  private async checkCounted(candidates: readonly UserRecord[], password: string, client: string | null): Promise<CredentialCheck> {
+  private async checkCounted(
+    candidates: readonly UserRecord[],
+    password: string,
+    client: string | null,
+    { hold }: CheckOptions = {},
+    checkPassword: () => Promise<CredentialCheck> = () => checkCandidates(this.users, candidates, password, this.clock),
+  ): Promise<CredentialCheck> {
     const throttle = this.throttle!;
     const counted: [id: string, account: string][] = [];
     try {
@@ -61,10 +106,18 @@ export class CredentialsCheck {
       await Promise.all([client !== null ? throttle.giveBackClient(client) : null, ...counted.map(([, account]) => throttle.giveBackAccount(account))]);
       throw error;
     }
-    const result = await checkCandidates(this.users, candidates, password, this.clock);
+    const result = await checkPassword();
     if (result.user) {
       const userId = result.user.id;
-      await Promise.all([client !== null ? throttle.giveBackClient(client) : null, ...counted.map(([id, account]) => (id === userId ? throttle.clearAccount(account) : throttle.giveBackAccount(account)))]);
+      const settle = (outcome: "ok" | "wrong" | "absent") => {
+        if (outcome === "wrong") return Promise.resolve();
+        return Promise.all([
+          client !== null ? throttle.giveBackClient(client) : null,
+          ...counted.map(([id, account]) => (id === userId && outcome === "ok" ? throttle.clearAccount(account) : throttle.giveBackAccount(account))),
+        ]).then(() => {});
+      };
+      if (hold && (await hold(result.user))) return { ...result, held: { settle } };
+      await settle("ok");
     }
     return result;
   }

@@ -1,6 +1,9 @@
 /** What a route handler receives, and what the API is built from. */
 import type { Auth } from "../../auth/auth.ts";
 import type { CredentialsCheck } from "../../auth/credentials.ts";
+import type { SecondFactor } from "../../auth/factors/second-factor.ts";
+import type { TotpFactor } from "../../auth/factors/totp-factor.ts";
+import type { Logger } from "../../logger.ts";
 import type { Config } from "../../config.ts";
 import type { Router } from "../../http/router.ts";
 import type { Clock } from "../../domain/base.ts";
@@ -27,6 +30,11 @@ export interface ApiDeps {
   /** The throttled credentials check that BasicAuth uses too. */
   credentials: CredentialsCheck;
   clock: Clock;
+  /** The second factors a login may ask for; the one-time codes among them. */
+  secondFactors: readonly SecondFactor[];
+  totp: TotpFactor;
+  /** For the security events (factor added, removed). */
+  logger: Logger;
   /** Deletes a user and ends every session of theirs; false if there was no such user. */
   deleteUser(userId: string): Promise<boolean>;
 }

@@ -6,6 +6,8 @@ import type { FoundSession, SessionKeeper } from "../../auth/auth.ts";
 import { readForm, readJson } from "../../http/body.ts";
 import { type CookieOptions, serializeCookie } from "../../http/cookies.ts";
 import { isHttps } from "../../http/client-address.ts";
+import { checkSecondFactors, hasSecondFactor } from "../../auth/factors/second-factor.ts";
+import { type Factor, PASSWORD_ONLY } from "../../sessions/factors.ts";
 import { HttpError, json } from "../../http/responses.ts";
 import { pageReturnAddress } from "../../http/return-address.ts";
 import { formatTimestamp } from "../../domain/base.ts";
@@ -18,6 +20,8 @@ const WRONG_PASSWORD = "wrong password";
 const NO_PASSWORD = "this account has no password: sign in with its provider";
 const AMBIGUOUS = "several accounts have this email; an administrator must tell them apart";
 const CHANGED_MEANWHILE = "the password changed meanwhile; log in again";
+export const SECOND_FACTOR_REQUIRED = "second factor required";
+const WRONG_CODE = "wrong code";
 
 /** A session as its owner sees it: never its cookie value or that value's hash. */
 function sessionJson(session: FoundSession, current: FoundSession | null) {
@@ -33,7 +37,7 @@ function sessionJson(session: FoundSession, current: FoundSession | null) {
 }
 
 /** Form fields or a JSON object, whichever the request sends; string values only. */
-async function readFields(request: Request, limit: number): Promise<Map<string, string>> {
+export async function readFields(request: Request, limit: number): Promise<Map<string, string>> {
   const body = await readJson(request, limit);
   if (body === undefined) return readForm(request, limit);
   const fields = new Map<string, string>();
@@ -43,7 +47,7 @@ async function readFields(request: Request, limit: number): Promise<Map<string, 
   return fields;
 }
 
-export function registerSessionRoutes(router: ApiRouter, auth: SessionKeeper, { config, credentials }: ApiDeps): void {
+export function registerSessionRoutes(router: ApiRouter, auth: SessionKeeper, { config, credentials, secondFactors, logger }: ApiDeps): void {
   const { sessions } = auth;
   const cookieOptions = (request: Request): CookieOptions => ({
     path: "/",
@@ -66,13 +70,29 @@ export function registerSessionRoutes(router: ApiRouter, auth: SessionKeeper, { 
     if (!email) throw new HttpError(400, "email missing");
     const password = form.get("password");
     if (!password) throw new HttpError(400, "password missing");
-    const { user, failure } = await credentials.check(email, password, clientAddress);
+    const checked = await credentials.check(email, password, clientAddress, { hold: (each) => hasSecondFactor(secondFactors, each.id) });
+    const { user, failure } = checked;
     if (user === null) {
       if (failure === "ambiguous-email") throw new HttpError(409, AMBIGUOUS);
       if (failure === "no-password") throw new HttpError(401, NO_PASSWORD);
       throw failure === "unknown-email" ? new HttpError(404, NO_USER) : new HttpError(401, WRONG_PASSWORD);
     }
-    const login = await sessions.createForLogin(user, { clientAddress, userAgent: request.headers.get("user-agent") });
+    let factors: readonly Factor[] = PASSWORD_ONLY;
+    // A user with a second factor: the password is right, and the attempt stays counted until the code is checked.
+    if (checked.held) {
+      const outcome = await checkSecondFactors(secondFactors, user, Object.fromEntries(form), { request, clientAddress });
+      await checked.held.settle(outcome.result === "none" ? "ok" : outcome.result);
+      if (outcome.result === "absent") throw new HttpError(401, SECOND_FACTOR_REQUIRED);
+      if (outcome.result === "wrong") {
+        logger.info(`factor.failed for user ${user.id}`, { event: "factor.failed", user_id: user.id, client: clientAddress });
+        throw new HttpError(401, WRONG_CODE);
+      }
+      if (outcome.result === "ok") {
+        logger.info(`factor.ok (${outcome.used}) for user ${user.id}`, { event: "factor.ok", factor: outcome.used, user_id: user.id, client: clientAddress });
+        factors = ["password", outcome.used];
+      }
+    }
+    const login = await sessions.createForLogin(user, { factors, clientAddress, userAgent: request.headers.get("user-agent") });
     if ("refused" in login) throw login.refused === "user-deleted" ? new HttpError(404, NO_USER) : new HttpError(401, WRONG_PASSWORD);
     const cookie = serializeCookie(config.sessionName, login.sessionId, { ...cookieOptions(request), maxAge: sessions.cookieMaxAge() });
     return json(toPublicUser(login.user), 200, { "Set-Cookie": cookie });

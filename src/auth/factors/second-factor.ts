@@ -5,9 +5,10 @@
  * used is reported through the context, so that the session records what it proved.
  */
 import type { UserRecord } from "../../domain/user.ts";
+import type { Factor } from "../../sessions/factors.ts";
 
-/** What a successful check proved: a recovery code is not a one-time code. */
-export type SecondFactorUsed = "totp" | "recovery_code" | "passkey";
+/** What a successful check proved (recorded with the session): a recovery code is not a one-time code. */
+export type SecondFactorUsed = Extract<Factor, "totp" | "recovery_code" | "passkey" | "passkey_verified">;
 
 export interface LoginContext {
   request: Request;

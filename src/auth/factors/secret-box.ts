@@ -106,3 +106,20 @@ export class SecretBox {
     return Buffer.from(await crypto.subtle.sign("HMAC", this.macKey, encoder.encode(text))).toString("hex");
   }
 }
+
+/**
+ * The box for these settings, made when first needed (the key file is created only when a
+ * secret is first sealed or opened): SECRET_KEY when set, else `.totp.key` in the data folder.
+ */
+export function secretBoxLoader(settings: { secretKey: string | null; dataDir: string }): () => Promise<SecretBox> {
+  let box: Promise<SecretBox> | null = null;
+  return () => {
+    box ??= Promise.resolve()
+      .then(() => SecretBox.fromKey(settings.secretKey !== null ? parseSecretKey(settings.secretKey) : keyFromFile(settings.dataDir)))
+      .catch((error: unknown) => {
+        box = null;
+        throw error;
+      });
+    return box;
+  };
+}

@@ -1,0 +1,77 @@
+/**
+ * One-time codes for the signed-in user: enrolment (a secret and its otpauth URI, then a first
+ * code that turns the factor on and gives ten recovery codes), removal, and new recovery codes.
+ * Bodies are form or JSON. Every code is counted against the account as a password is.
+ */
+import type { SessionKeeper } from "../../auth/auth.ts";
+import { TotpStateError } from "../../auth/factors/totp-factor.ts";
+import { HttpError, json } from "../../http/responses.ts";
+import type { UserRecord } from "../../domain/user.ts";
+import type { ApiDeps, ApiRouter, RequestContext } from "./context.ts";
+import { readFields } from "./session-auth.ts";
+
+export const WRONG_CODE = "wrong code";
+
+const STATE_STATUS: Record<TotpStateError["reason"], number> = { enabled: 409, "not-pending": 409, "not-enabled": 404 };
+
+export function registerTotpRoutes(router: ApiRouter, auth: SessionKeeper, { config, credentials, totp, logger }: ApiDeps): void {
+  const signedIn = async ({ request, currentUser }: RequestContext): Promise<UserRecord> => {
+    const session = await auth.requestSession(request);
+    if (currentUser === null || session === null) throw new HttpError(403, "Forbidden");
+    return currentUser;
+  };
+
+  /** The `code` field, required. */
+  const codeOf = async (request: Request): Promise<string> => {
+    const code = (await readFields(request, config.maxBodyBytes)).get("code");
+    if (!code) throw new HttpError(400, "code missing");
+    return code;
+  };
+
+  /** `work` with its TotpStateError as the route's answer. */
+  const answering = async <T>(work: () => Promise<T>): Promise<T> => {
+    try {
+      return await work();
+    } catch (error) {
+      if (error instanceof TotpStateError) throw new HttpError(STATE_STATUS[error.reason], error.message);
+      throw error;
+    }
+  };
+
+  const audit = (event: string, user: UserRecord, context: RequestContext, extra: Record<string, unknown> = {}) =>
+    logger.info(`${event} (totp) for user ${user.id}`, { event, factor: "totp", user_id: user.id, client: context.clientAddress, ...extra });
+
+  router.add("POST", "/api/v1/auth_session/totp", async (context) => {
+    const user = await signedIn(context);
+    return json(await answering(() => totp.begin(user)), 200, { "Cache-Control": "no-store" });
+  });
+
+  router.add("POST", "/api/v1/auth_session/totp/confirm", async (context) => {
+    const user = await signedIn(context);
+    const code = await codeOf(context.request);
+    let codes: string[] | null = null;
+    await answering(() => credentials.checkCode(user, context.clientAddress, async () => (codes = await totp.confirm(user, code)) !== null));
+    if (codes === null) throw new HttpError(401, WRONG_CODE);
+    audit("factor.added", user, context);
+    return json({ recovery_codes: codes }, 200, { "Cache-Control": "no-store" });
+  });
+
+  router.add("DELETE", "/api/v1/auth_session/totp", async (context) => {
+    const user = await signedIn(context);
+    const code = await codeOf(context.request);
+    const removed = await answering(() => credentials.checkCode(user, context.clientAddress, () => totp.remove(user, code)));
+    if (!removed) throw new HttpError(401, WRONG_CODE);
+    audit("factor.removed", user, context);
+    return json({});
+  });
+
+  router.add("POST", "/api/v1/auth_session/recovery_codes", async (context) => {
+    const user = await signedIn(context);
+    const code = await codeOf(context.request);
+    let codes: string[] | null = null;
+    await answering(() => credentials.checkCode(user, context.clientAddress, async () => (codes = await totp.renewRecoveryCodes(user, code)) !== null));
+    if (codes === null) throw new HttpError(401, WRONG_CODE);
+    audit("factor.added", user, context, { factor: "recovery_codes", reason: "renewed" });
+    return json({ recovery_codes: codes }, 200, { "Cache-Control": "no-store" });
+  });
+}
