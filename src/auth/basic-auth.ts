@@ -1,7 +1,7 @@
 /** `BasicAuth`: the user named by an `Authorization: Basic base64(email:password)` header. */
 import { andThen, type MaybePromise } from "../maybe-promise.ts";
 import type { UserRecord } from "../domain/user.ts";
-import { Auth } from "./auth.ts";
+import { Auth, type AuthOptions } from "./auth.ts";
 
 /** How many verified headers are remembered, and for how long. */
 export const VERIFIED_CACHE_SIZE = 10_000;
@@ -21,6 +21,16 @@ function verifiedKey(header: string): string {
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** The hold of a check whose user has a second factor, when the server knows of second factors. */
+function secondFactorHold({ hasSecondFactor }: AuthOptions): ((user: UserRecord) => Promise<boolean>) | undefined {
+  return hasSecondFactor ? async (user) => hasSecondFactor(user.id) : undefined;
+}
+
+/** The user of a header verified lately, unless a second factor was turned on since: a password alone no longer does. */
+function withoutSecondFactor({ hasSecondFactor }: AuthOptions, user: UserRecord): MaybePromise<UserRecord | null> {
+  return hasSecondFactor ? andThen(hasSecondFactor(user.id), (has) => (has ? null : user)) : user;
+}
 
 export class BasicAuth extends Auth {
   /**
@@ -57,11 +67,8 @@ export class BasicAuth extends Auth {
   /** The user with this email and password, or null; `client` (when known) is throttled as logins are. */
   async userObjectFromCredentials(userEmail: unknown, userPwd: unknown, client: string | null = null): Promise<UserRecord | null> {
     if (typeof userEmail !== "string" || typeof userPwd !== "string") return null;
-    const hasSecondFactor = this.options.hasSecondFactor;
-    // A user with a second factor is refused even with the right password, and the attempt stays
-    // counted: Basic cannot carry the code, and must not become a way to test passwords freely.
-    const hold = hasSecondFactor ? async (user: UserRecord) => hasSecondFactor(user.id) : undefined;
-    const { user, held } = (await this.credentialsCheck.check(userEmail, userPwd, client, { hold })) as { user: UserRecord | null; held?: unknown };
+    // A user with a second factor is refused, the attempt counted: Basic cannot carry the code.
+    const { user, held } = (await this.credentialsCheck.check(userEmail, userPwd, client, { hold: secondFactorHold(this.options) })) as { user: UserRecord | null; held?: unknown };
     return held === undefined ? user : null;
   }
 
@@ -76,12 +83,7 @@ export class BasicAuth extends Auth {
     const key = verifiedKey(header);
     const cached = this.verified.get(key);
     if (cached === undefined || cached.expiresAt <= this.options.clock()) return this.verify(request, key, client);
-    return andThen(this.options.users.get(cached.userId), (user) => {
-      if (user === null || user._password !== cached.passwordHash) return this.verify(request, key, client);
-      // A second factor turned on since the header was verified: a password alone no longer does.
-      const hasSecondFactor = this.options.hasSecondFactor;
-      return hasSecondFactor ? andThen(hasSecondFactor(user.id), (has) => (has ? null : user)) : user;
-    });
+    return andThen(this.options.users.get(cached.userId), (user) => (user !== null && user._password === cached.passwordHash ? withoutSecondFactor(this.options, user) : this.verify(request, key, client)));
   }
 
   /** [email, password] from the request's Authorization header, or [null, null]. */
