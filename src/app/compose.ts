@@ -13,6 +13,7 @@ import { createProviders } from "../auth/providers/providers.ts";
 import { registerTotpRoutes } from "../api/v1/totp.ts";
 import { secretBoxLoader } from "../auth/factors/secret-box.ts";
 import { TotpFactor } from "../auth/factors/totp-factor.ts";
+import type { UserRecord } from "../domain/user.ts";
 import { totpEnabled } from "../domain/user-totp.ts";
 import { andThen } from "../maybe-promise.ts";
 import { VERIFY_PATH, verifyHandler } from "../api/v1/verify.ts";
@@ -104,7 +105,11 @@ export class App {
     // in the original's list, and the logout link.
     this.router.declarePublic(LOGIN_PATH).declarePublic(LOGOUT_LINK_PATH);
     // Forward authentication answers for itself: 401 (or a redirect), never the guard's 403.
-    const verify = verifyHandler(auth, config);
+    // A session stands for a user with a second factor only when it proved one (or predates it).
+    const factorsPassed = keeper
+      ? (request: Request, user: UserRecord) => andThen(keeper.requestSession(request), (session) => session === null || deps.totp.sessionPassed(user.id, session))
+      : undefined;
+    const verify = verifyHandler(auth, config, factorsPassed);
     for (const method of ["GET", "POST", "PUT", "PATCH", "DELETE"]) this.router.add(method, VERIFY_PATH, verify, PUBLIC);
     // The page is made once; only a visit with a return address gets one made for it.
     const page = loginPage(config.authType, null, buttons);

@@ -144,10 +144,18 @@ for (const backend of BACKENDS) {
       expect((await login(app)).status).toBe(200);
     });
 
-    test("a session made before the factor was turned on keeps working", async () => {
+    test("forward auth: a session made before the factor was turned on keeps working, one with the code works, one that proved a password alone since does not", async () => {
       const { app, clock } = await setUp();
-      const { session } = await enrolled(app, clock);
-      expect((await call(app, "/api/v1/users/me", { headers: as(session) })).status).toBe(200);
+      const { session, secret } = await enrolled(app, clock);
+      const verify = (sessionId: string) => call(app, "/api/v1/auth/verify", { headers: as(sessionId) });
+      expect((await verify(session)).status).toBe(200);
+      clock.advance(30);
+      const withCode = sessionIdFrom((await login(app, { code: await codeAt(secret, clock) })).headers);
+      expect((await verify(withCode)).status).toBe(200);
+      // A one-factor session made after the factor was on (no login route makes one; a sign-in elsewhere could).
+      const passwordOnly = await app.auth!.sessionKeeper()!.sessions.create(bob.id, { factors: ["password"] });
+      expect((await verify(passwordOnly)).status).toBe(401);
+      expect((await call(app, TOTP, { method: "DELETE", form: { code: "aaaaa-aaaaa" }, headers: as(passwordOnly) })).status).toBe(403);
     });
 
     test("wrong codes count against the account: a burst of 300 checks at most the limit, then 429, and then a right code too", async () => {

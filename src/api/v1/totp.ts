@@ -17,7 +17,8 @@ const STATE_STATUS: Record<TotpStateError["reason"], number> = { enabled: 409, "
 export function registerTotpRoutes(router: ApiRouter, auth: SessionKeeper, { config, credentials, totp, logger }: ApiDeps): void {
   const signedIn = async ({ request, currentUser }: RequestContext): Promise<UserRecord> => {
     const session = await auth.requestSession(request);
-    if (currentUser === null || session === null) throw new HttpError(403, "Forbidden");
+    // A session that did not prove the user's second factor changes nothing about it.
+    if (currentUser === null || session === null || !(await totp.sessionPassed(currentUser.id, session))) throw new HttpError(403, "Forbidden");
     return currentUser;
   };
 

@@ -61,7 +61,10 @@ function isNavigation(headers: Headers): boolean {
   return (headers.get("accept") ?? "").includes("text/html");
 }
 
-export function verifyHandler(auth: Auth | null, config: Config): (context: RequestContext) => MaybePromise<Response> {
+/** Whether the request's credentials passed every factor their user has; true when that is not in doubt. */
+export type FactorsPassed = (request: Request, user: UserRecord) => MaybePromise<boolean>;
+
+export function verifyHandler(auth: Auth | null, config: Config, factorsPassed: FactorsPassed = () => true): (context: RequestContext) => MaybePromise<Response> {
   /**
    * The login page a browser navigation goes to: the verify URL's `?login=`, else
    * FORWARD_AUTH_LOGIN_URL, each only if it passes the return-address check for the host the
@@ -86,7 +89,8 @@ export function verifyHandler(auth: Auth | null, config: Config): (context: Requ
       throw error;
     };
     try {
-      return andThen(auth.currentUser(request, clientAddress), (user) => (user ? found(user) : notFound(request)), refused);
+      const passed = (user: UserRecord) => andThen(factorsPassed(request, user), (yes) => (yes ? found(user) : notFound(request)));
+      return andThen(auth.currentUser(request, clientAddress), (user) => (user ? passed(user) : notFound(request)), refused);
     } catch (error) {
       return refused(error);
     }

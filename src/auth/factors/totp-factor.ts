@@ -4,7 +4,10 @@
  * recovery codes. Every use of a code is a compare-and-set on the stored record, so that of two
  * requests (or processes) with one code, one wins and the other finds it used.
  */
-import { type Clock, formatTimestamp } from "../../domain/base.ts";
+import { type Clock, formatTimestamp, parseTimestamp } from "../../domain/base.ts";
+import { andThen, type MaybePromise } from "../../maybe-promise.ts";
+import { isMultiFactor } from "../../sessions/factors.ts";
+import type { FoundSession } from "../../sessions/found-session.ts";
 import type { UserRecord } from "../../domain/user.ts";
 import { totpEnabled, type UserTotpRecord } from "../../domain/user-totp.ts";
 import type { UserTotpStore } from "../../storage/user-totp-store.ts";
@@ -52,10 +55,17 @@ export class TotpFactor implements SecondFactor {
     return totpEnabled(await this.record(userId));
   }
 
-  /** The moment the factor was turned on; null when it is not. */
-  async enabledAt(userId: string): Promise<string | null> {
-    const record = await this.record(userId);
-    return totpEnabled(record) ? record!.enabled_at : null;
+  /**
+   * Whether a session of the user's stands for what the user has: any session while the factor is
+   * off; one that proved a second factor; or one made before the factor was turned on (its user
+   * proved then all they had). At once when the store can answer at once.
+   */
+  sessionPassed(userId: string, session: Pick<FoundSession, "factors" | "createdAt">): MaybePromise<boolean> {
+    return andThen(this.options.store.get(userId), (record) => {
+      if (record === null || !totpEnabled(record) || isMultiFactor(session.factors)) return true;
+      // Both stored to the second: a session of the very second the factor was turned on is the enrolling one's.
+      return Math.floor(session.createdAt / 1000) <= Math.floor(parseTimestamp(record.enabled_at) / 1000);
+    });
   }
 
   async check(user: UserRecord, fields: Record<string, unknown>, context: LoginContext): Promise<SecondFactorResult> {
