@@ -10,6 +10,7 @@ import type { UserRecord } from "../domain/user.ts";
 import type { UserSessionRecord } from "../domain/user-session.ts";
 import type { IdentityRecord } from "../domain/identity.ts";
 import { IDENTITY_MODEL } from "../storage/identity-store.ts";
+import { USER_TOTP_MODEL, type UserTotpRecord } from "../domain/user-totp.ts";
 import { dataFileName } from "../storage/json-file/format.ts";
 import { UniqueConstraintError } from "../storage/record-store.ts";
 import { openStores, type Stores } from "../storage/stores.ts";
@@ -17,8 +18,10 @@ import { type CliIo, failure, parseFlags, plural, usage } from "./common.ts";
 
 export const MIGRATE_HELP = `Usage: session-auth migrate --to postgres://USER@HOST/DB [--schema NAME]
 
-Copies every user, stored session and identity link from the JSON files in DATA_DIR into PostgreSQL, keeping
-ids, password hashes and timestamps, so that existing logins and sessions keep working. Running
+Copies every user, stored session, identity link and one-time-code factor from the JSON files in
+DATA_DIR into PostgreSQL, keeping ids, password hashes and timestamps, so that existing logins and
+sessions keep working. TOTP secrets are copied sealed: keep the same key (SECRET_KEY, or the data
+folder's .totp.key as SECRET_KEY). Running
 it again updates what it copied before. The JSON files are only read. Then start the server with
 DATABASE_URL set to the same URL (and DATABASE_SCHEMA, if given).
 `;
@@ -47,13 +50,19 @@ export async function migrateCommand(argv: readonly string[], env: Env, io: CliI
   try {
     const copied: string[] = [];
     const hasLinks = existsSync(join(config.dataDir, dataFileName(IDENTITY_MODEL)));
-    for (const table of tablesToCopy(source, target, hasLinks)) copied.push(plural(await copy(table, io), table.noun));
+    for (const table of tablesToCopy(source, target, { links: hasLinks, totp: hasDataFile(config.dataDir, USER_TOTP_MODEL) })) copied.push(plural(await copy(table, io), table.noun));
     io.out(`copied ${[copied.slice(0, -1).join(", "), copied.at(-1)].filter(Boolean).join(" and ")} to PostgreSQL (schema ${config.databaseSchema})\n`);
     return 0;
   } finally {
     // The JSON files are only read: their journals are left as they are.
     await Promise.all([source.close({ compact: false }), target.close()]);
   }
+}
+
+/** Whether the folder holds a model's records: its data file, or a journal not yet folded into one. */
+function hasDataFile(dataDir: string, model: string): boolean {
+  const file = join(dataDir, dataFileName(model));
+  return existsSync(file) || existsSync(`${file}.journal`);
 }
 
 /** One kind of record to copy: how the source lists them, how the target stores one. */
@@ -65,12 +74,14 @@ interface Table<T extends BaseRecord = BaseRecord> {
 }
 
 /** What migrate copies, in order: users before what belongs to them. */
-function tablesToCopy(source: Stores, target: Stores, withLinks: boolean): Table[] {
+function tablesToCopy(source: Stores, target: Stores, has: { links: boolean; totp: boolean }): Table[] {
   const tables: Table[] = [{ model: "User", noun: "user", read: () => source.users.all(), write: (user) => target.users.save(user as UserRecord) }];
   const [from, to] = [source.sessions, target.sessions];
   if (from && to) tables.push({ model: "UserSession", noun: "session", read: () => from.list(), write: (session) => to.create(session as UserSessionRecord) });
   // Sign-in providers' identity links, when any were made.
-  if (withLinks) tables.push({ model: IDENTITY_MODEL, noun: "identity link", read: () => source.identities().all(), write: (link) => target.identities().save(link as IdentityRecord) });
+  if (has.links) tables.push({ model: IDENTITY_MODEL, noun: "identity link", read: () => source.identities().all(), write: (link) => target.identities().save(link as IdentityRecord) });
+  // Secrets stay sealed: the server on PostgreSQL opens them with the same key (SECRET_KEY or .totp.key).
+  if (has.totp) tables.push({ model: USER_TOTP_MODEL, noun: "one-time-code factor", read: () => source.totp.all(), write: (factor) => target.totp.save(factor as UserTotpRecord) });
   return tables;
 }
 
