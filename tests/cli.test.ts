@@ -31,6 +31,7 @@ describe("runCli", () => {
     [["serve", "--help"], "session-auth [serve]"],
     [["users", "update", "--help"], "users update"],
     [["users", "unlock", "--help"], "users unlock"],
+    [["users", "totp-reset", "--help"], "users totp-reset"],
     [["migrate", "--help"], "session-auth migrate"],
     [["help", "migrate"], "session-auth migrate"],
     [["completion", "--help"], "session-auth completion bash"],

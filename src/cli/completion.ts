@@ -18,6 +18,7 @@ export const COMMANDS: Record<string, Record<string, string>> = {
     delete: "--email --id",
     passwd: "--email --id --password",
     unlock: "--email --id",
+    "totp-reset": "--email --id",
   },
   sessions: { list: "--user --id --json", revoke: "--user --id", purge: "" },
   identities: { list: "--email --id --json", unlink: "--link" },

@@ -1,9 +1,10 @@
-/** `session-auth users …`: create, list, show, update, delete, passwd, unlock. */
+/** `session-auth users …`: create, list, show, update, delete, passwd, unlock, totp-reset. */
 import type { Env } from "../config.ts";
 import { formatTimestamp, systemClock } from "../domain/base.ts";
 import { hashPassword } from "../domain/password.ts";
 import { UniqueConstraintError } from "../storage/record-store.ts";
 import { boundedKey } from "../auth/throttle.ts";
+import { totpEnabled } from "../domain/user-totp.ts";
 import { fieldProblem, isAdmin, isValidEmail, newUser, throttleAccount, toPublicUser, type UserRecord } from "../domain/user.ts";
 import { type CliIo, emailClashes, failure, findUser, formatTable, parseFlags, plural, readableConfig, readPassword, runGroup, type Subcommand, usage, withSessionService, withStores, withUsers, writableConfig } from "./common.ts";
 
@@ -23,6 +24,8 @@ export const USERS_HELP = `Usage: session-auth users COMMAND [OPTIONS]
                       set a new password and end the user's stored sessions
   unlock (--email EMAIL | --id ID)
                       forgive the account's failed logins: it may log in again at once
+  totp-reset (--email EMAIL | --id ID)
+                      remove the user's one-time codes (a lost phone) and end their sessions
 
 Without --password, the password is read from standard input, or asked for without echo on a
 terminal, so that it stays out of the shell history. Passwords are never printed.
@@ -46,6 +49,10 @@ const USERS_COMMANDS: Record<string, Subcommand> = {
   passwd: {
     help: "Usage: session-auth users passwd (--email EMAIL | --id ID) [--password PASSWORD]\n\nSets a new password (argon2id) and ends the user's stored sessions. Without --password it is read from standard input or asked for.\n",
     run: passwd,
+  },
+  "totp-reset": {
+    help: "Usage: session-auth users totp-reset (--email EMAIL | --id ID)\n\nRemoves the user's one-time-code factor (on or pending) and its recovery codes, for a user who lost their phone, and ends their stored sessions: they log in again with their password alone, and may turn the factor on again.\n",
+    run: totpReset,
   },
   unlock: {
     help: "Usage: session-auth users unlock (--email EMAIL | --id ID)\n\nForgives the account's failed logins (LOGIN_MAX_FAILURES_PER_ACCOUNT), so that it may log in again at once. A running server sees it at its next login attempt, wherever it keeps its counts (memory, PostgreSQL or Redis). The per-client-address counts stay.\n",
@@ -86,13 +93,17 @@ async function create(argv: readonly string[], env: Env, io: CliIo): Promise<num
 
 async function list(argv: readonly string[], env: Env, io: CliIo): Promise<number> {
   const flags = parseFlags(argv, [], ["json"]);
-  const all = await withUsers(readableConfig(env), (users) => users.all());
+  const { all, withTotp } = await withStores(readableConfig(env), false, async (stores) => ({
+    all: await stores.users.all(),
+    withTotp: new Set((await stores.totp.all()).filter(totpEnabled).map((factor) => factor.id)),
+  }));
+  const factorsOf = (user: UserRecord) => (withTotp.has(user.id) ? ["totp"] : []);
   if (flags.has("json")) {
-    io.out(`${JSON.stringify(all.map((user) => ({ ...toPublicUser(user), admin: isAdmin(user) })), null, 2)}\n`);
+    io.out(`${JSON.stringify(all.map((user) => ({ ...toPublicUser(user), admin: isAdmin(user), second_factors: factorsOf(user) })), null, 2)}\n`);
     return 0;
   }
-  const rows = all.map((u) => [u.id, u.email ?? "", u.first_name ?? "", u.last_name ?? "", u.created_at, isAdmin(u) ? "yes" : ""]);
-  io.out(formatTable(["ID", "EMAIL", "FIRST NAME", "LAST NAME", "CREATED AT", "ADMIN"], rows));
+  const rows = all.map((u) => [u.id, u.email ?? "", u.first_name ?? "", u.last_name ?? "", u.created_at, isAdmin(u) ? "yes" : "", factorsOf(u).join(",")]);
+  io.out(formatTable(["ID", "EMAIL", "FIRST NAME", "LAST NAME", "CREATED AT", "ADMIN", "SECOND FACTOR"], rows));
   for (const [email, ids] of emailClashes(all)) {
     io.err(`session-auth: warning: ${ids.length} users share email ${email}, compared without case (${ids.join(", ")}); none of them can log in until they are told apart: users update --id ID --new-email EMAIL\n`);
   }
@@ -101,19 +112,23 @@ async function list(argv: readonly string[], env: Env, io: CliIo): Promise<numbe
 
 async function show(argv: readonly string[], env: Env, io: CliIo): Promise<number> {
   const flags = parseFlags(argv, ["email", "id"], ["json"]);
-  printUser(await withUsers(readableConfig(env), (users) => findUser(users, flags)), flags.has("json"), io);
+  const { user, factors } = await withStores(readableConfig(env), false, async (stores) => {
+    const found = await findUser(stores.users, flags);
+    return { user: found, factors: totpEnabled(await stores.totp.get(found.id, { fresh: true })) ? ["totp"] : [] };
+  });
+  printUser(user, factors, flags.has("json"), io);
   return 0;
 }
 
-/** A user's public fields, whether it is an admin, and its second factors (none yet), as JSON or as a FIELD / VALUE table. */
-function printUser(user: UserRecord, asJson: boolean, io: CliIo): void {
+/** A user's public fields, whether it is an admin, and its second factors, as JSON or as a FIELD / VALUE table. */
+function printUser(user: UserRecord, factors: readonly string[], asJson: boolean, io: CliIo): void {
   const shown = toPublicUser(user);
   if (asJson) {
-    io.out(`${JSON.stringify({ ...shown, admin: isAdmin(user), second_factors: [] }, null, 2)}\n`);
+    io.out(`${JSON.stringify({ ...shown, admin: isAdmin(user), second_factors: factors }, null, 2)}\n`);
     return;
   }
   const rows = Object.entries(shown).map(([key, value]) => [key, value === null ? "" : String(value)]);
-  rows.push(["admin", isAdmin(user) ? "yes" : "no"], ["second factors", "none"]);
+  rows.push(["admin", isAdmin(user) ? "yes" : "no"], ["second factors", factors.length > 0 ? factors.join(", ") : "none"]);
   io.out(formatTable(["FIELD", "VALUE"], rows));
 }
 
@@ -142,18 +157,18 @@ async function update(argv: readonly string[], env: Env, io: CliIo): Promise<num
   if (flags.has("admin")) changes._admin = true;
   if (flags.has("no-admin")) changes._admin = null;
   if (Object.keys(changes).length === 0) throw usage("users update needs --new-email, --first-name, --last-name, --admin or --no-admin");
-  const updated = await withUsers(writableConfig(env), async (users) => {
+  const { updated, factors } = await withStores(writableConfig(env), false, async ({ users, totp }) => {
     const found = await findUser(users, flags);
     try {
       const changed = await users.update(found.id, { ...changes, updated_at: formatTimestamp(Date.now()) });
       if (!changed) throw failure(`user ${found.id} was deleted meanwhile`);
-      return changed;
+      return { updated: changed, factors: totpEnabled(await totp.get(found.id, { fresh: true })) ? ["totp"] : [] };
     } catch (error) {
       if (error instanceof UniqueConstraintError) throw failure(`a user with email ${changes.email} already exists`);
       throw error;
     }
   });
-  printUser(updated, flags.has("json"), io);
+  printUser(updated, factors, flags.has("json"), io);
   return 0;
 }
 
@@ -186,5 +201,18 @@ async function unlock(argv: readonly string[], env: Env, io: CliIo): Promise<num
     return changed;
   });
   io.out(`unlocked ${user.email ?? user.id}: its failed logins no longer count\n`);
+  return 0;
+}
+
+/** An administrator's reset for a lost phone: the factor goes, and every stored session of the user's ends. */
+async function totpReset(argv: readonly string[], env: Env, io: CliIo): Promise<number> {
+  const flags = parseFlags(argv, ["email", "id"]);
+  const { user, removed, ended } = await withStores(writableConfig(env), true, async (stores) => {
+    const found = await findUser(stores.users, flags);
+    const removed = await stores.totp.remove(found.id);
+    return { user: found, removed, ended: stores.sessions ? await stores.sessions.removeByUser(found.id) : 0 };
+  });
+  if (!removed) throw failure(`${user.email ?? user.id} has no one-time codes`);
+  io.out(`one-time codes removed for ${user.email ?? user.id}; ${plural(ended, "stored session")} ended; they log in with their password alone until they turn it on again\n`);
   return 0;
 }
