@@ -5,6 +5,7 @@
  * no other files and the page loads nothing from anywhere else.
  */
 import type { AuthType } from "../config.ts";
+import { TOTP_HTML, TOTP_SCRIPT, TOTP_STYLE } from "./totp-panel.ts";
 
 const SESSION_TYPES: readonly string[] = ["session_auth", "session_exp_auth", "session_db_auth"];
 
@@ -33,7 +34,7 @@ const STYLE = `
   .message { min-height: 1.5rem; margin: .5rem 0 0; }
   .providers { display: grid; gap: .5rem; margin-top: .5rem; }
   a.provider { display: block; padding: .6rem; text-align: center; font-weight: 600; color: var(--accent); border: 1px solid var(--accent); border-radius: 8px; text-decoration: none; }
-`;
+${TOTP_STYLE}`;
 
 const SCRIPT = `
   const $ = (id) => document.getElementById(id);
@@ -57,6 +58,7 @@ const SCRIPT = `
     show("me");
     loadSessions().catch(() => {});
     if (document.body.dataset.providers === "yes") loadIdentities().catch(() => {});
+    loadTotp().catch(() => {});
   }
   async function loadMe() {
     const response = await fetch("/api/v1/users/me", { credentials: "same-origin" });
@@ -138,6 +140,8 @@ const SCRIPT = `
     "this account has no password: sign in with its provider": "This account has no password: use its Sign in with button.",
     "email missing": "Enter your email.",
     "password missing": "Enter your password.",
+    "second factor required": "Enter the code from your authenticator app, or a recovery code.",
+    "wrong code": "The code is not right.",
   };
   async function errorOf(response) {
     if (response.status === 429) {
@@ -159,14 +163,23 @@ const SCRIPT = `
     $("login-error").textContent = "";
     try {
       const body = new URLSearchParams({ email: $("email").value, password: $("password").value });
+      // Asked for once the server says this account needs it.
+      if (!$("code-label").hidden && $("code").value) body.set("code", $("code").value);
       const response = await fetch("/api/v1/auth_session/login", { method: "POST", body, credentials: "same-origin" });
       if (response.ok && returnTo) {
         location.replace(returnTo);
       } else if (response.ok) {
         $("password").value = "";
+        $("code").value = "";
+        $("code-label").hidden = true;
         showUser(await response.json());
       } else {
-        $("login-error").textContent = await errorOf(response);
+        const error = await errorOf(response);
+        $("login-error").textContent = error;
+        if (error === MESSAGES["second factor required"]) {
+          $("code-label").hidden = false;
+          $("code").focus();
+        }
       }
     } catch {
       $("login-error").textContent = "The server could not be reached.";
@@ -180,7 +193,7 @@ const SCRIPT = `
   });
   if (sessions) loadMe().catch(() => show("login"));
   else show("off");
-`;
+${TOTP_SCRIPT}`;
 
 function sha256Base64(text: string): string {
   return Bun.SHA256.hash(text, "base64");
@@ -193,6 +206,8 @@ export const PAGE_SECURITY_HEADERS: Record<string, string> = {
     `script-src 'sha256-${sha256Base64(SCRIPT)}'`,
     `style-src 'sha256-${sha256Base64(STYLE)}'`,
     "connect-src 'self'",
+    // The QR code of a pending one-time-code secret, drawn by the server.
+    "img-src 'self'",
     "form-action 'self'",
     "base-uri 'none'",
     "frame-ancestors 'none'",
@@ -240,6 +255,7 @@ export function loginPage(authType: AuthType | null, returnTo: string | null = n
     <form id="login-form">
       <label>Email <input id="email" name="email" type="text" inputmode="email" autocapitalize="none" spellcheck="false" autocomplete="username" required></label>
       <label>Password <input id="password" name="password" type="password" autocomplete="current-password" required></label>
+      <label id="code-label" hidden>Code <input id="code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code" autocapitalize="none" spellcheck="false"></label>
       <button id="login-button" type="submit">Log in</button>
       <p id="login-error" class="error" role="alert"></p>
     </form>${sessions ? providerButtons(providers, returnTo) : ""}
@@ -258,6 +274,7 @@ export function loginPage(authType: AuthType | null, returnTo: string | null = n
       <h2>Signed in with</h2>
       <ul id="identities"></ul>
     </div>
+${TOTP_HTML}
     <h2>Change password</h2>
     <form id="password-form">
       <label>Current password <input id="current-password" type="password" autocomplete="current-password" required></label>

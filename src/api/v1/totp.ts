@@ -7,6 +7,7 @@ import type { SessionKeeper } from "../../auth/auth.ts";
 import { TotpStateError } from "../../auth/factors/totp-factor.ts";
 import { HttpError, json } from "../../http/responses.ts";
 import type { UserRecord } from "../../domain/user.ts";
+import { qrSvg } from "../../web/qr-svg.ts";
 import type { ApiDeps, ApiRouter, RequestContext } from "./context.ts";
 import { readFields } from "./session-auth.ts";
 
@@ -41,6 +42,15 @@ export function registerTotpRoutes(router: ApiRouter, auth: SessionKeeper, { con
 
   const audit = (event: string, user: UserRecord, context: RequestContext, extra: Record<string, unknown> = {}) =>
     logger.info(`${event} (totp) for user ${user.id}`, { event, factor: "totp", user_id: user.id, client: context.clientAddress, ...extra });
+
+  router.add("GET", "/api/v1/auth_session/totp", async (context) => json(await totp.status((await signedIn(context)).id), 200, { "Cache-Control": "no-store" }));
+
+  // The pending secret's QR code, drawn here: the page shows it as an image from its own origin.
+  router.add("GET", "/api/v1/auth_session/totp/qr", async (context) => {
+    const uri = await totp.pendingUri(await signedIn(context));
+    if (uri === null) throw new HttpError(404, "no enrolment pending");
+    return new Response(qrSvg(uri, { label: "QR code of the one-time-code secret" }), { headers: { "Content-Type": "image/svg+xml", "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff" } });
+  });
 
   router.add("POST", "/api/v1/auth_session/totp", async (context) => {
     const user = await signedIn(context);

@@ -77,6 +77,20 @@ export class TotpFactor implements SecondFactor {
     return "ok";
   }
 
+  /** Whether the factor is on, and whether an enrolment waits for its first code. */
+  async status(userId: string): Promise<{ enabled: boolean; pending: boolean }> {
+    const record = await this.record(userId);
+    return { enabled: totpEnabled(record), pending: record !== null && record.pending_secret !== null };
+  }
+
+  /** The otpauth URI of the pending secret (for its QR code); null when none is pending or it does not open. */
+  async pendingUri(user: UserRecord): Promise<string | null> {
+    const record = await this.record(user.id);
+    if (record === null || record.pending_secret === null) return null;
+    const secret = await (await this.options.box()).open(record.pending_secret, user.id);
+    return secret === null ? null : otpauthUri({ issuer: this.options.issuer, account: user.email ?? user.id, secret: base32Encode(secret) });
+  }
+
   /** A new pending secret for `user` (replacing one that was pending) and its otpauth URI. */
   async begin(user: UserRecord): Promise<{ secret: string; uri: string }> {
     const { store, issuer } = this.options;
