@@ -107,7 +107,7 @@ export class App {
     // Forward authentication answers for itself: 401 (or a redirect), never the guard's 403.
     // A session stands for a user with a second factor only when it proved one (or predates it).
     const factorsPassed = keeper
-      ? (request: Request, user: UserRecord) => andThen(keeper.requestSession(request), (session) => session === null || deps.totp.sessionPassed(user.id, session))
+      ? (request: Request, user: UserRecord) => deps.totp.sessionPassed(user.id, () => keeper.requestSession(request))
       : undefined;
     const verify = verifyHandler(auth, config, factorsPassed);
     for (const method of ["GET", "POST", "PUT", "PATCH", "DELETE"]) this.router.add(method, VERIFY_PATH, verify, PUBLIC);

@@ -19,7 +19,7 @@ export function registerTotpRoutes(router: ApiRouter, auth: SessionKeeper, { con
   const signedIn = async ({ request, currentUser }: RequestContext): Promise<UserRecord> => {
     const session = await auth.requestSession(request);
     // A session that did not prove the user's second factor changes nothing about it.
-    if (currentUser === null || session === null || !(await totp.sessionPassed(currentUser.id, session))) throw new HttpError(403, "Forbidden");
+    if (currentUser === null || session === null || !(await totp.sessionPassed(currentUser.id, () => session))) throw new HttpError(403, "Forbidden");
     return currentUser;
   };
 
