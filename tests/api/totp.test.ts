@@ -7,8 +7,9 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { base32Decode, totp } from "../../src/auth/factors/totp.ts";
-import { available, BACKENDS, basicHeader, call, FakeClock, legacyUser, on, readOnDisk, sessionIdFrom, tempDir } from "../helpers.ts";
-import type { App } from "../../src/app/compose.ts";
+import { available, BACKENDS, basicHeader, call, FakeClock, legacyUser, on, readOnDisk, sessionIdFrom, tempDir, testConfig } from "../helpers.ts";
+import { App } from "../../src/app/compose.ts";
+import { createLogger } from "../../src/logger.ts";
 
 const LOGIN = "/api/v1/auth_session/login";
 const TOTP = "/api/v1/auth_session/totp";
@@ -217,6 +218,32 @@ for (const backend of BACKENDS) {
     });
 
     if (backend === "json") {
+      test("LOG_FORMAT=json: turning it on, new recovery codes and removal are one line each with an event, no secret or code", async () => {
+        const dir = tempDir();
+        await seedUsers(dir, [bob]);
+        const clock = new FakeClock();
+        let out = "";
+        const logger = createLogger("json", { out: (text) => (out += text), err: (text) => (out += text) });
+        const app = App.create(testConfig({ AUTH_TYPE: "session_db_auth", LOG_FORMAT: "json" }, dir), { clock: clock.read, logger });
+        try {
+          const { session, secret, recoveryCodes } = await enrolled(app, clock);
+          clock.advance(30);
+          const renewed = await call(app, RECOVERY, { form: { code: await codeAt(secret, clock) }, headers: as(session) });
+          expect((await call(app, TOTP, { method: "DELETE", form: { code: renewed.json.recovery_codes[0] }, headers: as(session) })).status).toBe(200);
+          logger.flush?.();
+          await Bun.sleep(10);
+          const events = out.split("\n").filter(Boolean).map((line) => JSON.parse(line)).filter((line) => String(line.event).startsWith("factor."));
+          expect(events.map((line) => [line.event, line.factor, line.user_id])).toEqual([
+            ["factor.added", "totp", bob.id],
+            ["factor.added", "recovery_codes", bob.id],
+            ["factor.removed", "totp", bob.id],
+          ]);
+          for (const text of [secret, ...recoveryCodes, ...renewed.json.recovery_codes]) expect(out).not.toContain(text);
+        } finally {
+          await app.close();
+        }
+      });
+
       test("at rest: the secret sealed, recovery codes hashed, in .db_UserTotp.json; .totp.key made 0600; .db_User.json untouched", async () => {
         const { app, clock, dir } = await setUp();
         const { secret, recoveryCodes } = await enrolled(app, clock);
