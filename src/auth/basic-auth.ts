@@ -68,7 +68,7 @@ export class BasicAuth extends Auth {
   async userObjectFromCredentials(userEmail: unknown, userPwd: unknown, client: string | null = null): Promise<UserRecord | null> {
     if (typeof userEmail !== "string" || typeof userPwd !== "string") return null;
     // A user with a second factor is refused, the attempt counted: Basic cannot carry the code.
-    const { user, held } = (await this.credentialsCheck.check(userEmail, userPwd, client, { hold: secondFactorHold(this.options) })) as { user: UserRecord | null; held?: unknown };
+    const { user, held } = await this.credentialsCheck.check(userEmail, userPwd, client, { hold: secondFactorHold(this.options) });
     return held === undefined ? user : null;
   }
 

@@ -16,7 +16,7 @@ import type { LoginThrottle } from "./throttle.ts";
 export type CredentialCheck =
   /** `user` is the record as stored after the check: its `_password` is the hash the password matched. */
   | { user: UserRecord; failure: null; held?: HeldAttempt }
-  | { user: null; failure: "unknown-email" | "wrong-password" | "ambiguous-email" | "no-password" };
+  | { user: null; failure: "unknown-email" | "wrong-password" | "ambiguous-email" | "no-password"; held?: undefined };
 
 /**
  * A login whose password matched and whose second factor is still to be checked: the attempt
@@ -68,7 +68,7 @@ export class CredentialsCheck {
     if (this.throttle === null) return work();
     if (client !== null) await this.throttle.takeClient(client);
     const result = await this.checkCounted([user], "", client, { hold: async () => true }, async () => ({ user, failure: null }));
-    const held = (result as { held?: HeldAttempt }).held!;
+    const held = result.held!;
     let right = false;
     try {
       right = await work();

@@ -65,3 +65,48 @@ describe("checkCredentials", () => {
     for (const { user } of results) expect(user?._password).toBe(stored);
   });
 });
+
+describe("CredentialsCheck: an attempt held for a second factor", () => {
+  /** Bob with a password, behind an account limit of 2 and a client limit of 3. */
+  async function setUp() {
+    const { CredentialsCheck } = await import("../../src/auth/credentials.ts");
+    const { LoginThrottle, ThrottledError } = await import("../../src/auth/throttle.ts");
+    const users = openUserStore(tempDir());
+    await users.save(legacyUser("bob@hbtn.io", "pw"));
+    const throttle = new LoginThrottle({ perClient: { maxFailures: 3, windowSeconds: 60 }, perAccount: { maxFailures: 2, windowSeconds: 60 }, clock: Date.now });
+    const check = new CredentialsCheck(users, Date.now, throttle);
+    const hold = { hold: async () => true };
+    return { check, hold, ThrottledError };
+  }
+
+  test.each([
+    // outcome settled each time → whether the third attempt is refused unchecked
+    ["wrong", true],
+    ["absent", false],
+    ["ok", false],
+  ] as const)("settled %p: the account's limit is %s reached after two", async (outcome, refused) => {
+    const { check, hold, ThrottledError } = await setUp();
+    for (let i = 0; i < 2; i++) {
+      const result = await check.check("bob@hbtn.io", "pw", "10.0.0.1", hold);
+      expect(result.user?.email).toBe("bob@hbtn.io");
+      await result.held!.settle(outcome);
+    }
+    const third = check.check("bob@hbtn.io", "pw", "10.0.0.1", hold);
+    if (refused) await expect(third).rejects.toThrow(ThrottledError);
+    else expect((await third).user?.email).toBe("bob@hbtn.io");
+  });
+
+  test("without a hold, a right password is forgiven at once, as before", async () => {
+    const { check } = await setUp();
+    for (let i = 0; i < 5; i++) expect((await check.check("bob@hbtn.io", "pw", "10.0.0.1")).held).toBeUndefined();
+  });
+
+  test("checkCode counts a wrong code and forgives a right one", async () => {
+    const { check, ThrottledError } = await setUp();
+    const bob = legacyUser("bob@hbtn.io", "pw");
+    expect(await check.checkCode(bob, "10.0.0.2", async () => true)).toBe(true);
+    expect(await check.checkCode(bob, "10.0.0.2", async () => false)).toBe(false);
+    expect(await check.checkCode(bob, "10.0.0.2", async () => false)).toBe(false);
+    await expect(check.checkCode(bob, "10.0.0.2", async () => true)).rejects.toThrow(ThrottledError);
+  });
+});
