@@ -21,6 +21,7 @@ const STYLE = `
   button:disabled { opacity: .6; cursor: wait; }
   .error { min-height: 1.5rem; margin: .75rem 0 0; color: var(--error); }
   .notice { color: var(--muted); }
+  .error.notice { color: CanvasText; }
   dl { display: grid; grid-template-columns: auto 1fr; gap: .3rem 1rem; margin: 0 0 1.25rem; }
   dt { color: var(--muted); }
   dd { margin: 0; overflow-wrap: anywhere; }
@@ -176,6 +177,8 @@ const SCRIPT = `
       } else {
         const error = await errorOf(response);
         $("login-error").textContent = error;
+        // A request for the code, not a mistake: said as a notice.
+        $("login-error").className = error === MESSAGES["second factor required"] ? "error notice" : "error";
         if (error === MESSAGES["second factor required"]) {
           $("code-label").hidden = false;
           $("code").focus();
