@@ -41,6 +41,8 @@ the real environment wins over both):
   DATA_DIR           folder of the .db_*.json files (default: the folder of this executable)
   COOKIE_SECURE      1: mark the session cookie Secure (serve over https)
   COOKIE_DOMAIN      the session cookie's Domain (example.com: one login for its subdomains)
+  WEBAUTHN_RP_ID     the domain passkeys are bound to (default: COOKIE_DOMAIN, else the
+                     host the browser named)
   ALLOWED_REDIRECT_HOSTS  hosts besides this one (and COOKIE_DOMAIN's) the login page may
                      send a browser back to (/?rd=…), comma-separated
   FORWARD_AUTH_LOGIN_URL  where /api/v1/auth/verify sends a browser that is not signed in

@@ -34,6 +34,8 @@ export interface Config {
   cookieSecure: boolean;
   /** The session cookie's `Domain` (one login for its subdomains); null: this host only. */
   cookieDomain: string | null;
+  /** The passkeys' RP ID (WEBAUTHN_RP_ID); null: COOKIE_DOMAIN when set, else the request's host. */
+  webauthnRpId: string | null;
   /** Hosts besides this server's that the login page may send a browser back to (lowercase). */
   allowedRedirectHosts: ReadonlySet<string>;
   /** Where /api/v1/auth/verify sends a browser that is not signed in (when the proxy cannot redirect). */
@@ -131,6 +133,7 @@ export function loadConfig(env: Env, runtime: Runtime = detectRuntime()): Config
     dataDir: nonEmpty(env.DATA_DIR) ?? (runtime.compiled ? dirname(runtime.execPath) : runtime.cwd),
     cookieSecure: parseFlag("COOKIE_SECURE", env.COOKIE_SECURE),
     cookieDomain,
+    webauthnRpId: parseRpId(env.WEBAUTHN_RP_ID),
     allowedRedirectHosts,
     forwardAuthLoginUrl: parseLoginUrl(env.FORWARD_AUTH_LOGIN_URL, returnPolicy(null, { allowedRedirectHosts, cookieDomain })),
     maxBodyBytes: parseWhole("MAX_BODY_BYTES", env.MAX_BODY_BYTES, DEFAULTS.maxBodyBytes, 1, "bytes"),
@@ -302,6 +305,16 @@ function parseCookieDomain(value: string | undefined): string | null {
   const domain = value!.replace(/^\./, "").toLowerCase();
   if (!/^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+$/.test(domain)) {
     throw new ConfigError(`COOKIE_DOMAIN must be a domain with at least one dot, such as example.com, not ${JSON.stringify(value)}`);
+  }
+  return domain;
+}
+
+/** A domain (a passkey is bound to it and its subdomains), or localhost; never an IP address or a port. */
+function parseRpId(value: string | undefined): string | null {
+  if (nonEmpty(value) === undefined) return null;
+  const domain = value!.toLowerCase();
+  if (!/^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*$/.test(domain) || /^[0-9.]+$/.test(domain)) {
+    throw new ConfigError(`WEBAUTHN_RP_ID must be a domain such as example.com or localhost (no scheme, port or IP address), not ${JSON.stringify(value)}`);
   }
   return domain;
 }

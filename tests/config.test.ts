@@ -36,6 +36,7 @@ describe("loadConfig", () => {
       dataDir: "/srv/here",
       cookieSecure: false,
       cookieDomain: null,
+      webauthnRpId: null,
       allowedRedirectHosts: new Set(),
       forwardAuthLoginUrl: null,
       maxBodyBytes: 65536,
@@ -59,6 +60,14 @@ describe("loadConfig", () => {
       totpIssuer: "session-auth",
       secretKey: null,
     });
+  });
+
+  test("WEBAUTHN_RP_ID: a domain or localhost, lowercased; no scheme, port or IP address", () => {
+    expect(loadConfig({ WEBAUTHN_RP_ID: "Example.COM" }, source).webauthnRpId).toBe("example.com");
+    expect(loadConfig({ WEBAUTHN_RP_ID: "localhost" }, source).webauthnRpId).toBe("localhost");
+    for (const bad of ["https://example.com", "example.com:443", "127.0.0.1", "-x.example", "a..b", "*.example.com"]) {
+      expect(() => loadConfig({ WEBAUTHN_RP_ID: bad }, source)).toThrow(/WEBAUTHN_RP_ID/);
+    }
   });
 
   test("the compiled executable keeps its data next to itself", () => {
@@ -108,6 +117,7 @@ describe("loadConfig", () => {
     [{ USERS_API: "everyone", AUTH_TYPE: "basic_auth" }, /USERS_API/],
     [{ SESSION_IDLE_TIMEOUT: "1h" }, /SESSION_IDLE_TIMEOUT/],
     [{ COOKIE_DOMAIN: "localhost" }, /COOKIE_DOMAIN/],
+    [{ WEBAUTHN_RP_ID: "https://example.com" }, /WEBAUTHN_RP_ID/],
     [{ ALLOWED_REDIRECT_HOSTS: "https://app.example.com" }, /ALLOWED_REDIRECT_HOSTS must list host names such as app.example.com/],
     [{ ALLOWED_REDIRECT_HOSTS: "app.example.com, app.example.com:8080" }, /ALLOWED_REDIRECT_HOSTS.*"app.example.com:8080"/],
     [{ ALLOWED_REDIRECT_HOSTS: "*.example.com" }, /ALLOWED_REDIRECT_HOSTS/],

@@ -6,6 +6,7 @@
 import type { ApiDeps, ApiRouter, Handler } from "../api/v1/context.ts";
 import { LOGIN_PATH, LOGOUT_LINK_PATH, PUBLIC } from "../api/v1/context.ts";
 import { registerIndexRoutes } from "../api/v1/index.ts";
+import { registerPasskeyRoutes } from "../api/v1/passkeys.ts";
 import { registerSessionRoutes } from "../api/v1/session-auth.ts";
 import { registerUserRoutes } from "../api/v1/users.ts";
 import { registerOidcRoutes } from "../api/v1/oidc.ts";
@@ -13,6 +14,7 @@ import { createProviders } from "../auth/providers/providers.ts";
 import { registerTotpRoutes } from "../api/v1/totp.ts";
 import { secretBoxLoader } from "../auth/factors/secret-box.ts";
 import { TotpFactor } from "../auth/factors/totp-factor.ts";
+import { PasskeyFactor, Passkeys } from "../auth/factors/passkeys.ts";
 import type { UserRecord } from "../domain/user.ts";
 import { totpEnabled } from "../domain/user-totp.ts";
 import { andThen } from "../maybe-promise.ts";
@@ -63,6 +65,7 @@ export class App {
     });
     const credentials = new CredentialsCheck(users, clock, throttle);
     const totp = new TotpFactor({ store: stores.totp, box: secretBoxLoader(config), clock, issuer: config.totpIssuer });
+    const passkeys = new Passkeys(stores.passkeys, users, config, clock, this.logger);
     const auth = config.authType
       ? createAuth(config.authType, {
           users,
@@ -72,7 +75,7 @@ export class App {
           sessionIdleTimeout: config.sessionIdleTimeout,
           clock,
           credentials,
-          hasSecondFactor: (userId) => andThen(stores.totp.get(userId), totpEnabled),
+          hasSecondFactor: (userId) => andThen(stores.totp.get(userId), (record) => totpEnabled(record) || passkeys.has(userId)),
         })
       : null;
     this.auth = auth;
@@ -82,7 +85,7 @@ export class App {
       if (removed) auth?.forgetUserSessions(userId);
       return removed;
     };
-    const deps: ApiDeps = { config, users, auth, credentials, clock, deleteUser, secondFactors: [totp], totp, logger: this.logger };
+    const deps: ApiDeps = { config, users, auth, credentials, clock, deleteUser, secondFactors: [totp, new PasskeyFactor(passkeys)], totp, passkeys, logger: this.logger };
     const keeper = this.registerRoutes(deps, { stores, throttle });
     const crossSite = keeper ? { allowedOrigins: config.allowedOrigins, trustProxy: config.trustProxy, sessionName: config.sessionName, loginPath: LOGIN_PATH } : null;
     this.pipeline = new Pipeline({ config, router: this.router, auth, crossSite, errors: new ErrorResponses(this.logger), logger: this.logger });
@@ -97,6 +100,7 @@ export class App {
     const keeper = auth?.sessionKeeper() ?? null;
     if (keeper) registerSessionRoutes(this.router, keeper, deps);
     if (keeper) registerTotpRoutes(this.router, keeper, deps);
+    if (keeper) registerPasskeyRoutes(this.router, keeper, deps);
     // Sign-in with a provider ends in a session: only with a strategy that keeps them.
     const providers = keeper ? createProviders(config, clock) : [];
     if (keeper && providers.length > 0) registerOidcRoutes(this.router, { config, users, identities: stores.identities(), auth: keeper, throttle, logger: this.logger, clock, providers });

@@ -14,6 +14,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { IDENTITY_MODEL, type IdentityStore, openIdentityStore } from "./identity-store.ts";
 import { dataFileName } from "./json-file/format.ts";
+import { openPasskeyStore, PASSKEYS_TABLE, type PasskeyStore } from "./passkey-store.ts";
 import { openUserTotpStore, USER_TOTP_TABLE, type UserTotpStore } from "./user-totp-store.ts";
 
 /** The settings the stores use, and no others. */
@@ -23,6 +24,8 @@ export interface Stores {
   users: UserStore;
   /** One-time-code factors: with the users (JSON files in a file of their own, or PostgreSQL). */
   totp: UserTotpStore;
+  /** Users' passkeys, beside the users (a file or table of their own). */
+  passkeys: PasskeyStore;
   /** Only when asked for (session_db_auth, the sessions commands). */
   sessions: SessionStore | null;
   /** Login attempts, for the throttle: shared by every instance on PostgreSQL or Redis. */
@@ -84,6 +87,7 @@ export function openStores(settings: StoreSettings, withSessions: boolean): Stor
   const redis = rd && settings.redisUrl ? new rd.RedisConnection(settings.redisUrl, settings.storeTimeoutMs) : null;
   const users: UserStore = pg && db ? new pg.PgStore(db, pg.USERS_TABLE) : openUserStore(settings.dataDir, tuning);
   const totp: UserTotpStore = pg && db ? new pg.PgStore(db, USER_TOTP_TABLE) : openUserTotpStore(settings.dataDir, tuning);
+  const passkeys: PasskeyStore = pg && db ? new pg.PgStore(db, PASSKEYS_TABLE) : openPasskeyStore(settings.dataDir, tuning);
   let sessions: SessionStore | null = null;
   if (withSessions) {
     if (rd && redis) sessions = new rd.RedisSessionStore(redis, { ttlSeconds: settings.sessionDuration, prefix: settings.redisPrefix });
@@ -99,6 +103,7 @@ export function openStores(settings: StoreSettings, withSessions: boolean): Stor
   return {
     users,
     totp,
+    passkeys,
     sessions,
     counters,
     description: `users: ${users.backend}${sessions ? `, sessions: ${sessions.backend}` : ""}, login attempts: ${counters.backend}`,
@@ -108,11 +113,12 @@ export function openStores(settings: StoreSettings, withSessions: boolean): Stor
       const links = identities ?? (db !== null || existsSync(join(settings.dataDir, dataFileName(IDENTITY_MODEL))) ? openIdentities() : null);
       if (links !== null) await links.removeWhere({ user_id: userId });
       await totp.remove(userId);
+      await passkeys.removeWhere({ user_id: userId });
       return { removed, sessions: sessions ? await sessions.removeByUser(userId) : 0 };
     },
     identities: openIdentities,
     async close(options) {
-      await Promise.all([users.close(options), totp.close(options), sessions?.close(options), identities?.close(options)]);
+      await Promise.all([users.close(options), totp.close(options), passkeys.close(options), sessions?.close(options), identities?.close(options)]);
       await db?.close();
       redis?.close();
     },

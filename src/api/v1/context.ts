@@ -1,6 +1,7 @@
 /** What a route handler receives, and what the API is built from. */
 import type { Auth } from "../../auth/auth.ts";
 import type { CredentialsCheck } from "../../auth/credentials.ts";
+import type { Passkeys } from "../../auth/factors/passkeys.ts";
 import type { SecondFactor } from "../../auth/factors/second-factor.ts";
 import type { TotpFactor } from "../../auth/factors/totp-factor.ts";
 import type { Logger } from "../../logger.ts";
@@ -33,6 +34,7 @@ export interface ApiDeps {
   /** The second factors a login may ask for; the one-time codes among them. */
   secondFactors: readonly SecondFactor[];
   totp: TotpFactor;
+  passkeys: Passkeys;
   /** For the security events (factor added, removed). */
   logger: Logger;
   /** Deletes a user and ends every session of theirs; false if there was no such user. */

@@ -3,10 +3,12 @@
  * only when the strategy keeps sessions.
  */
 import type { FoundSession, SessionKeeper } from "../../auth/auth.ts";
-import { readForm, readJson } from "../../http/body.ts";
+import { PASSKEY_REFUSED } from "../../auth/factors/passkeys.ts";
+import type { Config } from "../../config.ts";
+import { mediaType, readForm, readJson } from "../../http/body.ts";
 import { type CookieOptions, serializeCookie } from "../../http/cookies.ts";
 import { isHttps } from "../../http/client-address.ts";
-import { checkSecondFactors, hasSecondFactor } from "../../auth/factors/second-factor.ts";
+import { checkSecondFactors, enrolledFactors, hasSecondFactor } from "../../auth/factors/second-factor.ts";
 import { type Factor, PASSWORD_ONLY } from "../../sessions/factors.ts";
 import { HttpError, json } from "../../http/responses.ts";
 import { pageReturnAddress } from "../../http/return-address.ts";
@@ -47,15 +49,36 @@ export async function readFields(request: Request, limit: number): Promise<Map<s
   return fields;
 }
 
-export function registerSessionRoutes(router: ApiRouter, auth: SessionKeeper, { config, credentials, secondFactors, logger }: ApiDeps): void {
-  const { sessions } = auth;
-  const cookieOptions = (request: Request): CookieOptions => ({
+/** The session cookie's attributes, for a login by password or by passkey. */
+export function sessionCookieOptions(config: Config, request: Request): CookieOptions {
+  return {
     path: "/",
     httpOnly: true,
     sameSite: "Lax",
     secure: config.cookieSecure || isHttps(request, config.trustProxy),
     ...(config.cookieDomain ? { domain: config.cookieDomain } : {}),
-  });
+  };
+}
+
+/**
+ * The login's fields: the form, as the original reads it; a JSON body only when it carries a
+ * second factor (`passkey`), so that every request the original could answer is answered alike.
+ */
+async function readLoginFields(request: Request, limit: number): Promise<Record<string, unknown>> {
+  const fields: Record<string, unknown> = Object.create(null);
+  const type = mediaType(request);
+  if (type === "application/json" || type.endsWith("+json")) {
+    const body = await readJson(request, limit);
+    if (body !== null && typeof body === "object" && !Array.isArray(body) && Object.hasOwn(body, "passkey")) Object.assign(fields, body);
+    return fields;
+  }
+  for (const [name, value] of await readForm(request, limit)) fields[name] = value;
+  return fields;
+}
+
+export function registerSessionRoutes(router: ApiRouter, auth: SessionKeeper, { config, credentials, secondFactors, logger }: ApiDeps): void {
+  const { sessions } = auth;
+  const cookieOptions = (request: Request): CookieOptions => sessionCookieOptions(config, request);
 
   /** The signed-in user and the session their request came with; the guard has admitted both. */
   const signedIn = async ({ request, currentUser }: RequestContext): Promise<{ user: UserRecord; session: FoundSession }> => {
@@ -65,11 +88,11 @@ export function registerSessionRoutes(router: ApiRouter, auth: SessionKeeper, { 
   };
 
   router.add("POST", LOGIN_PATH, async ({ request, clientAddress }) => {
-    const form = await readForm(request, config.maxBodyBytes);
-    const email = form.get("email");
-    if (!email) throw new HttpError(400, "email missing");
-    const password = form.get("password");
-    if (!password) throw new HttpError(400, "password missing");
+    const fields = await readLoginFields(request, config.maxBodyBytes);
+    const email = fields.email;
+    if (typeof email !== "string" || !email) throw new HttpError(400, "email missing");
+    const password = fields.password;
+    if (typeof password !== "string" || !password) throw new HttpError(400, "password missing");
     const checked = await credentials.check(email, password, clientAddress, { hold: (each) => hasSecondFactor(secondFactors, each.id) });
     const { user, failure } = checked;
     if (user === null) {
@@ -80,15 +103,19 @@ export function registerSessionRoutes(router: ApiRouter, auth: SessionKeeper, { 
     let factors: readonly Factor[] = PASSWORD_ONLY;
     // A user with a second factor: the password is right, and the attempt stays counted until the code is checked.
     if (checked.held) {
-      const outcome = await checkSecondFactors(secondFactors, user, Object.fromEntries(form), { request, clientAddress });
+      const outcome = await checkSecondFactors(secondFactors, user, fields, { request, clientAddress });
       await checked.held.settle(outcome.result === "none" ? "ok" : outcome.result);
-      if (outcome.result === "absent") throw new HttpError(401, SECOND_FACTOR_REQUIRED);
+      // No cookie: the answer names every factor the user can use.
+      if (outcome.result === "absent") return json({ error: SECOND_FACTOR_REQUIRED, factors: await enrolledFactors(secondFactors, user.id) }, 401);
       if (outcome.result === "wrong") {
-        logger.info(`factor.failed for user ${user.id}`, { event: "factor.failed", user_id: user.id, client: clientAddress });
-        throw new HttpError(401, WRONG_CODE);
+        // A passkey sent without a code is what failed; its check logged why, with the step.
+        const passkey = fields.passkey !== undefined && fields.code === undefined;
+        if (!passkey) logger.info(`factor.failed for user ${user.id}`, { event: "factor.failed", user_id: user.id, client: clientAddress });
+        throw new HttpError(401, passkey ? PASSKEY_REFUSED : WRONG_CODE);
       }
       if (outcome.result === "ok") {
-        logger.info(`factor.ok (${outcome.used}) for user ${user.id}`, { event: "factor.ok", factor: outcome.used, user_id: user.id, client: clientAddress });
+        // A passkey's check logs its own factor.ok.
+        if (outcome.used !== "passkey") logger.info(`factor.ok (${outcome.used}) for user ${user.id}`, { event: "factor.ok", factor: outcome.used, user_id: user.id, client: clientAddress });
         factors = ["password", outcome.used];
       }
     }

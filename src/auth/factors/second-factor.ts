@@ -54,6 +54,13 @@ export async function checkSecondFactors(
   return { result: wrong ? "wrong" : "absent" };
 }
 
+/** The names of the factors the user has, sorted: what a login that lacks one says they can use. */
+export async function enrolledFactors(factors: readonly SecondFactor[], userId: string): Promise<SecondFactor["name"][]> {
+  const names: SecondFactor["name"][] = [];
+  for (const factor of factors) if (await factor.enrolled(userId)) names.push(factor.name);
+  return names.sort();
+}
+
 /** Whether the user has any second factor (Basic authentication is refused them). */
 export async function hasSecondFactor(factors: readonly SecondFactor[], userId: string): Promise<boolean> {
   for (const factor of factors) if (await factor.enrolled(userId)) return true;

@@ -66,6 +66,25 @@ export const MIGRATIONS: readonly string[] = [
      last_step integer,
      recovery_codes text
    );`,
+  // The counter reaches 2^32 - 1: a double holds it exactly and comes back as a number.
+  `CREATE TABLE passkeys (
+     id text PRIMARY KEY,
+     created_at text NOT NULL,
+     updated_at text NOT NULL,
+     user_id text NOT NULL,
+     credential_id text NOT NULL UNIQUE,
+     public_key text NOT NULL,
+     algorithm integer NOT NULL,
+     sign_count double precision NOT NULL,
+     name text NOT NULL,
+     transports text NOT NULL,
+     backup_eligible boolean NOT NULL,
+     backup_state boolean NOT NULL,
+     user_verified boolean NOT NULL,
+     aaguid text NOT NULL,
+     last_used_at text
+   );
+   CREATE INDEX passkeys_user_id ON passkeys (user_id);`,
 ];
 
 export type Row = Record<string, unknown>;
