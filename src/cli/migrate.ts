@@ -1,11 +1,12 @@
 /**
- * `session-auth migrate --to postgres://…`: copy the JSON files' users, sessions and identity links into
+ * `session-auth migrate --to postgres://…`: copy the JSON files' users, sessions, identity links, one-time-code factors and passkeys into
  * PostgreSQL, from one opened store set to another, through the stores' interfaces.
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError, type Env, loadConfig } from "../config.ts";
 import type { BaseRecord } from "../domain/base.ts";
+import type { PasskeyRecord } from "../domain/passkey.ts";
 import type { UserRecord } from "../domain/user.ts";
 import type { UserSessionRecord } from "../domain/user-session.ts";
 import type { IdentityRecord } from "../domain/identity.ts";
@@ -18,7 +19,7 @@ import { type CliIo, failure, parseFlags, plural, usage } from "./common.ts";
 
 export const MIGRATE_HELP = `Usage: session-auth migrate --to postgres://USER@HOST/DB [--schema NAME]
 
-Copies every user, stored session, identity link and one-time-code factor from the JSON files in
+Copies every user, stored session, identity link, one-time-code factor and passkey from the JSON files in
 DATA_DIR into PostgreSQL, keeping ids, password hashes and timestamps, so that existing logins and
 sessions keep working. TOTP secrets are copied sealed: keep the same key (SECRET_KEY, or the data
 folder's .totp.key as SECRET_KEY). Running
@@ -50,7 +51,7 @@ export async function migrateCommand(argv: readonly string[], env: Env, io: CliI
   try {
     const copied: string[] = [];
     const hasLinks = existsSync(join(config.dataDir, dataFileName(IDENTITY_MODEL)));
-    for (const table of tablesToCopy(source, target, { links: hasLinks, totp: hasDataFile(config.dataDir, USER_TOTP_MODEL) })) copied.push(plural(await copy(table, io), table.noun));
+    for (const table of tablesToCopy(source, target, { links: hasLinks, totp: hasDataFile(config.dataDir, USER_TOTP_MODEL), passkeys: hasDataFile(config.dataDir, "Passkey") })) copied.push(plural(await copy(table, io), table.noun));
     io.out(`copied ${[copied.slice(0, -1).join(", "), copied.at(-1)].filter(Boolean).join(" and ")} to PostgreSQL (schema ${config.databaseSchema})\n`);
     return 0;
   } finally {
@@ -74,7 +75,7 @@ interface Table<T extends BaseRecord = BaseRecord> {
 }
 
 /** What migrate copies, in order: users before what belongs to them. */
-function tablesToCopy(source: Stores, target: Stores, has: { links: boolean; totp: boolean }): Table[] {
+function tablesToCopy(source: Stores, target: Stores, has: { links: boolean; totp: boolean; passkeys: boolean }): Table[] {
   const tables: Table[] = [{ model: "User", noun: "user", read: () => source.users.all(), write: (user) => target.users.save(user as UserRecord) }];
   const [from, to] = [source.sessions, target.sessions];
   if (from && to) tables.push({ model: "UserSession", noun: "session", read: () => from.list(), write: (session) => to.create(session as UserSessionRecord) });
@@ -82,6 +83,7 @@ function tablesToCopy(source: Stores, target: Stores, has: { links: boolean; tot
   if (has.links) tables.push({ model: IDENTITY_MODEL, noun: "identity link", read: () => source.identities().all(), write: (link) => target.identities().save(link as IdentityRecord) });
   // Secrets stay sealed: the server on PostgreSQL opens them with the same key (SECRET_KEY or .totp.key).
   if (has.totp) tables.push({ model: USER_TOTP_MODEL, noun: "one-time-code factor", read: () => source.totp.all(), write: (factor) => target.totp.save(factor as UserTotpRecord) });
+  if (has.passkeys) tables.push({ model: "Passkey", noun: "passkey", read: () => source.passkeys.all(), write: (passkey) => target.passkeys.save(passkey as PasskeyRecord) });
   return tables;
 }
 

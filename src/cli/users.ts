@@ -1,10 +1,12 @@
-/** `session-auth users …`: create, list, show, update, delete, passwd, unlock, totp-reset. */
+/** `session-auth users …`: create, list, show, update, delete, passwd, unlock, totp-reset, passkey-remove. */
 import type { Env } from "../config.ts";
 import { formatTimestamp, systemClock } from "../domain/base.ts";
 import { hashPassword } from "../domain/password.ts";
 import { UniqueConstraintError } from "../storage/record-store.ts";
 import { boundedKey } from "../auth/throttle.ts";
 import { totpEnabled } from "../domain/user-totp.ts";
+import { passkeyJson, type PasskeyRecord } from "../domain/passkey.ts";
+import type { Stores } from "../storage/stores.ts";
 import { fieldProblem, isAdmin, isValidEmail, newUser, throttleAccount, toPublicUser, type UserRecord } from "../domain/user.ts";
 import { type CliIo, emailClashes, failure, findUser, formatTable, parseFlags, plural, readableConfig, readPassword, runGroup, type Subcommand, usage, withSessionService, withStores, withUsers, writableConfig } from "./common.ts";
 
@@ -24,6 +26,8 @@ export const USERS_HELP = `Usage: session-auth users COMMAND [OPTIONS]
                       set a new password and end the user's stored sessions
   unlock (--email EMAIL | --id ID)
                       forgive the account's failed logins: it may log in again at once
+  passkey-remove (--email EMAIL | --id ID) --passkey PASSKEY_ID
+                      remove one of the user's passkeys (users show lists them)
   totp-reset (--email EMAIL | --id ID)
                       remove the user's one-time codes (a lost phone) and end their sessions
 
@@ -49,6 +53,10 @@ const USERS_COMMANDS: Record<string, Subcommand> = {
   passwd: {
     help: "Usage: session-auth users passwd (--email EMAIL | --id ID) [--password PASSWORD]\n\nSets a new password (argon2id) and ends the user's stored sessions. Without --password it is read from standard input or asked for.\n",
     run: passwd,
+  },
+  "passkey-remove": {
+    help: "Usage: session-auth users passkey-remove (--email EMAIL | --id ID) --passkey PASSKEY_ID\n\nRemoves one of the user's passkeys, by the id `users show` lists: for a user who lost the authenticator that holds it. The user's sessions stay.\n",
+    run: passkeyRemove,
   },
   "totp-reset": {
     help: "Usage: session-auth users totp-reset (--email EMAIL | --id ID)\n\nRemoves the user's one-time-code factor (on or pending) and its recovery codes, for a user who lost their phone, and ends their stored sessions: they log in again with their password alone, and may turn the factor on again.\n",
@@ -93,11 +101,12 @@ async function create(argv: readonly string[], env: Env, io: CliIo): Promise<num
 
 async function list(argv: readonly string[], env: Env, io: CliIo): Promise<number> {
   const flags = parseFlags(argv, [], ["json"]);
-  const { all, withTotp } = await withStores(readableConfig(env), false, async (stores) => ({
+  const { all, withTotp, withPasskey } = await withStores(readableConfig(env), false, async (stores) => ({
     all: await stores.users.all(),
     withTotp: new Set((await stores.totp.all()).filter(totpEnabled).map((factor) => factor.id)),
+    withPasskey: new Set((await stores.passkeys.all()).map((passkey) => passkey.user_id)),
   }));
-  const factorsOf = (user: UserRecord) => (withTotp.has(user.id) ? ["totp"] : []);
+  const factorsOf = (user: UserRecord) => [...(withPasskey.has(user.id) ? ["passkey"] : []), ...(withTotp.has(user.id) ? ["totp"] : [])];
   if (flags.has("json")) {
     io.out(`${JSON.stringify(all.map((user) => ({ ...toPublicUser(user), admin: isAdmin(user), second_factors: factorsOf(user) })), null, 2)}\n`);
     return 0;
@@ -114,22 +123,47 @@ async function show(argv: readonly string[], env: Env, io: CliIo): Promise<numbe
   const flags = parseFlags(argv, ["email", "id"], ["json"]);
   const { user, factors } = await withStores(readableConfig(env), false, async (stores) => {
     const found = await findUser(stores.users, flags);
-    return { user: found, factors: totpEnabled(await stores.totp.get(found.id, { fresh: true })) ? ["totp"] : [] };
+    return { user: found, factors: await secondFactorsOf(stores, found.id) };
   });
   printUser(user, factors, flags.has("json"), io);
   return 0;
 }
 
-/** A user's public fields, whether it is an admin, and its second factors, as JSON or as a FIELD / VALUE table. */
-function printUser(user: UserRecord, factors: readonly string[], asJson: boolean, io: CliIo): void {
+/** The user's second factors by name, and their passkeys (oldest first). */
+async function secondFactorsOf(stores: Pick<Stores, "totp" | "passkeys">, userId: string): Promise<{ names: string[]; passkeys: PasskeyRecord[] }> {
+  const passkeys = [...(await stores.passkeys.search({ user_id: userId }))].sort((a, b) => a.created_at.localeCompare(b.created_at));
+  const names = [...(passkeys.length > 0 ? ["passkey"] : []), ...(totpEnabled(await stores.totp.get(userId, { fresh: true })) ? ["totp"] : [])];
+  return { names, passkeys };
+}
+
+/** A user's public fields, whether it is an admin, its second factors and passkeys, as JSON or as FIELD / VALUE and passkey tables. */
+function printUser(user: UserRecord, { names, passkeys }: { names: readonly string[]; passkeys: readonly PasskeyRecord[] }, asJson: boolean, io: CliIo): void {
   const shown = toPublicUser(user);
+  const listed = passkeys.map(passkeyJson);
   if (asJson) {
-    io.out(`${JSON.stringify({ ...shown, admin: isAdmin(user), second_factors: factors }, null, 2)}\n`);
+    io.out(`${JSON.stringify({ ...shown, admin: isAdmin(user), second_factors: names, passkeys: listed }, null, 2)}\n`);
     return;
   }
   const rows = Object.entries(shown).map(([key, value]) => [key, value === null ? "" : String(value)]);
-  rows.push(["admin", isAdmin(user) ? "yes" : "no"], ["second factors", factors.length > 0 ? factors.join(", ") : "none"]);
+  rows.push(["admin", isAdmin(user) ? "yes" : "no"], ["second factors", names.length > 0 ? names.join(", ") : "none"]);
   io.out(formatTable(["FIELD", "VALUE"], rows));
+  if (listed.length > 0) io.out(`\n${formatTable(["PASSKEY ID", "NAME", "CREATED AT", "LAST USED AT"], listed.map((p) => [p.id, p.name, p.created_at, p.last_used_at ?? ""]))}`);
+}
+
+async function passkeyRemove(argv: readonly string[], env: Env, io: CliIo): Promise<number> {
+  const flags = parseFlags(argv, ["email", "id", "passkey"]);
+  const passkeyId = flags.get("passkey");
+  if (!passkeyId) throw usage("users passkey-remove needs --passkey PASSKEY_ID (users show lists them)");
+  const { user, passkey } = await withStores(writableConfig(env), false, async (stores) => {
+    const found = await findUser(stores.users, flags);
+    const stored = await stores.passkeys.get(passkeyId);
+    // Another user's passkey is as unknown as none.
+    if (stored === null || stored.user_id !== found.id) throw failure(`user ${found.email ?? found.id} has no passkey ${passkeyId}`);
+    if (!(await stores.passkeys.remove(stored.id))) throw failure(`passkey ${passkeyId} was removed meanwhile`);
+    return { user: found, passkey: stored };
+  });
+  io.out(`removed passkey ${passkey.id} (${passkey.name}) of ${user.email ?? user.id}\n`);
+  return 0;
 }
 
 async function remove(argv: readonly string[], env: Env, io: CliIo): Promise<number> {
@@ -157,12 +191,12 @@ async function update(argv: readonly string[], env: Env, io: CliIo): Promise<num
   if (flags.has("admin")) changes._admin = true;
   if (flags.has("no-admin")) changes._admin = null;
   if (Object.keys(changes).length === 0) throw usage("users update needs --new-email, --first-name, --last-name, --admin or --no-admin");
-  const { updated, factors } = await withStores(writableConfig(env), false, async ({ users, totp }) => {
+  const { updated, factors } = await withStores(writableConfig(env), false, async ({ users, totp, passkeys }) => {
     const found = await findUser(users, flags);
     try {
       const changed = await users.update(found.id, { ...changes, updated_at: formatTimestamp(Date.now()) });
       if (!changed) throw failure(`user ${found.id} was deleted meanwhile`);
-      return { updated: changed, factors: totpEnabled(await totp.get(found.id, { fresh: true })) ? ["totp"] : [] };
+      return { updated: changed, factors: await secondFactorsOf({ totp, passkeys }, found.id) };
     } catch (error) {
       if (error instanceof UniqueConstraintError) throw failure(`a user with email ${changes.email} already exists`);
       throw error;
