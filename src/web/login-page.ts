@@ -1,11 +1,13 @@
 /**
- * The page at `/`: log in, see "me" and one's sessions (end one, end all the others), change the
- * password, log out, through the API and the session cookie. Its CSS
+ * The page at `/`: log in (with a password, a passkey, or both), see "me" and one's sessions (end
+ * one, end all the others), change the password, add and manage passkeys, log out, through the
+ * API and the session cookie. Its CSS
  * and JS are inline, allowed by hash in a strict Content-Security-Policy, so the binary needs
  * no other files and the page loads nothing from anywhere else.
  */
 import type { AuthType } from "../config.ts";
 import { TOTP_HTML, TOTP_SCRIPT, TOTP_STYLE } from "./totp-panel.ts";
+import { PASSKEY_LOGIN_HTML, PASSKEY_SCRIPT, PASSKEY_SECTION_HTML, PASSKEY_STYLE } from "./passkeys-script.ts";
 
 const SESSION_TYPES: readonly string[] = ["session_auth", "session_exp_auth", "session_db_auth"];
 
@@ -174,7 +176,7 @@ const SCRIPT = `
         $("code").value = "";
         $("code-label").hidden = true;
         showUser(await response.json());
-      } else {
+      } else if (!(await passkeySecondFactor(response.clone(), body))) {
         const error = await errorOf(response);
         $("login-error").textContent = error;
         // A request for the code, not a mistake: said as a notice.
@@ -206,8 +208,8 @@ function sha256Base64(text: string): string {
 export const PAGE_SECURITY_HEADERS: Record<string, string> = {
   "Content-Security-Policy": [
     "default-src 'none'",
-    `script-src 'sha256-${sha256Base64(SCRIPT)}'`,
-    `style-src 'sha256-${sha256Base64(STYLE)}'`,
+    `script-src 'sha256-${sha256Base64(SCRIPT)}' 'sha256-${sha256Base64(PASSKEY_SCRIPT)}'`,
+    `style-src 'sha256-${sha256Base64(STYLE)}' 'sha256-${sha256Base64(PASSKEY_STYLE)}'`,
     "connect-src 'self'",
     // The QR code of a pending one-time-code secret, drawn by the server.
     "img-src 'self'",
@@ -250,6 +252,7 @@ export function loginPage(authType: AuthType | null, returnTo: string | null = n
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>session-auth</title>
 <style>${STYLE}</style>
+<style>${PASSKEY_STYLE}</style>
 </head>
 <body data-sessions="${sessions ? "yes" : "no"}" data-providers="${sessions && providers.length > 0 ? "yes" : "no"}" data-return="${returnTo === null ? "" : escapeHtml(returnTo)}">
 <main>
@@ -259,7 +262,8 @@ export function loginPage(authType: AuthType | null, returnTo: string | null = n
       <label>Email <input id="email" name="email" type="text" inputmode="email" autocapitalize="none" spellcheck="false" autocomplete="username" required></label>
       <label>Password <input id="password" name="password" type="password" autocomplete="current-password" required></label>
       <label id="code-label" hidden>Code <input id="code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code" autocapitalize="none" spellcheck="false"></label>
-      <button id="login-button" type="submit">Log in</button>
+      <button id="login-button" type="submit">Log in</button>${PASSKEY_LOGIN_HTML}
+      <p id="login-notice" class="message notice" role="status"></p>
       <p id="login-error" class="error" role="alert"></p>
     </form>${sessions ? providerButtons(providers, returnTo) : ""}
   </section>
@@ -284,7 +288,7 @@ ${TOTP_HTML}
       <label>New password <input id="new-password" type="password" autocomplete="new-password" required></label>
       <button id="password-button" type="submit">Change password</button>
       <p id="password-message" class="message" role="status"></p>
-    </form>
+    </form>${PASSKEY_SECTION_HTML}
   </section>
   <section id="off" hidden>
     <p class="notice">This server runs ${running}. Logging in here needs session authentication:
@@ -292,6 +296,7 @@ ${TOTP_HTML}
   </section>
 </main>
 <script>${SCRIPT}</script>
+<script>${PASSKEY_SCRIPT}</script>
 </body>
 </html>
 `;
