@@ -97,7 +97,7 @@ test("completion bash prints a script bash accepts, which completes commands, su
     return result.stdout.toString().trim().split(" ");
   };
   expect(complete("session-auth us")).toEqual(["users"]);
-  expect(complete("session-auth users pa")).toEqual(["passwd"]);
+  expect(complete("session-auth users pa")).toEqual(["passwd", "passkey-remove"]);
   expect(complete("session-auth sessions list --j")).toEqual(["--json"]);
   expect(complete("session-auth users create --first")).toEqual(["--first-name"]);
   expect(await runCli(["completion", "zsh"], {}, captureIo().io)).toBe(2);

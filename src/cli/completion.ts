@@ -19,6 +19,7 @@ export const COMMANDS: Record<string, Record<string, string>> = {
     passwd: "--email --id --password",
     unlock: "--email --id",
     "totp-reset": "--email --id",
+    "passkey-remove": "--email --id --passkey",
   },
   sessions: { list: "--user --id --json", revoke: "--user --id", purge: "" },
   identities: { list: "--email --id --json", unlink: "--link" },
