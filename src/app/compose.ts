@@ -65,7 +65,7 @@ export class App {
     });
     const credentials = new CredentialsCheck(users, clock, throttle);
     const totp = new TotpFactor({ store: stores.totp, box: secretBoxLoader(config), clock, issuer: config.totpIssuer });
-    const passkeys = new Passkeys(stores.passkeys, users, config, clock, this.logger);
+    const passkeys = new Passkeys(stores.passkeys, stores.challenges, users, config, clock, this.logger);
     const auth = config.authType
       ? createAuth(config.authType, {
           users,

@@ -9,6 +9,7 @@ import { type AttemptCounters, MemoryAttemptCounters } from "./attempt-counters.
 import type { JsonFileSessionStore } from "./json-file/session-store.ts";
 import type { CloseOptions } from "./record-store.ts";
 import type { SessionStore } from "./session-store.ts";
+import { type ChallengeStore, MemoryChallengeStore } from "./challenge-store.ts";
 import { openUserStore, type UserStore } from "./user-store.ts";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
@@ -28,6 +29,8 @@ export interface Stores {
   passkeys: PasskeyStore;
   /** Only when asked for (session_db_auth, the sessions commands). */
   sessions: SessionStore | null;
+  /** WebAuthn challenges awaiting their answer: shared by every instance on PostgreSQL. */
+  challenges: ChallengeStore;
   /** Login attempts, for the throttle: shared by every instance on PostgreSQL or Redis. */
   counters: AttemptCounters;
   /** Where each lives, for the start-up line. */
@@ -63,6 +66,7 @@ function postgresModules() {
     ...(require("./postgres/database.ts") as typeof import("./postgres/database.ts")),
     ...(require("./postgres/session-store.ts") as typeof import("./postgres/session-store.ts")),
     ...(require("./postgres/store.ts") as typeof import("./postgres/store.ts")),
+    ...(require("./postgres/challenge-store.ts") as typeof import("./postgres/challenge-store.ts")),
   };
 }
 
@@ -105,6 +109,7 @@ export function openStores(settings: StoreSettings, withSessions: boolean): Stor
     totp,
     passkeys,
     sessions,
+    challenges: pg && db ? new pg.PgChallengeStore(db) : new MemoryChallengeStore(),
     counters,
     description: `users: ${users.backend}${sessions ? `, sessions: ${sessions.backend}` : ""}, login attempts: ${counters.backend}`,
     async removeUser(userId) {

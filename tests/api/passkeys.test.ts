@@ -271,6 +271,16 @@ for (const backend of BACKENDS) {
       });
     });
 
+    test.skipIf(backend === "json")("two instances: options from one, the answer to the other; the challenge answers once across both", async () => {
+      const { app, dir, clock } = await setUp();
+      const other = testApp({ AUTH_TYPE: "session_db_auth" }, { dataDir: dir, clock });
+      const { key } = await addPasskey(app, await login(app));
+      const options = await loginOptions(app);
+      const assertion = await key.authenticate(options, ORIGIN, handle(BOB.id));
+      expect((await call(other, `${PASSKEYS}/login`, { json: assertion })).status).toBe(200);
+      expect((await call(app, `${PASSKEYS}/login`, { json: assertion })).status).toBe(401);
+    });
+
     test("deleting a user removes their passkeys", async () => {
       const { app, dir } = await setUp();
       const { key } = await addPasskey(app, await login(app));

@@ -12,6 +12,7 @@ import type { Config } from "../../config.ts";
 import { ownOrigin } from "../../http/cross-site.ts";
 import { HttpError } from "../../http/responses.ts";
 import type { Logger } from "../../logger.ts";
+import type { ChallengeStore } from "../../storage/challenge-store.ts";
 import type { PasskeyStore } from "../../storage/passkey-store.ts";
 import { UniqueConstraintError } from "../../storage/record-store.ts";
 import type { UserStore } from "../../storage/user-store.ts";
@@ -35,12 +36,13 @@ export class Passkeys {
 
   constructor(
     readonly store: PasskeyStore,
+    challenges: ChallengeStore,
     private readonly users: UserStore,
     private readonly settings: PasskeySettings,
     private readonly clock: Clock,
     private readonly logger: Logger,
   ) {
-    this.challenges = new Challenges(clock);
+    this.challenges = new Challenges(challenges, clock);
   }
 
   /** WEBAUTHN_RP_ID, else COOKIE_DOMAIN, else the host the browser named. */
@@ -75,7 +77,7 @@ export class Passkeys {
     const name = user.email ?? user.id;
     const displayName = [user.first_name, user.last_name].filter(Boolean).join(" ") || name;
     return {
-      challenge: this.challenges.issue("register", user.id),
+      challenge: await this.challenges.issue("register", user.id),
       rp: { id: this.rpId(request), name: RP_NAME },
       user: { id: userHandle(user.id), name, displayName },
       pubKeyCredParams: SUPPORTED_ALGORITHMS.map((alg) => ({ type: "public-key", alg })),
@@ -97,7 +99,7 @@ export class Passkeys {
     if (existing.length >= MAX_PASSKEYS_PER_USER) throw new HttpError(409, `at most ${MAX_PASSKEYS_PER_USER} passkeys per user`);
     const verified = await this.ceremony(user.id, "register", async () => {
       const registration = readRegistration(body);
-      const issued = this.challenges.take(registration.clientData.challenge, "register");
+      const issued = await this.challenges.take(registration.clientData.challenge, "register");
       // A challenge issued to someone else is as good as none (§7.1 step 8).
       const challenge = issued !== null && issued.userId === user.id ? registration.clientData.challenge : "";
       return verifyRegistration(registration, { challenge, origins: this.origins(request), rpId: this.rpId(request), requireUserVerification: true, algorithms: SUPPORTED_ALGORITHMS });
@@ -166,7 +168,7 @@ export class Passkeys {
       if (userId !== "") allow = await this.list(userId);
     }
     return {
-      challenge: this.challenges.issue("login", userId),
+      challenge: await this.challenges.issue("login", userId),
       rpId: this.rpId(request),
       timeout: CHALLENGE_TTL_MS,
       userVerification: "required",
@@ -183,7 +185,7 @@ export class Passkeys {
     let passkeyId: string | null = null;
     return this.ceremony(options.userId, "login", async () => {
       const assertion = readAssertion(typeof body === "string" ? parseJsonText(body) : body);
-      const issued = this.challenges.take(assertion.clientData.challenge, "login");
+      const issued = await this.challenges.take(assertion.clientData.challenge, "login");
       // §7.2 step 11: unknown, used, expired, or issued for another user (or for an email that named no one).
       const boundElsewhere = issued !== null && (issued.userId === "" || (options.userId !== null && issued.userId !== options.userId));
       const challenge = issued === null || boundElsewhere ? "" : assertion.clientData.challenge;

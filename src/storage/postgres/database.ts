@@ -84,7 +84,9 @@ export const MIGRATIONS: readonly string[] = [
      aaguid text NOT NULL,
      last_used_at text
    );
-   CREATE INDEX passkeys_user_id ON passkeys (user_id);`,
+   CREATE INDEX passkeys_user_id ON passkeys (user_id);
+   CREATE TABLE webauthn_challenges (challenge text PRIMARY KEY, purpose text NOT NULL, user_id text, expires_at bigint NOT NULL);
+   CREATE INDEX webauthn_challenges_expires_at ON webauthn_challenges (expires_at);`,
 ];
 
 export type Row = Record<string, unknown>;
