@@ -271,6 +271,20 @@ for (const backend of BACKENDS) {
       });
     });
 
+    test("two processes on one data folder: a passkey added in one signs in at the other; removed, it no longer does", async () => {
+      const { app, dir, clock } = await setUp();
+      const other = testApp({ AUTH_TYPE: "session_db_auth" }, { dataDir: dir, clock });
+      const session = await login(app);
+      const { key, passkey } = await addPasskey(app, session);
+      expect((await call(other, `${PASSKEYS}/login`, { json: await key.authenticate(await loginOptions(other), ORIGIN, handle(BOB.id)) })).status).toBe(200);
+      // The counter the other one recorded holds here too: an older count is refused.
+      key.signCount -= 1;
+      expect((await call(app, `${PASSKEYS}/login`, { json: await key.authenticate(await loginOptions(app), ORIGIN, handle(BOB.id)) })).json.error).toContain("possible cloned");
+      key.signCount += 1;
+      expect((await call(app, `${PASSKEYS}/${passkey.id}`, as(session, { method: "DELETE" }))).status).toBe(200);
+      expect((await call(other, `${PASSKEYS}/login`, { json: await key.authenticate(await loginOptions(other), ORIGIN, handle(BOB.id)) })).status).toBe(401);
+    });
+
     test.skipIf(backend === "json")("two instances: options from one, the answer to the other; the challenge answers once across both", async () => {
       const { app, dir, clock } = await setUp();
       const other = testApp({ AUTH_TYPE: "session_db_auth" }, { dataDir: dir, clock });

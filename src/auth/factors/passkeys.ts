@@ -190,7 +190,9 @@ export class Passkeys {
       const boundElsewhere = issued !== null && (issued.userId === "" || (options.userId !== null && issued.userId !== options.userId));
       const challenge = issued === null || boundElsewhere ? "" : assertion.clientData.challenge;
       const forUser = options.userId ?? (issued?.userId || null);
-      const found = (await this.store.search({ credential_id: assertion.credentialId }))[0] ?? null;
+      const listed = (await this.store.search({ credential_id: assertion.credentialId }))[0] ?? null;
+      // As stored now, another process's changes included: a removal, the last counter.
+      const found = listed === null ? null : await this.store.get(listed.id, { fresh: true });
       // §7.2 step 6: the credential is known and belongs to the user identified before, if any.
       if (found === null || (forUser !== null && found.user_id !== forUser)) throw new WebAuthnError("7.2 step 6", "this passkey is not registered for this account");
       passkeyId = found.id;
