@@ -84,3 +84,22 @@ describe("verifyAssertion (WebAuthn Level 3 §7.2)", () => {
     });
   });
 });
+
+describe("every byte of an assertion", () => {
+  test("any one bit changed in authenticatorData, clientDataJSON or the signature is refused, never with another error", async () => {
+    const assertion = (await authenticator.authenticate(options, ORIGIN, HANDLE, { signCount: 1000 })) as { response: Record<string, string> };
+    let refused = 0;
+    for (const part of ["authenticatorData", "clientDataJSON", "signature"]) {
+      const bytes = Buffer.from(assertion.response[part]!, "base64url");
+      for (let bit = 0; bit < bytes.length * 8; bit++) {
+        const changed = Buffer.from(bytes);
+        changed[bit >> 3]! ^= 1 << (bit & 7);
+        const body = { ...assertion, response: { ...assertion.response, [part]: changed.toString("base64url") } };
+        const error = await (async () => verifyAssertion(readAssertion(body), expected, record))().then(() => null, (e: unknown) => e);
+        expect(error).toBeInstanceOf(WebAuthnError);
+        refused++;
+      }
+    }
+    expect(refused).toBeGreaterThan(1000);
+  });
+});

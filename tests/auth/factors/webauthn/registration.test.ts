@@ -85,3 +85,29 @@ describe("verifyRegistration (WebAuthn Level 3 §7.1)", () => {
     await refusedAt("7.1 step 25", verifyRegistration(readRegistration({ ...credential, id: other, rawId: other }), expected));
   });
 });
+
+describe("every byte of an attestation object", () => {
+  test("any one bit changed is refused with a WebAuthnError, or accepted only where nothing checked lives (the AAGUID)", async () => {
+    const authenticator = await SoftAuthenticator.create(-7);
+    const credential = (await authenticator.register(options, ORIGIN)) as { response: Record<string, string> };
+    const bytes = Buffer.from(credential.response.attestationObject!, "base64url");
+    const accepted = new Set<number>();
+    for (let bit = 0; bit < bytes.length * 8; bit++) {
+      const changed = Buffer.from(bytes);
+      changed[bit >> 3]! ^= 1 << (bit & 7);
+      const body = { ...credential, response: { ...credential.response, attestationObject: changed.toString("base64url") } };
+      const outcome = await (async () => verifyRegistration(readRegistration(body), expected))().then((v) => v, (e: unknown) => e);
+      if (outcome instanceof Error) expect(outcome).toBeInstanceOf(WebAuthnError);
+      else accepted.add(bit >> 3);
+    }
+    // What may change unnoticed: "none" spelt otherwise (just another format, accepted as none),
+    // the flags nothing requires (BE with BS clear, the reserved bits), the counter, and the
+    // AAGUID (attestation "none" vouches for no model); never the RP ID hash, the UP and UV
+    // flags, the credential id or its key.
+    const fmt = bytes.indexOf(Buffer.from("none"));
+    const authData = bytes.indexOf(Buffer.from("authData")) + "authData".length + 2;
+    const harmless = (offset: number) => (offset >= fmt && offset < fmt + 4) || (offset >= authData + 32 && offset < authData + 53);
+    expect([...accepted].filter((offset) => !harmless(offset))).toEqual([]);
+    expect(accepted.size).toBeGreaterThan(0);
+  });
+});
