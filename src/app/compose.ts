@@ -75,7 +75,7 @@ export class App {
           sessionIdleTimeout: config.sessionIdleTimeout,
           clock,
           credentials,
-          hasSecondFactor: (userId) => andThen(stores.totp.get(userId), (record) => totpEnabled(record) || passkeys.has(userId)),
+          hasSecondFactor: (userId) => andThen(stores.totp.get(userId), (record) => totpEnabled(record) || passkeys.enrolled(userId)),
         })
       : null;
     this.auth = auth;

@@ -12,6 +12,7 @@ import type { Config } from "../../config.ts";
 import { ownOrigin } from "../../http/cross-site.ts";
 import { HttpError } from "../../http/responses.ts";
 import type { Logger } from "../../logger.ts";
+import { andThen, type MaybePromise } from "../../maybe-promise.ts";
 import type { ChallengeStore } from "../../storage/challenge-store.ts";
 import type { PasskeyStore } from "../../storage/passkey-store.ts";
 import { UniqueConstraintError } from "../../storage/record-store.ts";
@@ -67,8 +68,9 @@ export class Passkeys {
     return [...found].sort((a, b) => a.created_at.localeCompare(b.created_at) || a.id.localeCompare(b.id));
   }
 
-  async has(userId: string): Promise<boolean> {
-    return (await this.store.search({ user_id: userId })).length > 0;
+  /** Whether the user has a passkey; at once where the store holds its records in memory. */
+  enrolled(userId: string): MaybePromise<boolean> {
+    return andThen(this.store.search({ user_id: userId }), (found) => found.length > 0);
   }
 
   /** Creation options in the WebAuthn JSON form (`PublicKeyCredentialCreationOptionsJSON`). */
@@ -256,8 +258,8 @@ export class PasskeyFactor implements SecondFactor {
   readonly name = "passkey";
   constructor(private readonly passkeys: Passkeys) {}
 
-  enrolled(userId: string): Promise<boolean> {
-    return this.passkeys.has(userId);
+  async enrolled(userId: string): Promise<boolean> {
+    return this.passkeys.enrolled(userId);
   }
 
   async check(user: UserRecord, fields: Record<string, unknown>, { request, report }: LoginContext): Promise<"ok" | "wrong" | "absent"> {
