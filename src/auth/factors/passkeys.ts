@@ -184,7 +184,8 @@ export class Passkeys {
    * issued for them. Records the new counter. HttpError 401 when refused.
    */
   async authenticate(body: unknown, request: Request, options: { userId: string | null; requireUserVerification: boolean }): Promise<{ user: UserRecord; passkey: PasskeyRecord; userVerified: boolean }> {
-    let passkeyId: string | null = null;
+    // Who the assertion turned out to be about, for the log line of a refusal.
+    let subject: PasskeyRecord | null = null;
     return this.ceremony(options.userId, "login", async () => {
       const assertion = readAssertion(typeof body === "string" ? parseJsonText(body) : body);
       const issued = await this.challenges.take(assertion.clientData.challenge, "login");
@@ -197,7 +198,7 @@ export class Passkeys {
       const found = listed === null ? null : await this.store.get(listed.id, { fresh: true });
       // §7.2 step 6: the credential is known and belongs to the user identified before, if any.
       if (found === null || (forUser !== null && found.user_id !== forUser)) throw new WebAuthnError("7.2 step 6", "this passkey is not registered for this account");
-      passkeyId = found.id;
+      subject = found;
       const verified = await verifyAssertion(
         assertion,
         {
@@ -218,20 +219,21 @@ export class Passkeys {
       const now = formatTimestamp(this.clock());
       const updated = await this.store.update(found.id, { sign_count: verified.signCount, backup_state: verified.backupState, last_used_at: now, updated_at: now }, counting ? { expect: { sign_count: found.sign_count } } : {});
       if (updated === null) throw new WebAuthnError("7.2 step 22", "signature counter did not increase: possible cloned authenticator");
+      this.logger.info("passkey accepted", { event: "factor.ok", factor: "passkey", user_id: user.id, passkey_id: found.id, user_verified: verified.userVerified });
       return { user, passkey: updated, userVerified: verified.userVerified };
-    }, () => passkeyId);
+    }, () => subject);
   }
 
   /** Runs a ceremony; a WebAuthnError becomes a 401 (400 for a malformed body) and a log line naming the step. */
-  private async ceremony<T>(userId: string | null, kind: "register" | "login", run: () => Promise<T>, passkeyId: () => string | null = () => null): Promise<T> {
+  private async ceremony<T>(userId: string | null, kind: "register" | "login", run: () => Promise<T>, subject: () => PasskeyRecord | null = () => null): Promise<T> {
     try {
       return await run();
     } catch (error) {
       if (!(error instanceof WebAuthnError)) throw error;
       const fields: Record<string, unknown> = { event: "factor.failed", factor: "passkey", ceremony: kind, reason: `${error.step}: ${error.message}` };
-      if (userId) fields.user_id = userId;
-      const id = passkeyId();
-      if (id !== null) fields.passkey_id = id;
+      const passkey = subject();
+      if (userId || passkey) fields.user_id = userId || passkey!.user_id;
+      if (passkey) fields.passkey_id = passkey.id;
       if (error.step === "7.2 step 22") this.logger.warn(`passkey refused: possible cloned authenticator`, fields);
       else this.logger.info(`passkey refused (${error.step}): ${error.message}`, fields);
       const malformed = /^7\.[12] steps? (3|5-6|7|8-9)$/.test(error.step);
