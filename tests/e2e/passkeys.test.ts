@@ -1,7 +1,7 @@
 /**
  * Passkeys in a real headless Chromium with its WebAuthn virtual authenticator (DevTools
  * protocol: ctap2, internal transport, resident keys, user verification), on the page the
- * server serves: register, sign out, sign in with the passkey alone; password plus passkey as
+ * compiled binary (dist/session-auth, built first) serves: register, sign out, sign in with the passkey alone; password plus passkey as
  * the second factor; through the nginx forward-auth example to an app; and the refusals a
  * browser can meet (a bogus signature, another origin, a replayed or expired challenge, another
  * user's credential, a counter that goes back, user verification missing). Screenshots of each
@@ -12,7 +12,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { type Browser, type BrowserContext, type CDPSession, chromium, type Page } from "playwright-core";
 import { fillExample, NGINX, startProxy, stopSetup, waitForPort } from "../../scripts/lib/proxies.ts";
-import { freePort, SOURCE_COMMAND, type ServerProcess, spawnServer } from "../../scripts/lib/spawn-server.ts";
+import { freePort, ROOT, type ServerProcess, spawnServer } from "../../scripts/lib/spawn-server.ts";
 import { silentLogger } from "../../src/logger.ts";
 import { startServer } from "../../src/app/start.ts";
 import { FakeClock, legacyUser, seedUsers, tempDir, testConfig } from "../helpers.ts";
@@ -23,27 +23,30 @@ const haveChromium = existsSync(CHROMIUM);
 const BOB = { ...legacyUser("bob@hbtn.io", "pw-secret"), first_name: "Bob" };
 const ANN = legacyUser("ann@hbtn.io", "pw-secret");
 
+const BINARY = join(ROOT, "dist", "session-auth");
 let browser: Browser;
 
 beforeAll(async () => {
   if (!haveChromium) return;
   mkdirSync(SCREENSHOTS, { recursive: true });
+  const build = Bun.spawnSync([process.execPath, "run", "build"], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
+  if (build.exitCode !== 0) throw new Error(`build failed:\n${build.stderr.toString()}`);
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     // localhost is a secure context over http, and a valid RP ID (an IP address is not).
     args: ["--host-resolver-rules=MAP localhost 127.0.0.1", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
   });
-}, 60_000);
+}, 120_000);
 
 afterAll(async () => {
   await browser?.close();
 });
 
-/** The server on its own process, as `bun src/main.ts` runs it, seen by the browser as http://localhost:PORT. */
+/** The binary on its own process, seen by the browser as http://localhost:PORT. */
 async function serve(env: Record<string, string> = {}): Promise<{ server: ServerProcess; base: string; dir: string }> {
   const dir = tempDir();
   await seedUsers(dir, [BOB, ANN]);
-  const server = await spawnServer(SOURCE_COMMAND, { DATA_DIR: dir, AUTH_TYPE: "session_db_auth", ...env });
+  const server = await spawnServer([BINARY], { DATA_DIR: dir, AUTH_TYPE: "session_db_auth", ...env });
   return { server, dir, base: server.base.replace("127.0.0.1", "localhost") };
 }
 
