@@ -7,6 +7,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { available, BACKENDS, basicHeader, type Call, call as callApp, FakeClock, legacyUser, on, readOnDisk, sessionIdFrom, tempDir } from "../helpers.ts";
 import type { App } from "../../src/app/compose.ts";
 import { type CeremonyKnobs, SoftAuthenticator } from "../auth/factors/webauthn/soft-authenticator.ts";
+import { base32Decode, totp } from "../../src/auth/factors/totp.ts";
 
 const LOGIN = "/api/v1/auth_session/login";
 const PASSKEYS = "/api/v1/auth_session/passkeys";
@@ -293,6 +294,25 @@ for (const backend of BACKENDS) {
       const assertion = await key.authenticate(options, ORIGIN, handle(BOB.id));
       expect((await call(other, `${PASSKEYS}/login`, { json: assertion })).status).toBe(200);
       expect((await call(app, `${PASSKEYS}/login`, { json: assertion })).status).toBe(401);
+    });
+
+    test("with one-time codes too: both are named; either completes the login; a passkey-only session passes forward auth", async () => {
+      const { app, clock } = await setUp();
+      const session = await login(app);
+      const { key } = await addPasskey(app, session);
+      const begun = await call(app, "/api/v1/auth_session/totp", as(session, { method: "POST" }));
+      const secret = base32Decode(begun.json.secret)!;
+      expect((await call(app, "/api/v1/auth_session/totp/confirm", as(session, { form: { code: await totp(secret, clock.now) } }))).status).toBe(200);
+      expect(await call(app, LOGIN, { form: { email: BOB.email!, password: "pw-secret" } })).toMatchObject({ status: 401, json: { error: "second factor required", factors: ["passkey", "totp"] } });
+      const assertion = await key.authenticate(await loginOptions(app, BOB.email!), ORIGIN, handle(BOB.id));
+      const withPasskey = await call(app, LOGIN, { form: { email: BOB.email!, password: "pw-secret", passkey: JSON.stringify(assertion) } });
+      expect(await factorsOf(app, sessionIdFrom(withPasskey.headers))).toEqual(["password", "passkey"]);
+      clock.advance(60);
+      const withCode = await call(app, LOGIN, { form: { email: BOB.email!, password: "pw-secret", code: await totp(secret, clock.now) } });
+      expect(await factorsOf(app, sessionIdFrom(withCode.headers))).toEqual(["password", "totp"]);
+      const alone = await call(app, `${PASSKEYS}/login`, { json: await key.authenticate(await loginOptions(app), ORIGIN, handle(BOB.id)) });
+      const verified = await call(app, "/api/v1/auth/verify", as(sessionIdFrom(alone.headers)));
+      expect(verified.status).toBe(200);
     });
 
     test("deleting a user removes their passkeys", async () => {
