@@ -7,6 +7,7 @@ import type { ApiDeps, ApiRouter, Handler } from "../api/v1/context.ts";
 import { LOGIN_PATH, LOGOUT_LINK_PATH, PUBLIC } from "../api/v1/context.ts";
 import { registerIndexRoutes } from "../api/v1/index.ts";
 import { registerPasskeyRoutes } from "../api/v1/passkeys.ts";
+import { registerSecondFactorRoutes } from "../api/v1/second-factor.ts";
 import { registerSessionRoutes } from "../api/v1/session-auth.ts";
 import { registerUserRoutes } from "../api/v1/users.ts";
 import { registerOidcRoutes } from "../api/v1/oidc.ts";
@@ -101,6 +102,7 @@ export class App {
     if (keeper) registerSessionRoutes(this.router, keeper, deps);
     if (keeper) registerTotpRoutes(this.router, keeper, deps);
     if (keeper) registerPasskeyRoutes(this.router, keeper, deps);
+    if (keeper) registerSecondFactorRoutes(this.router, keeper, deps);
     // Sign-in with a provider ends in a session: only with a strategy that keeps them.
     const providers = keeper ? createProviders(config, clock) : [];
     if (keeper && providers.length > 0) registerOidcRoutes(this.router, { config, users, identities: stores.identities(), auth: keeper, throttle, logger: this.logger, clock, providers });

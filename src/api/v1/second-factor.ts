@@ -1,0 +1,82 @@
+/**
+ * A second factor given after the sign-in: a session that proved one factor (a provider's
+ * sign-in that did not report multi-factor authentication, or a password session from before the
+ * user turned a factor on) proves a second with `code` or `passkey`, as the login takes them. The
+ * answer is a new session proving both (the old one ends: a session's id changes whenever what it
+ * proves does); the check is counted against the account as a password is. This is how an
+ * access rule's step-up and a provider's sign-in reach a user's own second factor.
+ */
+import type { FoundSession, SessionKeeper } from "../../auth/auth.ts";
+import { checkSecondFactors, enrolledFactors, type SecondFactorUsed } from "../../auth/factors/second-factor.ts";
+import { toPublicUser, type UserRecord } from "../../domain/user.ts";
+import { mediaType, readForm, readJson } from "../../http/body.ts";
+import { serializeCookie } from "../../http/cookies.ts";
+import { HttpError, json } from "../../http/responses.ts";
+import { isMultiFactor } from "../../sessions/factors.ts";
+import type { ApiDeps, ApiRouter, RequestContext } from "./context.ts";
+import { SECOND_FACTOR_REQUIRED, sessionCookieOptions } from "./session-auth.ts";
+
+export const SECOND_FACTOR_PATH = "/api/v1/auth_session/second_factor";
+
+const NO_FACTOR = "no second factor is set up for this account";
+const ALREADY = "this session proved a second factor already";
+const WRONG = "wrong code";
+
+/** Form fields, or every field of a JSON object (a passkey assertion is an object). */
+async function readFactorFields(request: Request, limit: number): Promise<Record<string, unknown>> {
+  const fields: Record<string, unknown> = Object.create(null);
+  const type = mediaType(request);
+  if (type === "application/json" || type.endsWith("+json")) {
+    const body = await readJson(request, limit);
+    if (body !== null && typeof body === "object" && !Array.isArray(body)) Object.assign(fields, body);
+    return fields;
+  }
+  for (const [name, value] of await readForm(request, limit)) fields[name] = value;
+  return fields;
+}
+
+export function registerSecondFactorRoutes(router: ApiRouter, auth: SessionKeeper, { config, credentials, secondFactors, logger }: ApiDeps): void {
+  const { sessions } = auth;
+
+  const signedIn = async ({ request, currentUser }: RequestContext): Promise<{ user: UserRecord; session: FoundSession }> => {
+    const session = await auth.requestSession(request);
+    if (currentUser === null || session === null) throw new HttpError(403, "Forbidden");
+    return { user: currentUser, session };
+  };
+
+  // What the page asks before it sends a signed-in browser on: does this session still owe a factor?
+  router.add("GET", SECOND_FACTOR_PATH, async (context) => {
+    const { user, session } = await signedIn(context);
+    const factors = await enrolledFactors(secondFactors, user.id);
+    return json({ factors, multi_factor: isMultiFactor(session.factors), session_factors: session.factors }, 200, { "Cache-Control": "no-store" });
+  });
+
+  router.add("POST", SECOND_FACTOR_PATH, async (context) => {
+    const { request, clientAddress } = context;
+    const { user, session } = await signedIn(context);
+    if (isMultiFactor(session.factors)) throw new HttpError(409, ALREADY);
+    const fields = await readFactorFields(request, config.maxBodyBytes);
+    const factors = await enrolledFactors(secondFactors, user.id);
+    if (factors.length === 0) throw new HttpError(409, NO_FACTOR);
+    // Nothing sent to check is no guess: it is not counted.
+    const empty = (value: unknown) => value === undefined || value === null || value === "";
+    if (empty(fields.code) && empty(fields.passkey)) return json({ error: SECOND_FACTOR_REQUIRED, factors }, 401);
+    let used: SecondFactorUsed | null = null;
+    await credentials.checkCode(user, clientAddress, async () => {
+      const outcome = await checkSecondFactors(secondFactors, user, fields, { request, clientAddress });
+      if (outcome.result === "ok") used = outcome.used;
+      return used !== null;
+    });
+    if (used === null) {
+      logger.info(`factor.failed for user ${user.id}`, { event: "factor.failed", user_id: user.id, client: clientAddress });
+      throw new HttpError(401, WRONG);
+    }
+    const proved: SecondFactorUsed = used;
+    logger.info(`factor.ok (${proved}) for user ${user.id}`, { event: "factor.ok", factor: proved, user_id: user.id, client: clientAddress });
+    const login = await sessions.createForLogin(user, { factors: [...session.factors, proved], clientAddress, userAgent: request.headers.get("user-agent") });
+    if ("refused" in login) throw new HttpError(403, "Forbidden");
+    await sessions.end(session);
+    const cookie = serializeCookie(config.sessionName, login.sessionId, { ...sessionCookieOptions(config, request), maxAge: sessions.cookieMaxAge() });
+    return json(toPublicUser(login.user), 200, { "Set-Cookie": cookie });
+  });
+}
