@@ -50,7 +50,7 @@ describe("a second factor after the sign-in", () => {
     const oidc = await providerSession(app, bob.id, clock);
     expect((await call(app, VERIFY, { headers: as(oidc) })).status).toBe(401);
     const asked = await call(app, SECOND, { headers: as(oidc) });
-    expect(asked.json).toEqual({ factors: ["totp"], multi_factor: false, session_factors: ["oidc"] });
+    expect(asked.json).toEqual({ factors: ["totp"], multi_factor: false, required: true, session_factors: ["oidc"] });
     // The code of the step that confirmed the enrolment was used: the next one.
     clock.advance(29_000);
     const proved = await call(app, SECOND, { form: { code: await totp(base32Decode(secret)!, clock.now) }, headers: as(oidc) });
@@ -59,7 +59,7 @@ describe("a second factor after the sign-in", () => {
     const both = sessionIdFrom(proved.headers);
     expect(both).not.toBe(oidc);
     expect((await call(app, VERIFY, { headers: as(both) })).status).toBe(200);
-    expect((await call(app, SECOND, { headers: as(both) })).json).toMatchObject({ multi_factor: true, session_factors: ["oidc", "totp"] });
+    expect((await call(app, SECOND, { headers: as(both) })).json).toMatchObject({ multi_factor: true, required: false, session_factors: ["oidc", "totp"] });
     // The one-factor session ended with the change.
     expect((await call(app, "/api/v1/users/me", { headers: as(oidc) })).status).toBe(403);
     // Proved once: asking again is a conflict, not a second new session.

@@ -35,7 +35,7 @@ async function readFactorFields(request: Request, limit: number): Promise<Record
   return fields;
 }
 
-export function registerSecondFactorRoutes(router: ApiRouter, auth: SessionKeeper, { config, credentials, secondFactors, logger }: ApiDeps): void {
+export function registerSecondFactorRoutes(router: ApiRouter, auth: SessionKeeper, { config, credentials, secondFactors, totp, logger }: ApiDeps): void {
   const { sessions } = auth;
 
   const signedIn = async ({ request, currentUser }: RequestContext): Promise<{ user: UserRecord; session: FoundSession }> => {
@@ -48,7 +48,9 @@ export function registerSecondFactorRoutes(router: ApiRouter, auth: SessionKeepe
   router.add("GET", SECOND_FACTOR_PATH, async (context) => {
     const { user, session } = await signedIn(context);
     const factors = await enrolledFactors(secondFactors, user.id);
-    return json({ factors, multi_factor: isMultiFactor(session.factors), session_factors: session.factors }, 200, { "Cache-Control": "no-store" });
+    // `required`: forward authentication refuses this session until it proves one.
+    const required = !(await totp.sessionPassed(user.id, () => session));
+    return json({ factors, multi_factor: isMultiFactor(session.factors), required, session_factors: session.factors }, 200, { "Cache-Control": "no-store" });
   });
 
   router.add("POST", SECOND_FACTOR_PATH, async (context) => {
