@@ -46,6 +46,8 @@ the real environment wins over both):
   ALLOWED_REDIRECT_HOSTS  hosts besides this one (and COOKIE_DOMAIN's) the login page may
                      send a browser back to (/?rd=…), comma-separated
   FORWARD_AUTH_LOGIN_URL  where /api/v1/auth/verify sends a browser that is not signed in
+  ACCESS_RULES       a rules file (YAML or JSON) deciding verify's answer per host, path, method,
+                     network, user and group (SIGHUP or a change of the file reloads it)
   MAX_BODY_BYTES     largest request body accepted (default 65536)
   TRUST_PROXY        1: client address and https from X-Forwarded-For / X-Forwarded-Proto
   REUSE_PORT         1: instances on PostgreSQL share API_PORT (not with in-memory sessions)

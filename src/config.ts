@@ -40,6 +40,8 @@ export interface Config {
   allowedRedirectHosts: ReadonlySet<string>;
   /** Where /api/v1/auth/verify sends a browser that is not signed in (when the proxy cannot redirect). */
   forwardAuthLoginUrl: string | null;
+  /** The access rules file verify applies (JSON or YAML); null: every signed-in user, one factor. */
+  accessRules: string | null;
   /** Largest request body read, in bytes; larger ones get 413. */
   maxBodyBytes: number;
   /** Journal size from which it is folded into the snapshot (when it also outgrows the snapshot). */
@@ -136,6 +138,7 @@ export function loadConfig(env: Env, runtime: Runtime = detectRuntime()): Config
     webauthnRpId: parseRpId(env.WEBAUTHN_RP_ID),
     allowedRedirectHosts,
     forwardAuthLoginUrl: parseLoginUrl(env.FORWARD_AUTH_LOGIN_URL, returnPolicy(null, { allowedRedirectHosts, cookieDomain })),
+    accessRules: nonEmpty(env.ACCESS_RULES) ?? null,
     maxBodyBytes: parseWhole("MAX_BODY_BYTES", env.MAX_BODY_BYTES, DEFAULTS.maxBodyBytes, 1, "bytes"),
     journalCompactBytes: parseWhole("JOURNAL_COMPACT_BYTES", env.JOURNAL_COMPACT_BYTES, DEFAULTS.journalCompactBytes, 1, "bytes"),
     liveDataFileBytes: parseWhole("LIVE_DATA_FILE_BYTES", env.LIVE_DATA_FILE_BYTES, DEFAULTS.liveDataFileBytes, 0, "bytes", "0 to fold journals in only when they grow"),

@@ -28,4 +28,7 @@ export function serve(env: Env): void {
   };
   process.on("SIGINT", () => void stop("SIGINT"));
   process.on("SIGTERM", () => void stop("SIGTERM"));
+  // Only with access rules: without them SIGHUP keeps its usual meaning.
+  const rules = running.app.rules;
+  if (rules !== null) process.on("SIGHUP", () => void rules.reload("SIGHUP"));
 }

@@ -39,6 +39,7 @@ describe("loadConfig", () => {
       webauthnRpId: null,
       allowedRedirectHosts: new Set(),
       forwardAuthLoginUrl: null,
+      accessRules: null,
       maxBodyBytes: 65536,
       journalCompactBytes: 1048576,
       liveDataFileBytes: 4194304,
@@ -133,7 +134,8 @@ describe("loadConfig", () => {
     [{ SECRET_KEY: "secret" }, /SECRET_KEY/],
   ];
   // Free text, any value of which is usable, and the one exception kept from the original.
-  const anyValue = ["DATA_DIR", "REDIS_PREFIX", "SESSION_DURATION"];
+  // ACCESS_RULES is any path: the file itself is read and checked as the server starts.
+  const anyValue = ["DATA_DIR", "REDIS_PREFIX", "SESSION_DURATION", "ACCESS_RULES"];
   test("every setting read has a malformed value here that is refused, but for the free-text ones and SESSION_DURATION", () => {
     const read = new Set([...readFileSync(join(import.meta.dir, "..", "src", "config.ts"), "utf8").matchAll(/\benv\.([A-Z][A-Z0-9_]+)/g)].map((m) => m[1]!));
     const covered = new Set(refused.flatMap(([env]) => Object.keys(env)));

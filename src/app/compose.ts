@@ -18,8 +18,11 @@ import { TotpFactor } from "../auth/factors/totp-factor.ts";
 import { PasskeyFactor, Passkeys } from "../auth/factors/passkeys.ts";
 import type { UserRecord } from "../domain/user.ts";
 import { totpEnabled } from "../domain/user-totp.ts";
-import { andThen } from "../maybe-promise.ts";
 import { VERIFY_PATH, verifyHandler } from "../api/v1/verify.ts";
+import type { AccessDeps, GroupsOf, HasSecondFactor } from "../auth/rules/access-check.ts";
+import { openRules, stepUpFor } from "../auth/rules/login-step-up.ts";
+import type { RulesSource } from "../auth/rules/rules-source.ts";
+import { andThen } from "../maybe-promise.ts";
 import { CredentialsCheck } from "../auth/credentials.ts";
 import { type Auth, createAuth, keepsStoredSessions } from "../auth/index.ts";
 import { LoginThrottle } from "../auth/throttle.ts";
@@ -45,6 +48,8 @@ export class App {
   readonly router: ApiRouter = new Router<Handler>();
   readonly auth: Auth | null;
   readonly users: UserStore;
+  /** ACCESS_RULES, when set. */
+  readonly rules: RulesSource | null;
   private readonly logger: Logger;
   private readonly pipeline: Pipeline;
   private readonly stopSweeps: () => void;
@@ -58,6 +63,7 @@ export class App {
     this.users = users;
     const clock = options.clock ?? systemClock;
     this.logger = options.logger ?? createLogger(config.logFormat);
+    this.rules = openRules(config, this.logger);
     const throttle = new LoginThrottle({
       perClient: { maxFailures: config.loginMaxFailuresPerClient, windowSeconds: config.loginThrottleWindowSeconds },
       perAccount: { maxFailures: config.loginMaxFailuresPerAccount, windowSeconds: config.loginThrottleWindowSeconds },
@@ -115,13 +121,20 @@ export class App {
     const factorsPassed = keeper
       ? (request: Request, user: UserRecord) => deps.totp.sessionPassed(user.id, () => keeper.requestSession(request))
       : undefined;
-    const verify = verifyHandler(auth, config, factorsPassed);
+    const groupsOf: GroupsOf = () => [];
+    // At a step-up, a user with a second factor logs in again with it; one without is told to set one up.
+    const hasSecondFactor: HasSecondFactor = (user) => andThen(stores.totp.get(user.id), (record) => totpEnabled(record) || deps.passkeys.enrolled(user.id));
+    const access: AccessDeps | null = this.rules === null ? null : { auth, rules: this.rules, groupsOf, hasSecondFactor };
+    const verify = verifyHandler(auth, config, { groupsOf, factorsPassed, access });
     for (const method of ["GET", "POST", "PUT", "PATCH", "DELETE"]) this.router.add(method, VERIFY_PATH, verify, PUBLIC);
     // The page is made once; only a visit with a return address gets one made for it.
     const page = loginPage(config.authType, null, buttons);
-    this.router.add("GET", "/", ({ request }) => {
+    this.router.add("GET", "/", ({ request, clientAddress }) => {
       const returnTo = pageReturnAddress(request, config);
-      return html(returnTo === null ? page : loginPage(config.authType, returnTo, buttons), 200, PAGE_SECURITY_HEADERS);
+      if (returnTo === null) return html(page, 200, PAGE_SECURITY_HEADERS);
+      // A signed-in visitor whose return address wants a second factor logs in again, rather than
+      // going back there to be sent here again.
+      return andThen(stepUpFor(access, request, returnTo, clientAddress), (stepUp) => html(loginPage(config.authType, returnTo, buttons, stepUp), 200, PAGE_SECURITY_HEADERS));
     }, PUBLIC);
     // Browsers ask for it with every page; there is none, and the question needs no credentials.
     this.router.add("GET", "/favicon.ico", () => new Response(null, { status: 204, headers: { "Cache-Control": "max-age=86400" } }), PUBLIC);
@@ -146,6 +159,7 @@ export class App {
   /** Waits for every pending write. */
   async close(): Promise<void> {
     this.stopSweeps();
+    this.rules?.close();
     this.logger.flush?.();
     await this.stores.close();
   }

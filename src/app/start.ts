@@ -37,6 +37,7 @@ export function startServer(config: Config, options: StartOptions = {}): Running
   for (const warning of options.warnings ?? []) logger.warn(warning, { event: "config-warning" });
   const app = App.create(config, { ...options, logger });
   warnOfOpenUsersApi(config, app.users, logger);
+  app.rules?.watch();
   let server: ReturnType<typeof Bun.serve>;
   try {
     server = Bun.serve({

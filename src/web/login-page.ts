@@ -44,6 +44,8 @@ const SCRIPT = `
   const sessions = document.body.dataset.sessions === "yes";
   // Checked by the server: this server's host, an allowed host, or one under COOKIE_DOMAIN.
   const returnTo = document.body.dataset.return;
+  // "login": the return address wants a second factor this session has not given; "setup": and the account has none yet.
+  const stepUp = document.body.dataset.stepUp;
   const TITLES = { login: "Log in", me: "Your account", off: "session-auth" };
   function show(view) {
     for (const id of ["login", "me", "off"]) $(id).hidden = id !== view;
@@ -65,7 +67,8 @@ const SCRIPT = `
   }
   async function loadMe() {
     const response = await fetch("/api/v1/users/me", { credentials: "same-origin" });
-    if (response.ok && returnTo) location.replace(returnTo);
+    if (response.ok && returnTo && !stepUp) location.replace(returnTo);
+    else if (response.ok && stepUp === "login") show("login");
     else if (response.ok) showUser(await response.json());
     else show("login");
   }
@@ -196,6 +199,12 @@ const SCRIPT = `
     await fetch("/api/v1/auth_session/logout", { method: "DELETE", credentials: "same-origin" });
     show("login");
   });
+  if (stepUp) {
+    $("step-up").hidden = false;
+    $("step-up").textContent = stepUp === "login"
+      ? "The page you asked for needs a second factor: log in again with your password and your second factor."
+      : "The page you asked for needs a second factor, and your account has none yet: set one up, then go back to it.";
+  }
   if (sessions) loadMe().catch(() => show("login"));
   else show("off");
 ${TOTP_SCRIPT}`;
@@ -226,7 +235,9 @@ const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.char
 
 /**
  * The page; `returnTo` (a return address already checked by safeReturnAddress) is where a
- * successful login, or a visit by someone already signed in, goes on to.
+ * successful login, or a visit by someone already signed in, goes on to. With `stepUp`, the
+ * return address wants a second factor: the visitor logs in again (or is told to set one up)
+ * instead of being sent back.
  */
 /** A sign-in provider's button: its name (in the path) and label. */
 export interface ProviderButton {
@@ -242,7 +253,7 @@ function providerButtons(providers: readonly ProviderButton[], returnTo: string 
   return `\n    <div class="providers">\n      ${links.join("\n      ")}\n    </div>`;
 }
 
-export function loginPage(authType: AuthType | null, returnTo: string | null = null, providers: readonly ProviderButton[] = []): string {
+export function loginPage(authType: AuthType | null, returnTo: string | null = null, providers: readonly ProviderButton[] = [], stepUp: "login" | "setup" | null = null): string {
   const sessions = authType !== null && SESSION_TYPES.includes(authType);
   const running = authType === null ? "with authentication off (AUTH_TYPE unset)" : `with AUTH_TYPE=${escapeHtml(authType)}`;
   return `<!DOCTYPE html>
@@ -254,9 +265,10 @@ export function loginPage(authType: AuthType | null, returnTo: string | null = n
 <style>${STYLE}</style>
 <style>${PASSKEY_STYLE}</style>
 </head>
-<body data-sessions="${sessions ? "yes" : "no"}" data-providers="${sessions && providers.length > 0 ? "yes" : "no"}" data-return="${returnTo === null ? "" : escapeHtml(returnTo)}">
+<body data-sessions="${sessions ? "yes" : "no"}" data-providers="${sessions && providers.length > 0 ? "yes" : "no"}" data-return="${returnTo === null ? "" : escapeHtml(returnTo)}"${stepUp === null ? "" : ` data-step-up="${stepUp}"`}>
 <main>
   <h1 id="title">session-auth</h1>
+  <p id="step-up" class="notice" role="status" hidden></p>
   <section id="login" hidden>
     <form id="login-form">
       <label>Email <input id="email" name="email" type="text" inputmode="email" autocapitalize="none" spellcheck="false" autocomplete="username" required></label>

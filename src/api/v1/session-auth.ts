@@ -121,6 +121,9 @@ export function registerSessionRoutes(router: ApiRouter, auth: SessionKeeper, { 
     }
     const login = await sessions.createForLogin(user, { factors, clientAddress, userAgent: request.headers.get("user-agent") });
     if ("refused" in login) throw login.refused === "user-deleted" ? new HttpError(404, NO_USER) : new HttpError(401, WRONG_PASSWORD);
+    // A login over a session this browser still has (a step-up, another account) replaces it:
+    // the old one ends rather than living on unseen behind the new cookie.
+    await auth.destroySession(request);
     const cookie = serializeCookie(config.sessionName, login.sessionId, { ...cookieOptions(request), maxAge: sessions.cookieMaxAge() });
     return json(toPublicUser(login.user), 200, { "Set-Cookie": cookie });
   }, PUBLIC);

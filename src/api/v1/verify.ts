@@ -6,8 +6,16 @@
  * or, for a browser navigation when a login page that passes the return-address check is known,
  * a 302 there carrying the original address (when that passes too). A store that cannot be
  * reached is a 503, never a 200.
+ *
+ * With access rules (ACCESS_RULES), the original request (X-Original-URL, or X-Forwarded-Host,
+ * -Uri and -Method) is decided by them first: a bypass is a 200 without identity headers, a deny
+ * a 403, a rule that needs a login is answered as above, a signed-in user the rules do not admit
+ * gets a 403 (never a redirect, which would loop), and a two_factor rule with a session that
+ * passed one factor sends a browser to the login page for a new, full login (`step_up=1`).
  */
 import type { Auth } from "../../auth/auth.ts";
+import { type AccessDeps, type AccessOutcome, checkAccess, type GroupsOf } from "../../auth/rules/access-check.ts";
+import { requestTarget } from "../../auth/rules/target.ts";
 import { ThrottledError } from "../../auth/throttle.ts";
 import type { Config } from "../../config.ts";
 import { loginRedirect, requestedHost, returnPolicy } from "../../http/return-address.ts";
@@ -36,13 +44,23 @@ export function headerValue(text: string | null): string {
   return Buffer.from(text.replace(CONTROLS, ""), "utf8").toString("latin1");
 }
 
-function found(user: UserRecord): Response {
+function found(user: UserRecord, groups: readonly string[]): Response {
   const name = [user.first_name, user.last_name].filter(Boolean).join(" ");
   return new Response(null, {
     status: 200,
-    headers: { ...NO_STORE, "Remote-User": headerValue(user.id), "Remote-Email": headerValue(user.email), "Remote-Name": headerValue(name) },
+    headers: {
+      ...NO_STORE,
+      "Remote-User": headerValue(user.id),
+      "Remote-Email": headerValue(user.email),
+      "Remote-Name": headerValue(name),
+      // Group names are letters, digits, `.`, `_` and `-`: a comma never occurs inside one.
+      "Remote-Groups": groups.join(","),
+    },
   });
 }
+
+/** The rules let the request through without looking who it is: nothing is said about anyone. */
+const bypassed = () => new Response(null, { status: 200, headers: NO_STORE });
 
 /** The address the browser asked the proxy for, from the headers proxies send. */
 export function originalUrl(headers: Headers): string | null {
@@ -64,7 +82,19 @@ function isNavigation(headers: Headers): boolean {
 /** Whether the request's credentials passed every factor their user has; true when that is not in doubt. */
 export type FactorsPassed = (request: Request, user: UserRecord) => MaybePromise<boolean>;
 
-export function verifyHandler(auth: Auth | null, config: Config, factorsPassed: FactorsPassed = () => true): (context: RequestContext) => MaybePromise<Response> {
+/** How verify learns a user's groups and whether the session passed the user's factors, and the access rules when ACCESS_RULES is set. */
+export interface VerifyOptions {
+  groupsOf?: GroupsOf;
+  factorsPassed?: FactorsPassed;
+  access?: AccessDeps | null;
+}
+
+const noGroups: GroupsOf = () => [];
+
+export function verifyHandler(auth: Auth | null, config: Config, options: VerifyOptions = {}): (context: RequestContext) => MaybePromise<Response> {
+  const groupsOf = options.groupsOf ?? noGroups;
+  const factorsPassed: FactorsPassed = options.factorsPassed ?? (() => true);
+  const access = options.access ?? null;
   /**
    * The login page a browser navigation goes to: the verify URL's `?login=`, else
    * FORWARD_AUTH_LOGIN_URL, each only if it passes the return-address check for the host the
@@ -81,7 +111,40 @@ export function verifyHandler(auth: Auth | null, config: Config, factorsPassed: 
     if (location !== null) return new Response(null, { status: 302, headers: { ...NO_STORE, Location: location } });
     return jsonError(401, "Unauthorized", NO_STORE);
   };
+  /** A session that passed one factor, at a rule that wants two: a new full login, never an upgrade of this one. */
+  const stepUp = (request: Request): Response => {
+    const location = isNavigation(request.headers) ? loginAddress(request) : null;
+    if (location === null) return jsonError(401, "Unauthorized: a second factor is needed here", NO_STORE);
+    const target = new URL(location);
+    // The login page reads `rd` to the end of the query: the marker goes before it.
+    const rd = target.searchParams.get("rd");
+    target.searchParams.delete("rd");
+    target.searchParams.set("step_up", "1");
+    if (rd !== null) target.searchParams.set("rd", rd);
+    return new Response(null, { status: 302, headers: { ...NO_STORE, Location: target.href } });
+  };
+  const decided = (request: Request, outcome: AccessOutcome): MaybePromise<Response> => {
+    switch (outcome.verdict) {
+      case "bypass":
+        return bypassed();
+      case "deny":
+        return jsonError(403, "Forbidden", NO_STORE);
+      case "login":
+        return notFound(request);
+      case "allow":
+        return andThen(factorsPassed(request, outcome.user!), (yes) => (yes ? found(outcome.user!, outcome.groups) : notFound(request)));
+      case "step-up":
+        return stepUp(request);
+    }
+  };
+  // A user with a second factor whose session did not prove it is not signed in here.
+  const withGroups = (request: Request) => (user: UserRecord | null) =>
+    user ? andThen(factorsPassed(request, user), (yes) => (yes ? andThen(groupsOf(user), (groups) => found(user, groups)) : notFound(request))) : notFound(request);
   return ({ request, clientAddress }) => {
+    if (access !== null) {
+      const target = requestTarget(request.headers, request.method);
+      return andThen(checkAccess(access, request, { ...target, address: clientAddress }, clientAddress), (outcome) => decided(request, outcome));
+    }
     if (auth === null) return notFound(request);
     // A throttled Basic attempt is simply not let in: a proxy understands 401, not 429.
     const refused = (error: unknown): Response => {
@@ -89,8 +152,7 @@ export function verifyHandler(auth: Auth | null, config: Config, factorsPassed: 
       throw error;
     };
     try {
-      const passed = (user: UserRecord) => andThen(factorsPassed(request, user), (yes) => (yes ? found(user) : notFound(request)));
-      return andThen(auth.currentUser(request, clientAddress), (user) => (user ? passed(user) : notFound(request)), refused);
+      return andThen(auth.currentUser(request, clientAddress), withGroups(request), refused);
     } catch (error) {
       return refused(error);
     }
