@@ -20,6 +20,8 @@ Usage:
   session-auth users COMMAND           create, list, show, update, delete, passwd, unlock (see users --help)
   session-auth sessions COMMAND        list, revoke, purge stored sessions (see sessions --help)
   session-auth identities COMMAND      list, unlink accounts' links to sign-in providers
+  session-auth rules check --host H --path P [--method M] [--user E] [--ip A]
+                                       what the access rules decide for a request (see rules --help)
   session-auth migrate --to postgres://…
                                        copy the JSON files' users and sessions into PostgreSQL
   session-auth completion bash         a bash completion script: eval "$(session-auth completion bash)"
@@ -115,7 +117,7 @@ async function dispatch(argv: readonly string[], rawEnv: Env, io: CliIo, serve: 
   const [command, ...rest] = argv;
   if (command === "--help" || command === "-h" || command === "help") {
     const topic = rest[0];
-    io.out(topic === "users" ? users().USERS_HELP : topic === "sessions" ? sessions().SESSIONS_HELP : topic === "identities" ? identities().IDENTITIES_HELP : topic === "migrate" ? migrate().MIGRATE_HELP : topic === "completion" ? completion().COMPLETION_HELP : USAGE);
+    io.out(topic === "users" ? users().USERS_HELP : topic === "sessions" ? sessions().SESSIONS_HELP : topic === "identities" ? identities().IDENTITIES_HELP : topic === "migrate" ? migrate().MIGRATE_HELP : topic === "rules" ? rules().RULES_HELP : topic === "completion" ? completion().COMPLETION_HELP : USAGE);
     return 0;
   }
   if (command === "--version" || command === "-v" || command === "version") {
@@ -137,6 +139,7 @@ async function dispatch(argv: readonly string[], rawEnv: Env, io: CliIo, serve: 
   if (command === "sessions") return sessions().sessionsCommand(rest, env, io);
   if (command === "identities") return identities().identitiesCommand(rest, env, io);
   if (command === "migrate") return migrate().migrateCommand(rest, env, io);
+  if (command === "rules") return rules().rulesCommand(rest, env, io);
   if (command === "completion") return completion().completionCommand(rest, io);
   throw usage(`unknown command ${JSON.stringify(command)}; see session-auth --help`);
 }
@@ -147,6 +150,7 @@ const users = () => require("./cli/users.ts") as typeof import("./cli/users.ts")
 const sessions = () => require("./cli/sessions.ts") as typeof import("./cli/sessions.ts");
 const identities = () => require("./cli/identities.ts") as typeof import("./cli/identities.ts");
 const migrate = () => require("./cli/migrate.ts") as typeof import("./cli/migrate.ts");
+const rules = () => require("./cli/rules.ts") as typeof import("./cli/rules.ts");
 const completion = () => require("./cli/completion.ts") as typeof import("./cli/completion.ts");
 
 const processIo: CliIo = {
