@@ -33,6 +33,7 @@ import { pageReturnAddress } from "../http/return-address.ts";
 import { Router } from "../http/router.ts";
 import { createLogger, type Logger } from "../logger.ts";
 import { openStores, type Stores } from "../storage/stores.ts";
+import { groupsOf as storedGroupsOf } from "../storage/group-store.ts";
 import type { UserStore } from "../storage/user-store.ts";
 import { loginPage, PAGE_SECURITY_HEADERS } from "../web/login-page.ts";
 import { ErrorResponses } from "./error-responses.ts";
@@ -92,7 +93,7 @@ export class App {
       if (removed) auth?.forgetUserSessions(userId);
       return removed;
     };
-    const deps: ApiDeps = { config, users, auth, credentials, clock, deleteUser, secondFactors: [totp, new PasskeyFactor(passkeys)], totp, passkeys, logger: this.logger };
+    const deps: ApiDeps = { config, users, groups: stores.groups, auth, credentials, clock, deleteUser, secondFactors: [totp, new PasskeyFactor(passkeys)], totp, passkeys, logger: this.logger };
     const keeper = this.registerRoutes(deps, { stores, throttle });
     const crossSite = keeper ? { allowedOrigins: config.allowedOrigins, trustProxy: config.trustProxy, sessionName: config.sessionName, loginPath: LOGIN_PATH } : null;
     this.pipeline = new Pipeline({ config, router: this.router, auth, crossSite, errors: new ErrorResponses(this.logger), logger: this.logger });
@@ -121,7 +122,7 @@ export class App {
     const factorsPassed = keeper
       ? (request: Request, user: UserRecord) => deps.totp.sessionPassed(user.id, () => keeper.requestSession(request))
       : undefined;
-    const groupsOf: GroupsOf = () => [];
+    const groupsOf: GroupsOf = (user) => storedGroupsOf(deps.groups, user.id);
     // At a step-up, a user with a second factor logs in again with it; one without is told to set one up.
     const hasSecondFactor: HasSecondFactor = (user) => andThen(stores.totp.get(user.id), (record) => totpEnabled(record) || deps.passkeys.enrolled(user.id));
     const access: AccessDeps | null = this.rules === null ? null : { auth, rules: this.rules, groupsOf, hasSecondFactor };

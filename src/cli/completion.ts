@@ -11,10 +11,10 @@ current shell with: eval "$(session-auth completion bash)"
 export const COMMANDS: Record<string, Record<string, string>> = {
   serve: { "": "--help" },
   users: {
-    create: "--email --password --first-name --last-name --admin",
+    create: "--email --password --first-name --last-name --admin --groups",
     list: "--json",
     show: "--email --id --json",
-    update: "--email --id --new-email --first-name --last-name --admin --no-admin --json",
+    update: "--email --id --new-email --first-name --last-name --admin --no-admin --groups --json",
     delete: "--email --id",
     passwd: "--email --id --password",
     unlock: "--email --id",

@@ -12,6 +12,7 @@ import type { UserSessionRecord } from "../domain/user-session.ts";
 import type { IdentityRecord } from "../domain/identity.ts";
 import { IDENTITY_MODEL } from "../storage/identity-store.ts";
 import { USER_TOTP_MODEL, type UserTotpRecord } from "../domain/user-totp.ts";
+import type { UserGroupsRecord } from "../domain/user-groups.ts";
 import { dataFileName } from "../storage/json-file/format.ts";
 import { UniqueConstraintError } from "../storage/record-store.ts";
 import { openStores, type Stores } from "../storage/stores.ts";
@@ -19,7 +20,7 @@ import { type CliIo, failure, parseFlags, plural, usage } from "./common.ts";
 
 export const MIGRATE_HELP = `Usage: session-auth migrate --to postgres://USER@HOST/DB [--schema NAME]
 
-Copies every user, stored session, identity link, one-time-code factor and passkey from the JSON files in
+Copies every user and their groups, stored session, identity link, one-time-code factor and passkey from the JSON files in
 DATA_DIR into PostgreSQL, keeping ids, password hashes and timestamps, so that existing logins and
 sessions keep working. TOTP secrets are copied sealed: keep the same key (SECRET_KEY, or the data
 folder's .totp.key as SECRET_KEY). Running
@@ -51,7 +52,9 @@ export async function migrateCommand(argv: readonly string[], env: Env, io: CliI
   try {
     const copied: string[] = [];
     const hasLinks = existsSync(join(config.dataDir, dataFileName(IDENTITY_MODEL)));
-    for (const table of tablesToCopy(source, target, { links: hasLinks, totp: hasDataFile(config.dataDir, USER_TOTP_MODEL), passkeys: hasDataFile(config.dataDir, "Passkey") })) copied.push(plural(await copy(table, io), table.noun));
+    // Groups are copied when the data folder has any (the original program's folders have none).
+    const hasGroups = (await source.groups.count()) > 0;
+    for (const table of tablesToCopy(source, target, { links: hasLinks, groups: hasGroups, totp: hasDataFile(config.dataDir, USER_TOTP_MODEL), passkeys: hasDataFile(config.dataDir, "Passkey") })) copied.push(plural(await copy(table, io), table.noun));
     io.out(`copied ${[copied.slice(0, -1).join(", "), copied.at(-1)].filter(Boolean).join(" and ")} to PostgreSQL (schema ${config.databaseSchema})\n`);
     return 0;
   } finally {
@@ -75,8 +78,9 @@ interface Table<T extends BaseRecord = BaseRecord> {
 }
 
 /** What migrate copies, in order: users before what belongs to them. */
-function tablesToCopy(source: Stores, target: Stores, has: { links: boolean; totp: boolean; passkeys: boolean }): Table[] {
+function tablesToCopy(source: Stores, target: Stores, has: { links: boolean; groups: boolean; totp: boolean; passkeys: boolean }): Table[] {
   const tables: Table[] = [{ model: "User", noun: "user", read: () => source.users.all(), write: (user) => target.users.save(user as UserRecord) }];
+  if (has.groups) tables.push({ model: "UserGroups", noun: "user's group list", read: () => source.groups.all(), write: (groups) => target.groups.save(groups as UserGroupsRecord) });
   const [from, to] = [source.sessions, target.sessions];
   if (from && to) tables.push({ model: "UserSession", noun: "session", read: () => from.list(), write: (session) => to.create(session as UserSessionRecord) });
   // Sign-in providers' identity links, when any were made.

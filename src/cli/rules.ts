@@ -5,7 +5,8 @@ import { RulesFileError } from "../auth/rules/rules-file.ts";
 import { readRulesFile } from "../auth/rules/rules-source.ts";
 import { normalizeHost, normalizePath } from "../auth/rules/target.ts";
 import { ipAddress } from "../http/client-address.ts";
-import { type CliIo, failure, findUser, parseFlags, readableConfig, runGroup, type Subcommand, usage, withUsers } from "./common.ts";
+import { type CliIo, failure, findUser, parseFlags, readableConfig, runGroup, type Subcommand, usage, withStores } from "./common.ts";
+import { groupsOf } from "../storage/group-store.ts";
 
 export const RULES_HELP = `Usage: session-auth rules COMMAND [OPTIONS]
 
@@ -67,9 +68,11 @@ async function check(argv: readonly string[], env: Env, io: CliIo): Promise<numb
   const email = flags.get("user");
   let subject: Subject | null = null;
   if (email !== undefined) {
-    const user = await withUsers(config ?? readableConfig(env), (users) => findUser(users, new Map([["email", email]])));
-    if (user.email === null) throw failure(`the user ${user.id} has no email`);
-    subject = { email: user.email.trim().toLowerCase(), groups: [] };
+    subject = await withStores(config ?? readableConfig(env), false, async (stores) => {
+      const user = await findUser(stores.users, new Map([["email", email]]));
+      if (user.email === null) throw failure(`the user ${user.id} has no email`);
+      return { email: user.email.trim().toLowerCase(), groups: await groupsOf(stores.groups, user.id) };
+    });
   }
   const decision = rules.decide(request, subject);
   if (decision === NEEDS_SUBJECT) throw new Error("unreachable: a subject was given");

@@ -7,19 +7,23 @@ import { boundedKey } from "../auth/throttle.ts";
 import { totpEnabled } from "../domain/user-totp.ts";
 import { passkeyJson, type PasskeyRecord } from "../domain/passkey.ts";
 import type { Stores } from "../storage/stores.ts";
+import { parseGroups, storedGroups } from "../domain/user-groups.ts";
+import { groupsOf, setGroups } from "../storage/group-store.ts";
 import { fieldProblem, isAdmin, isValidEmail, newUser, throttleAccount, toPublicUser, type UserRecord } from "../domain/user.ts";
 import { type CliIo, emailClashes, failure, findUser, formatTable, parseFlags, plural, readableConfig, readPassword, runGroup, type Subcommand, usage, withSessionService, withStores, withUsers, writableConfig } from "./common.ts";
 
 export const USERS_HELP = `Usage: session-auth users COMMAND [OPTIONS]
 
   create --email EMAIL [--password PASSWORD] [--first-name NAME] [--last-name NAME] [--admin]
+         [--groups a,b]
                       create a user (an admin, with --admin) and print its id
   list [--json]       list the users
   show (--email EMAIL | --id ID) [--json]
                       show one user
   update (--email EMAIL | --id ID) [--new-email EMAIL] [--first-name NAME] [--last-name NAME]
-         [--admin | --no-admin] [--json]
-                      change a user's email or names; grant or withdraw admin
+         [--admin | --no-admin] [--groups a,b] [--json]
+                      change a user's email or names; grant or withdraw admin; set its
+                      groups (for the access rules; --groups "" removes them all)
   delete (--email EMAIL | --id ID)
                       delete a user and all of their stored sessions
   passwd (--email EMAIL | --id ID) [--password PASSWORD]
@@ -37,13 +41,13 @@ terminal, so that it stays out of the shell history. Passwords are never printed
 
 const USERS_COMMANDS: Record<string, Subcommand> = {
   create: {
-    help: "Usage: session-auth users create --email EMAIL [--password PASSWORD] [--first-name NAME] [--last-name NAME] [--admin]\n\nCreates a user and prints its id; --admin makes it an admin (who alone manage users under USERS_API=admin). Without --password the password is read from standard input or asked for.\n",
+    help: "Usage: session-auth users create --email EMAIL [--password PASSWORD] [--first-name NAME] [--last-name NAME] [--admin] [--groups a,b]\n\nCreates a user and prints its id; --admin makes it an admin (who alone manage users under USERS_API=admin); --groups gives it groups, comma-separated, for the access rules. Without --password the password is read from standard input or asked for.\n",
     run: create,
   },
-  list: { help: "Usage: session-auth users list [--json]\n\nLists every user: id, email, names, creation time.\n", run: list },
-  show: { help: "Usage: session-auth users show (--email EMAIL | --id ID) [--json]\n\nShows one user's public fields, whether it is an admin, and its second factors.\n", run: show },
+  list: { help: "Usage: session-auth users list [--json]\n\nLists every user: id, email, names, creation time, admin, groups.\n", run: list },
+  show: { help: "Usage: session-auth users show (--email EMAIL | --id ID) [--json]\n\nShows one user's public fields, whether it is an admin, its groups, and its second factors.\n", run: show },
   update: {
-    help: "Usage: session-auth users update (--email EMAIL | --id ID) [--new-email EMAIL] [--first-name NAME] [--last-name NAME] [--admin | --no-admin] [--json]\n\nChanges the named fields of the user and prints it; the others stay as they are. --admin grants admin, --no-admin withdraws it.\n",
+    help: "Usage: session-auth users update (--email EMAIL | --id ID) [--new-email EMAIL] [--first-name NAME] [--last-name NAME] [--admin | --no-admin] [--groups a,b] [--json]\n\nChanges the named fields of the user and prints it; the others stay as they are. --admin grants admin, --no-admin withdraws it. --groups sets the user's groups, comma-separated (\"\" for none).\n",
     run: update,
   },
   delete: {
@@ -73,7 +77,7 @@ export function usersCommand(argv: readonly string[], env: Env, io: CliIo): Prom
 }
 
 async function create(argv: readonly string[], env: Env, io: CliIo): Promise<number> {
-  const flags = parseFlags(argv, ["email", "password", "first-name", "last-name"], ["admin"]);
+  const flags = parseFlags(argv, ["email", "password", "first-name", "last-name", "groups"], ["admin"]);
   const email = flags.get("email")?.trim();
   if (!email) throw usage("users create needs --email EMAIL");
   if (!isValidEmail(email)) throw failure(`invalid email ${JSON.stringify(email)}: an address has a name, an @ and a domain`);
@@ -82,18 +86,20 @@ async function create(argv: readonly string[], env: Env, io: CliIo): Promise<num
     const problem = value === null ? null : fieldProblem(field, value);
     if (problem !== null) throw failure(problem);
   }
+  const groups = groupsFlag(flags);
   // Everything that can fail without the password is checked before it is asked for.
   const config = writableConfig(env);
   if ((await withUsers(config, async (users) => users.search({ email }))).length > 0) throw failure(`a user with email ${email} already exists`);
   const password = await readPassword(flags, io, config.passwordMinLength);
   const user = await newUser({ email, password, ...names, admin: flags.has("admin") }, systemClock);
-  await withUsers(config, async (users) => {
+  await withStores(config, false, async ({ users, groups: groupStore }) => {
     try {
       await users.save(user);
     } catch (error) {
       if (error instanceof UniqueConstraintError) throw failure(`a user with email ${email} already exists`);
       throw error;
     }
+    if (groups !== null) await setGroups(groupStore, user.id, groups, systemClock);
   });
   io.out(`${user.id}\n`);
   return 0;
@@ -101,18 +107,20 @@ async function create(argv: readonly string[], env: Env, io: CliIo): Promise<num
 
 async function list(argv: readonly string[], env: Env, io: CliIo): Promise<number> {
   const flags = parseFlags(argv, [], ["json"]);
-  const { all, withTotp, withPasskey } = await withStores(readableConfig(env), false, async (stores) => ({
+  const { all, withTotp, withPasskey, groupsById } = await withStores(readableConfig(env), false, async (stores) => ({
     all: await stores.users.all(),
     withTotp: new Set((await stores.totp.all()).filter(totpEnabled).map((factor) => factor.id)),
     withPasskey: new Set((await stores.passkeys.all()).map((passkey) => passkey.user_id)),
+    groupsById: new Map((await stores.groups.all()).map((record) => [record.id, storedGroups(record)])),
   }));
+  const groupsOfUser = (user: UserRecord) => groupsById.get(user.id) ?? [];
   const factorsOf = (user: UserRecord) => [...(withPasskey.has(user.id) ? ["passkey"] : []), ...(withTotp.has(user.id) ? ["totp"] : [])];
   if (flags.has("json")) {
-    io.out(`${JSON.stringify(all.map((user) => ({ ...toPublicUser(user), admin: isAdmin(user), second_factors: factorsOf(user) })), null, 2)}\n`);
+    io.out(`${JSON.stringify(all.map((user) => ({ ...toPublicUser(user), admin: isAdmin(user), groups: groupsOfUser(user), second_factors: factorsOf(user) })), null, 2)}\n`);
     return 0;
   }
-  const rows = all.map((u) => [u.id, u.email ?? "", u.first_name ?? "", u.last_name ?? "", u.created_at, isAdmin(u) ? "yes" : "", factorsOf(u).join(",")]);
-  io.out(formatTable(["ID", "EMAIL", "FIRST NAME", "LAST NAME", "CREATED AT", "ADMIN", "SECOND FACTOR"], rows));
+  const rows = all.map((u) => [u.id, u.email ?? "", u.first_name ?? "", u.last_name ?? "", u.created_at, isAdmin(u) ? "yes" : "", groupsOfUser(u).join(","), factorsOf(u).join(",")]);
+  io.out(formatTable(["ID", "EMAIL", "FIRST NAME", "LAST NAME", "CREATED AT", "ADMIN", "GROUPS", "SECOND FACTOR"], rows));
   for (const [email, ids] of emailClashes(all)) {
     io.err(`session-auth: warning: ${ids.length} users share email ${email}, compared without case (${ids.join(", ")}); none of them can log in until they are told apart: users update --id ID --new-email EMAIL\n`);
   }
@@ -121,11 +129,11 @@ async function list(argv: readonly string[], env: Env, io: CliIo): Promise<numbe
 
 async function show(argv: readonly string[], env: Env, io: CliIo): Promise<number> {
   const flags = parseFlags(argv, ["email", "id"], ["json"]);
-  const { user, factors } = await withStores(readableConfig(env), false, async (stores) => {
+  const { user, factors, groups } = await withStores(readableConfig(env), false, async (stores) => {
     const found = await findUser(stores.users, flags);
-    return { user: found, factors: await secondFactorsOf(stores, found.id) };
+    return { user: found, factors: await secondFactorsOf(stores, found.id), groups: await groupsOf(stores.groups, found.id) };
   });
-  printUser(user, factors, flags.has("json"), io);
+  printUser(user, factors, groups, flags.has("json"), io);
   return 0;
 }
 
@@ -136,16 +144,16 @@ async function secondFactorsOf(stores: Pick<Stores, "totp" | "passkeys">, userId
   return { names, passkeys };
 }
 
-/** A user's public fields, whether it is an admin, its second factors and passkeys, as JSON or as FIELD / VALUE and passkey tables. */
-function printUser(user: UserRecord, { names, passkeys }: { names: readonly string[]; passkeys: readonly PasskeyRecord[] }, asJson: boolean, io: CliIo): void {
+/** A user's public fields, whether it is an admin, its groups, second factors and passkeys, as JSON or as FIELD / VALUE and passkey tables. */
+function printUser(user: UserRecord, { names, passkeys }: { names: readonly string[]; passkeys: readonly PasskeyRecord[] }, groups: readonly string[], asJson: boolean, io: CliIo): void {
   const shown = toPublicUser(user);
   const listed = passkeys.map(passkeyJson);
   if (asJson) {
-    io.out(`${JSON.stringify({ ...shown, admin: isAdmin(user), second_factors: names, passkeys: listed }, null, 2)}\n`);
+    io.out(`${JSON.stringify({ ...shown, admin: isAdmin(user), groups, second_factors: names, passkeys: listed }, null, 2)}\n`);
     return;
   }
   const rows = Object.entries(shown).map(([key, value]) => [key, value === null ? "" : String(value)]);
-  rows.push(["admin", isAdmin(user) ? "yes" : "no"], ["second factors", names.length > 0 ? names.join(", ") : "none"]);
+  rows.push(["admin", isAdmin(user) ? "yes" : "no"], ["groups", groups.join(",") || "none"], ["second factors", names.length > 0 ? names.join(", ") : "none"]);
   io.out(formatTable(["FIELD", "VALUE"], rows));
   if (listed.length > 0) io.out(`\n${formatTable(["PASSKEY ID", "NAME", "CREATED AT", "LAST USED AT"], listed.map((p) => [p.id, p.name, p.created_at, p.last_used_at ?? ""]))}`);
 }
@@ -177,7 +185,7 @@ async function remove(argv: readonly string[], env: Env, io: CliIo): Promise<num
 }
 
 async function update(argv: readonly string[], env: Env, io: CliIo): Promise<number> {
-  const flags = parseFlags(argv, ["email", "id", "new-email", "first-name", "last-name"], ["json", "admin", "no-admin"]);
+  const flags = parseFlags(argv, ["email", "id", "new-email", "first-name", "last-name", "groups"], ["json", "admin", "no-admin"]);
   const changes: Partial<UserRecord> = {};
   for (const [flag, field] of [["new-email", "email"], ["first-name", "first_name"], ["last-name", "last_name"]] as const) {
     const value = field === "email" ? flags.get(flag)?.trim() : flags.get(flag);
@@ -190,19 +198,21 @@ async function update(argv: readonly string[], env: Env, io: CliIo): Promise<num
   if (flags.has("admin") && flags.has("no-admin")) throw usage("users update takes --admin or --no-admin, not both");
   if (flags.has("admin")) changes._admin = true;
   if (flags.has("no-admin")) changes._admin = null;
-  if (Object.keys(changes).length === 0) throw usage("users update needs --new-email, --first-name, --last-name, --admin or --no-admin");
-  const { updated, factors } = await withStores(writableConfig(env), false, async ({ users, totp, passkeys }) => {
+  const newGroups = groupsFlag(flags);
+  if (Object.keys(changes).length === 0 && newGroups === null) throw usage("users update needs --new-email, --first-name, --last-name, --admin, --no-admin or --groups");
+  const { updated, factors, groups } = await withStores(writableConfig(env), false, async ({ users, totp, passkeys, groups: groupStore }) => {
     const found = await findUser(users, flags);
     try {
       const changed = await users.update(found.id, { ...changes, updated_at: formatTimestamp(Date.now()) });
       if (!changed) throw failure(`user ${found.id} was deleted meanwhile`);
-      return { updated: changed, factors: await secondFactorsOf({ totp, passkeys }, found.id) };
+      if (newGroups !== null) await setGroups(groupStore, changed.id, newGroups, systemClock);
+      return { updated: changed, factors: await secondFactorsOf({ totp, passkeys }, found.id), groups: newGroups ?? (await groupsOf(groupStore, changed.id)) };
     } catch (error) {
       if (error instanceof UniqueConstraintError) throw failure(`a user with email ${changes.email} already exists`);
       throw error;
     }
   });
-  printUser(updated, factors, flags.has("json"), io);
+  printUser(updated, factors, groups, flags.has("json"), io);
   return 0;
 }
 
@@ -249,4 +259,13 @@ async function totpReset(argv: readonly string[], env: Env, io: CliIo): Promise<
   if (!removed) throw failure(`${user.email ?? user.id} has no one-time codes`);
   io.out(`one-time codes removed for ${user.email ?? user.id}; ${plural(ended, "stored session")} ended; they log in with their password alone until they turn it on again\n`);
   return 0;
+}
+
+/** `--groups a,b` (an empty value: none); null when the flag is not given. */
+function groupsFlag(flags: Map<string, string>): readonly string[] | null {
+  const value = flags.get("groups");
+  if (value === undefined) return null;
+  const parsed = parseGroups(value);
+  if ("problem" in parsed) throw usage(`--groups: ${parsed.problem}`);
+  return parsed.groups;
 }

@@ -17,6 +17,7 @@ import { IDENTITY_MODEL, type IdentityStore, openIdentityStore } from "./identit
 import { dataFileName } from "./json-file/format.ts";
 import { openPasskeyStore, PASSKEYS_TABLE, type PasskeyStore } from "./passkey-store.ts";
 import { openUserTotpStore, USER_TOTP_TABLE, type UserTotpStore } from "./user-totp-store.ts";
+import { type GroupStore, openGroupStore } from "./group-store.ts";
 
 /** The settings the stores use, and no others. */
 export type StoreSettings = Pick<Config, "dataDir" | "journalCompactBytes" | "liveDataFileBytes" | "databaseUrl" | "databaseSchema" | "redisUrl" | "redisPrefix" | "sessionDuration" | "storeTimeoutMs">;
@@ -27,6 +28,8 @@ export interface Stores {
   totp: UserTotpStore;
   /** Users' passkeys, beside the users (a file or table of their own). */
   passkeys: PasskeyStore;
+  /** The users' groups, beside them. */
+  groups: GroupStore;
   /** Only when asked for (session_db_auth, the sessions commands). */
   sessions: SessionStore | null;
   /** WebAuthn challenges awaiting their answer: shared by every instance on PostgreSQL. */
@@ -92,6 +95,7 @@ export function openStores(settings: StoreSettings, withSessions: boolean): Stor
   const users: UserStore = pg && db ? new pg.PgStore(db, pg.USERS_TABLE) : openUserStore(settings.dataDir, tuning);
   const totp: UserTotpStore = pg && db ? new pg.PgStore(db, USER_TOTP_TABLE) : openUserTotpStore(settings.dataDir, tuning);
   const passkeys: PasskeyStore = pg && db ? new pg.PgStore(db, PASSKEYS_TABLE) : openPasskeyStore(settings.dataDir, tuning);
+  const groups: GroupStore = pg && db ? new pg.PgStore(db, pg.USER_GROUPS_TABLE) : openGroupStore(settings.dataDir, tuning);
   let sessions: SessionStore | null = null;
   if (withSessions) {
     if (rd && redis) sessions = new rd.RedisSessionStore(redis, { ttlSeconds: settings.sessionDuration, prefix: settings.redisPrefix });
@@ -108,6 +112,7 @@ export function openStores(settings: StoreSettings, withSessions: boolean): Stor
     users,
     totp,
     passkeys,
+    groups,
     sessions,
     challenges: pg && db ? new pg.PgChallengeStore(db) : new MemoryChallengeStore(),
     counters,
@@ -119,11 +124,13 @@ export function openStores(settings: StoreSettings, withSessions: boolean): Stor
       if (links !== null) await links.removeWhere({ user_id: userId });
       await totp.remove(userId);
       await passkeys.removeWhere({ user_id: userId });
+      await groups.remove(userId);
       return { removed, sessions: sessions ? await sessions.removeByUser(userId) : 0 };
     },
     identities: openIdentities,
     async close(options) {
       await Promise.all([users.close(options), totp.close(options), passkeys.close(options), sessions?.close(options), identities?.close(options)]);
+      await Promise.all([users.close(options), groups.close(options), sessions?.close(options), identities?.close(options)]);
       await db?.close();
       redis?.close();
     },

@@ -54,6 +54,23 @@ describe.skipIf(!TEST_DATABASE_URL)("migrate into PostgreSQL", () => {
     }
   });
 
+  test("users' groups are copied too, and verify sends them from PostgreSQL", async () => {
+    const dir = tempDir();
+    const created = captureIo();
+    expect(await runCli(["users", "create", "--email", "ann@hbtn.io", "--password", "pw-secret", "--groups", "ops,dev"], { DATA_DIR: dir }, created.io)).toBe(0);
+    const { DATABASE_SCHEMA: schema } = backendEnv("postgres", tempDir());
+    const migrated = captureIo();
+    expect(await runCli(["migrate", "--to", TEST_DATABASE_URL!, "--schema", schema!], { DATA_DIR: dir }, migrated.io)).toBe(0);
+    expect(migrated.captured.out).toBe(`copied 1 user and 1 user's group list to PostgreSQL (schema ${schema})\n`);
+    const app = testApp({ AUTH_TYPE: "basic_auth", DATABASE_URL: TEST_DATABASE_URL!, DATABASE_SCHEMA: schema! }, { dataDir: tempDir() });
+    try {
+      const verify = await call(app, "/api/v1/auth/verify", { headers: { Authorization: `Basic ${btoa("ann@hbtn.io:pw-secret")}` } });
+      expect([verify.status, verify.headers.get("remote-groups")]).toEqual([200, "dev,ops"]);
+    } finally {
+      await app.close();
+    }
+  });
+
   test("on a terminal, a large copy shows its progress, then clears the line", async () => {
     const dir = tempDir();
     await seedUsers(dir, Array.from({ length: 3000 }, (_, i) => legacyUser(`user${i}@hbtn.io`, "pw-secret")));

@@ -9,6 +9,7 @@ import type { Config } from "../../config.ts";
 import type { Router } from "../../http/router.ts";
 import type { Clock } from "../../domain/base.ts";
 import type { UserRecord } from "../../domain/user.ts";
+import type { GroupStore } from "../../storage/group-store.ts";
 import type { UserStore } from "../../storage/user-store.ts";
 
 export interface RequestContext {
@@ -27,6 +28,8 @@ export type ApiRouter = Router<Handler>;
 export interface ApiDeps {
   config: Config;
   users: UserStore;
+  /** The users' groups. */
+  groups: GroupStore;
   auth: Auth | null;
   /** The throttled credentials check that BasicAuth uses too. */
   credentials: CredentialsCheck;

@@ -5,6 +5,9 @@ import { formatTimestamp } from "../../domain/base.ts";
 import { andThen } from "../../maybe-promise.ts";
 import { UniqueConstraintError } from "../../storage/record-store.ts";
 import { FIELD_LIMITS, fieldProblem, isAdmin, isValidEmail, newUser, passwordProblem, publicUserJson, storable, toPublicUser, type UserRecord } from "../../domain/user.ts";
+import { parseGroups } from "../../domain/user-groups.ts";
+import { type GroupStore, groupsOf, setGroups } from "../../storage/group-store.ts";
+import { stringifySorted } from "../../sorted-json.ts";
 import type { ApiDeps, ApiRouter } from "./context.ts";
 
 const NOT_FOUND = "Not found";
@@ -12,7 +15,7 @@ const LIST_BATCH = 1000;
 const MAX_PER_PAGE = 1000;
 const WRONG_FORMAT = "Wrong format";
 
-export function registerUserRoutes(router: ApiRouter, { users, config, clock, deleteUser }: ApiDeps): void {
+export function registerUserRoutes(router: ApiRouter, { users, groups, config, clock, deleteUser }: ApiDeps): void {
   /**
    * Under USERS_API=admin, managing users is for admins: everyone else may only read and rename
    * themselves, and gets 403 for the rest. `open` is the original's rule: any signed-in user.
@@ -33,9 +36,9 @@ export function registerUserRoutes(router: ApiRouter, { users, config, clock, de
 
   // `me` is the guard's user: answered without waiting.
   router.add("GET", "/api/v1/users/:id", ({ params, currentUser }) => {
-    if (params.id === "me") return userResponse(currentUser);
+    if (params.id === "me") return userResponse(groups, currentUser);
     requireSelfOrAdmin(currentUser, params.id!);
-    return andThen(users.get(storedId(params.id!)), userResponse);
+    return andThen(users.get(storedId(params.id!)), (user) => userResponse(groups, user));
   });
 
   router.add("POST", "/api/v1/users", async ({ request, currentUser }) => {
@@ -47,6 +50,7 @@ export function registerUserRoutes(router: ApiRouter, { users, config, clock, de
     const password = requiredString(body.password, "password missing");
     const problem = passwordProblem(password, config.passwordMinLength);
     if (problem !== null) throw new HttpError(400, problem);
+    const newGroups = groupsField(body.groups);
     const user = await newUser(
       { email, password, first_name: optionalName(body.first_name, "first_name"), last_name: optionalName(body.last_name, "last_name") },
       clock,
@@ -57,7 +61,8 @@ export function registerUserRoutes(router: ApiRouter, { users, config, clock, de
       if (error instanceof UniqueConstraintError) throw new HttpError(400, "email already exists");
       throw error;
     }
-    return json(toPublicUser(user), 201);
+    if (newGroups !== null) await setGroups(groups, user.id, newGroups, clock);
+    return withGroups(user, newGroups ?? [], 201);
   });
 
   router.add("PUT", "/api/v1/users/:id", async ({ request, params, currentUser }) => {
@@ -65,6 +70,9 @@ export function registerUserRoutes(router: ApiRouter, { users, config, clock, de
     if ((await users.get(storedId(params.id!))) === null) throw new HttpError(404, NOT_FOUND);
     const body = await readJson(request, config.maxBodyBytes);
     if (!isObject(body)) throw new HttpError(400, WRONG_FORMAT);
+    // Groups decide what the access rules let a user reach: under USERS_API=admin, admins set them.
+    const newGroups = groupsField(body.groups);
+    if (newGroups !== null) requireAdmin(currentUser);
     // Only the fields given change, on the record as stored when the body has arrived: a user
     // deleted or given a new password meanwhile stays that way.
     const changes: Partial<UserRecord> = { updated_at: formatTimestamp(clock()) };
@@ -74,7 +82,8 @@ export function registerUserRoutes(router: ApiRouter, { users, config, clock, de
     if (lastName !== null) changes.last_name = lastName;
     const updated = await users.update(params.id!, changes);
     if (!updated) throw new HttpError(404, NOT_FOUND);
-    return json(toPublicUser(updated));
+    if (newGroups !== null) await setGroups(groups, updated.id, newGroups, clock);
+    return withGroups(updated, newGroups ?? (await groupsOf(groups, updated.id)));
   });
 
   router.add("DELETE", "/api/v1/users/:id", async ({ params, currentUser }) => {
@@ -110,9 +119,24 @@ function wholeNumber(text: string, name: string, min: number, max: number): numb
   return value;
 }
 
-function userResponse(user: UserRecord | null): Response {
+function userResponse(groups: GroupStore, user: UserRecord | null): Response | Promise<Response> {
   if (!user) throw new HttpError(404, NOT_FOUND);
-  return jsonText(publicUserJson(user));
+  return andThen(groupsOf(groups, user.id), (names) => withGroups(user, names));
+}
+
+/** A user's public fields, with `groups` when the user has any (the original's users have none). */
+function withGroups(user: UserRecord, names: readonly string[], status = 200): Response {
+  if (names.length === 0) return status === 200 ? jsonText(publicUserJson(user)) : json(toPublicUser(user), status);
+  return jsonText(stringifySorted({ ...toPublicUser(user), groups: names }), status);
+}
+
+/** `groups`: absent or null (left as they are), else a list of group names (400 for anything else). */
+function groupsField(value: unknown): readonly string[] | null {
+  if (value === undefined || value === null) return null;
+  if (!Array.isArray(value)) throw new HttpError(400, "groups must be a list of group names");
+  const parsed = parseGroups(value);
+  if ("problem" in parsed) throw new HttpError(400, parsed.problem);
+  return parsed.groups;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

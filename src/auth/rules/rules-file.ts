@@ -5,6 +5,7 @@
  * first) and the field; a key the format does not have is wrong too, so that a misspelt
  * `subject:` cannot quietly widen a rule.
  */
+import { GROUP_NAME } from "../../domain/user-groups.ts";
 import { normalizePath } from "./target.ts";
 import { parseNetwork } from "./networks.ts";
 
@@ -38,8 +39,6 @@ const RULE_KEYS = ["hosts", "paths", "methods", "networks", "subjects", "policy"
 const HOST = /^(\*\.)?[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?)*$/;
 /** An HTTP method: an RFC 9110 token, written in capitals as requests carry it. */
 const METHOD = /^[A-Za-z][A-Za-z-]{0,31}$/;
-/** A group name: what `Remote-Groups` can carry between commas. Group names are lowercase. */
-export const GROUP_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 
 export function isPolicy(value: unknown): value is Policy {
   return typeof value === "string" && (POLICIES as readonly string[]).includes(value);

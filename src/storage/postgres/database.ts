@@ -87,6 +87,8 @@ export const MIGRATIONS: readonly string[] = [
    CREATE INDEX passkeys_user_id ON passkeys (user_id);
    CREATE TABLE webauthn_challenges (challenge text PRIMARY KEY, purpose text NOT NULL, user_id text, expires_at bigint NOT NULL);
    CREATE INDEX webauthn_challenges_expires_at ON webauthn_challenges (expires_at);`,
+  // A user's groups, in a table of their own as in the JSON files (id: the user's).
+  `CREATE TABLE user_groups (id text PRIMARY KEY, created_at text NOT NULL, updated_at text NOT NULL, groups text NOT NULL);`,
 ];
 
 export type Row = Record<string, unknown>;

@@ -6,6 +6,7 @@ import type { BaseRecord } from "../../domain/base.ts";
 import { type BatchOptions, type RecordStore, UniqueConstraintError, type UpdateOptions } from "../record-store.ts";
 import { USER_FIELDS, type UserRecord } from "../../domain/user.ts";
 import { IDENTITY_FIELDS, type IdentityRecord } from "../../domain/identity.ts";
+import { USER_GROUPS_FIELDS, type UserGroupsRecord } from "../../domain/user-groups.ts";
 import { identifier, type PgDatabase, type Row, toRecord } from "./database.ts";
 
 export interface PgTable<T> {
@@ -16,6 +17,9 @@ export interface PgTable<T> {
   /** Text columns compared trimmed and lowercase (emails), on an index of that expression. */
   caseless?: readonly (keyof T & string)[];
 }
+
+/** A user's groups (user-groups.ts). */
+export const USER_GROUPS_TABLE: PgTable<UserGroupsRecord> = { name: "user_groups", columns: USER_GROUPS_FIELDS };
 
 /** The users table: a column per stored field. */
 export const USERS_TABLE: PgTable<UserRecord> = { name: "users", columns: USER_FIELDS, optional: ["_admin", "_unlocked_at"], caseless: ["email"] };
