@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { CADDY, localConfig, NGINX, readmeConfig, startProxy, stopSetup, waitForPort } from "../../scripts/lib/proxies.ts";
 import { freePort, SOURCE_COMMAND, type ServerProcess, spawnServer } from "../../scripts/lib/spawn-server.ts";
+import { openGroupStore } from "../../src/storage/group-store.ts";
 import { legacyUser, seedUsers, tempDir } from "../helpers.ts";
 
 const APP_HOST = "app.example.com";
@@ -44,6 +45,10 @@ async function behind(proxy: "nginx" | "caddy", edit: (config: string) => string
   const dir = tempDir();
   const records = Object.fromEntries(Object.entries(USERS).map(([who, user]) => [who, { ...legacyUser(user.email, `pw-${who}`), first_name: user.first_name, last_name: user.last_name }]));
   await seedUsers(dir, Object.values(records));
+  // Bob is in groups, which reach the app as Remote-Groups; the others are in none, and get no such header.
+  const groups = openGroupStore(dir);
+  await groups.save({ id: records.bob!.id, created_at: records.bob!.created_at, updated_at: records.bob!.updated_at, groups: "admins,ops" });
+  await groups.close();
   const server: ServerProcess = await spawnServer(SOURCE_COMMAND, { DATA_DIR: dir, AUTH_TYPE: "session_db_auth", TRUST_PROXY: "1", COOKIE_DOMAIN: "example.com" });
   const echo = startApp();
   const port = freePort();
@@ -90,7 +95,10 @@ async function identityAtApp(response: Response): Promise<Record<string, string[
   return seen;
 }
 
-const FORGED = { "Remote-User": "admin", Remote_User: "admin", "remote-name": "Evil", Remote_Name: "Evil", "Remote-Email": "evil@evil.test", remote_email: "evil@evil.test" };
+const FORGED = { "Remote-User": "admin", Remote_User: "admin", "remote-name": "Evil", Remote_Name: "Evil", "Remote-Email": "evil@evil.test", remote_email: "evil@evil.test", "Remote-Groups": "admins", remote_groups: "admins" };
+/** A user in no groups: nginx sends no Remote-Groups (an empty variable sets no header), Caddy copies it empty. */
+const NO_GROUPS = (proxy: "nginx" | "caddy"): Record<string, string[]> => (proxy === "caddy" ? { "remote-groups": [""] } : {});
+const BOB = (setup: Setup) => ({ "remote-user": [setup.ids.bob], "remote-email": ["bob@hbtn.io"], "remote-name": ["Bob Dylan"], "remote-groups": ["admins,ops"] });
 const NAVIGATION = { Accept: "text/html,application/xhtml+xml", "Sec-Fetch-Mode": "navigate", "Sec-Fetch-Site": "none" };
 
 for (const proxy of ["nginx", "caddy"] as const) {
@@ -123,7 +131,7 @@ for (const proxy of ["nginx", "caddy"] as const) {
         const cookie = await logIn(setup, "bob", headers);
         expect(cookie).toStartWith("_my_session_id=");
         const page = await to(setup, APP_HOST, "/page", { headers: { ...NAVIGATION, Cookie: cookie } });
-        expect(await identityAtApp(page)).toEqual({ "remote-user": [setup.ids.bob], "remote-email": ["bob@hbtn.io"], "remote-name": ["Bob Dylan"] });
+        expect(await identityAtApp(page)).toEqual(BOB(setup));
       }
       // The login page itself, on the auth host, to someone signed in: on to the address asked for.
       const cookie = await logIn(setup, "bob");
@@ -131,35 +139,35 @@ for (const proxy of ["nginx", "caddy"] as const) {
       expect(await (await to(setup, AUTH_HOST, `/?rd=${rd}`, { headers: { ...NAVIGATION, Cookie: cookie } })).text()).toContain(`data-return="${rd}"`);
     });
 
-    test("a client's own Remote-User, Remote_User, remote-name, Remote_Name, Remote-Email, remote_email never reach the app", async () => {
+    test("a client's own Remote-User, Remote_User, remote-name, Remote_Name, Remote-Email, remote_email, Remote-Groups, remote_groups never reach the app", async () => {
       const cookie = await logIn(setup, "bob");
       const page = await to(setup, APP_HOST, "/page", { headers: { ...NAVIGATION, ...FORGED, Cookie: cookie } });
-      expect(await identityAtApp(page)).toEqual({ "remote-user": [setup.ids.bob], "remote-email": ["bob@hbtn.io"], "remote-name": ["Bob Dylan"] });
+      expect(await identityAtApp(page)).toEqual(BOB(setup));
     });
 
     test("names and emails in any script (CJK, Cyrillic, emoji, Latin-1, combining marks) reach the app as the UTF-8 bytes stored", async () => {
       for (const who of ["cjk", "latin"] as const) {
         const cookie = await logIn(setup, who);
         const page = await to(setup, APP_HOST, "/page", { headers: { ...NAVIGATION, ...FORGED, Cookie: cookie } });
-        expect([who, await identityAtApp(page)]).toEqual([who, { "remote-user": [setup.ids[who]], "remote-email": [USERS[who].email], "remote-name": [USERS[who].name] }]);
+        expect([who, await identityAtApp(page)]).toEqual([who, { "remote-user": [setup.ids[who]], "remote-email": [USERS[who].email], "remote-name": [USERS[who].name], ...NO_GROUPS(proxy) }]);
       }
     });
 
     test("a name with CR, LF, NUL and DEL neither splits nor adds a header", async () => {
       const cookie = await logIn(setup, "mallory");
       const page = await to(setup, APP_HOST, "/page", { headers: { ...NAVIGATION, Cookie: cookie } });
-      expect(await identityAtApp(page)).toEqual({ "remote-user": [setup.ids.mallory], "remote-email": ["mallory@example.com"], "remote-name": [USERS.mallory.name] });
+      expect(await identityAtApp(page)).toEqual({ "remote-user": [setup.ids.mallory], "remote-email": ["mallory@example.com"], "remote-name": [USERS.mallory.name], ...NO_GROUPS(proxy) });
     });
   });
 }
 
 describe.skipIf(!NGINX)("README.md's nginx configuration in an nginx that lets underscores through (underscores_in_headers on)", () => {
-  test("a client's Remote_User, Remote_Name, remote_email still never reach the app", async () => {
+  test("a client's Remote_User, Remote_Name, remote_email, remote_groups still never reach the app", async () => {
     const setup = await behind("nginx", (config) => config.replace("\nhttp {\n", "\nhttp {\n  underscores_in_headers on;\n"));
     try {
       const cookie = await logIn(setup, "bob");
       const page = await to(setup, APP_HOST, "/page", { headers: { ...NAVIGATION, ...FORGED, Cookie: cookie } });
-      expect(await identityAtApp(page)).toEqual({ "remote-user": [setup.ids.bob], "remote-email": ["bob@hbtn.io"], "remote-name": ["Bob Dylan"] });
+      expect(await identityAtApp(page)).toEqual(BOB(setup));
     } finally {
       await setup.stop();
     }
