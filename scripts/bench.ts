@@ -9,7 +9,8 @@
  * second. Also prints start-up time to a first answer, RSS, a million stored sessions beside
  * JSON.parse of their file and a bare Map of their keys, session_auth with a million sessions in
  * memory, server CPU per request for one and two instances sharing a port (REUSE_PORT, on a
- * throwaway PostgreSQL and Redis), and requests through nginx with and without auth_request.
+ * throwaway PostgreSQL and Redis), requests through nginx with and without auth_request, and
+ * verify under a file of 100 access rules beside verify without rules.
  *
  *   npm run bench            (BENCH_ROUNDS=5, BENCH_SECONDS=2, BENCH_CONNECTIONS=32;
  *                             BENCH_ONLY=text runs only the workloads whose name holds it;
@@ -43,6 +44,39 @@ interface Workload {
   verify?: { password: string; hash: string };
   /** The floor's credential (FLOOR_CREDENTIAL) and how many other sessions it keeps; "none" for GET /status. */
   floor?: { credential: string; sessions: number };
+}
+
+const VERIFY_ROW = "GET /auth/verify, session_auth (200)";
+const RULES_ROW = "GET /auth/verify, session_auth, 100 access rules (200)";
+/** Share of verify's req/s without rules that verify under 100 rules must reach, in the same rounds. */
+const RULES_TARGET = 0.9;
+
+/**
+ * 100 rules of every kind, none of which matches the benchmark's request but the last: exact and
+ * wildcard hosts, path prefixes, expressions tested on every request, methods, networks, subjects.
+ */
+function hundredRules(): unknown {
+  const rules: unknown[] = [];
+  for (let i = 0; i < 99; i++) {
+    switch (i % 5) {
+      case 0:
+        rules.push({ hosts: [`app${i}.example.com`], policy: "one_factor" });
+        break;
+      case 1:
+        rules.push({ hosts: [`*.team${i}.example.com`], paths: ["/admin", "/settings"], policy: "two_factor" });
+        break;
+      case 2:
+        rules.push({ paths: [`^/api/v${i}/[a-z]+/[0-9]+\\.json$`], policy: "bypass" });
+        break;
+      case 3:
+        rules.push({ paths: [`/internal${i}`], networks: ["10.0.0.0/8", "2001:db8::/32"], policy: "bypass" });
+        break;
+      default:
+        rules.push({ hosts: [`ops${i}.example.com`], methods: ["POST", "DELETE"], subjects: [`group:ops${i}`, `user:admin${i}@example.com`], policy: "two_factor" });
+    }
+  }
+  rules.push({ hosts: ["wiki.example.com", "*.wiki.example.com"], policy: "one_factor" });
+  return { default_policy: "deny", rules };
 }
 
 /** Share of its floor's req/s a fast workload must reach; logins, of the bare-verify ceiling's. */
@@ -243,11 +277,17 @@ async function main(): Promise<void> {
     const loginServer = await spawnServer([BINARY], { DATA_DIR: plain, AUTH_TYPE: "session_auth", ...noLimits }, log("login"));
     const dbServer = await spawnServer([...PIN.server, BINARY], { DATA_DIR: withSessions, AUTH_TYPE: "session_db_auth", ...noLimits }, log("db"));
     const basicServer = await spawnServer([...PIN.server, BINARY], { DATA_DIR: plain, AUTH_TYPE: "basic_auth", ...noLimits }, log("basic"));
-    servers.push(sessionServer, loginServer, dbServer, basicServer);
+    // The same strategy and users under 100 access rules, the request's own rule the last of them.
+    const rulesFile = join(logDir, "rules.json");
+    writeFileSync(rulesFile, JSON.stringify(hundredRules()));
+    const rulesServer = await spawnServer([...PIN.server, BINARY], { DATA_DIR: plain, AUTH_TYPE: "session_auth", ACCESS_RULES: rulesFile, ...noLimits }, log("rules"));
+    servers.push(sessionServer, loginServer, dbServer, basicServer, rulesServer);
     const dbMe: Omit<Workload, "name" | "target"> = { path: "/api/v1/users/me", headers: { Cookie: `_my_session_id=${dbCookie}` }, expectStatus: 200 };
     const dbVerify: Omit<Workload, "name" | "target"> = { path: "/api/v1/auth/verify", headers: { Cookie: `_my_session_id=${dbCookie}` }, expectStatus: 200 };
     const login = await fetch(`${sessionServer.base}/api/v1/auth_session/login`, { method: "POST", body: new URLSearchParams({ email: user.email, password: user.password }) });
     const cookie = /_my_session_id=([^;]+)/.exec(login.headers.get("set-cookie") ?? "")![1]!;
+    const rulesLogin = await fetch(`${rulesServer.base}/api/v1/auth_session/login`, { method: "POST", body: new URLSearchParams({ email: user.email, password: user.password }) });
+    const rulesCookie = /_my_session_id=([^;]+)/.exec(rulesLogin.headers.get("set-cookie") ?? "")![1]!;
     const hash = await hashPassword(user.password);
 
     const basicHeader = `Basic ${Buffer.from(`${user.email}:${user.password}`).toString("base64")}`;
@@ -266,9 +306,17 @@ async function main(): Promise<void> {
       { name: "GET /users/me, no credentials (401)", target: () => sessionServer, path: "/api/v1/users/me", expectStatus: 401, floor: sessionFloor },
       { name: "GET /users/me, basic_auth", target: () => basicServer, path: "/api/v1/users/me", headers: { Authorization: basicHeader }, expectStatus: 200, floor: { credential: `authorization:${basicHeader}`, sessions: 0 } },
       // What a reverse proxy asks before every request to the app it guards.
-      { name: "GET /auth/verify, session_auth (200)", target: () => sessionServer, path: "/api/v1/auth/verify", headers: { Cookie: `_my_session_id=${cookie}` }, expectStatus: 200, floor: sessionFloor },
+      { name: VERIFY_ROW, target: () => sessionServer, path: "/api/v1/auth/verify", headers: { Cookie: `_my_session_id=${cookie}` }, expectStatus: 200, floor: sessionFloor },
       { name: "GET /auth/verify, no cookie (401)", target: () => sessionServer, path: "/api/v1/auth/verify", expectStatus: 401, floor: sessionFloor },
       { name: "GET /auth/verify, session_db_auth, 100k sessions", target: () => dbServer, ...dbVerify, floor: dbFloor },
+      {
+        name: RULES_ROW,
+        target: () => rulesServer,
+        path: "/api/v1/auth/verify",
+        headers: { Cookie: `_my_session_id=${rulesCookie}`, "X-Forwarded-Host": "wiki.example.com", "X-Forwarded-Uri": "/pages/Start?action=edit", "X-Forwarded-Method": "GET" },
+        expectStatus: 200,
+        floor: { credential: `cookie:_my_session_id=${rulesCookie}`, sessions: 0 },
+      },
       {
         name: "POST /auth_session/login",
         target: () => loginServer,
@@ -337,6 +385,13 @@ async function main(): Promise<void> {
     const placement = PIN.server.length > 0 ? "servers on core 0 (login: every core), wrk on core 1" : "unpinned (taskset or a second core missing)";
     console.log(`\nwrk -t1 -c${CONNECTIONS}, ${SECONDS} s per run (login ${SECONDS * 2} s), ${ROUNDS} rounds, ${placement}; medians, ratio = median of the rounds' ratios; CPU/req: the server's user + system time per request`);
     console.log("ceiling: bare Bun.serve with the same response (login: plus one Bun.password.verify); floor: the same answer after only the work the workload needs (scripts/lib/floor-server.ts)");
+
+    const withRules = results.get(RULES_ROW);
+    const withoutRules = results.get(VERIFY_ROW);
+    if (withRules && withoutRules) {
+      const ratio = median(withRules.ours.map((run, round) => run.rps / withoutRules.ours[round]!.rps));
+      console.log(`\naccess rules: verify under 100 rules (the request's own the last) ${fmt(median(withRules.ours.map((r) => r.rps)))} req/s, verify without rules ${fmt(median(withoutRules.ours.map((r) => r.rps)))} req/s: ${percent(ratio, RULES_TARGET)}`);
+    }
 
     if (!only || "proxy".includes(only) || only.includes("proxy")) await proxyRow(sessionServer, cookie);
     if (!only || only.includes("reuse")) await reusePortRows(log);
