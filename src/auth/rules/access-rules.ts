@@ -42,9 +42,12 @@ interface CompiledRule {
   exactHosts: ReadonlySet<string> | null;
   /** `.example.com` for `*.example.com`. */
   hostSuffixes: readonly string[];
-  /** Each prefix, and the same with a `/` after it (`/admin`, `/admin/`), or `/` alone. */
-  prefixes: readonly (readonly [string, string])[];
+  /** Each prefix, and the same with a `/` after it (`/admin`, `/admin/`; `/` alone stays). */
+  prefixes: readonly string[];
+  folders: readonly string[];
+  /** Each expression, and the text every path it matches starts with (tested first: most paths fail there). */
   patterns: readonly RegExp[];
+  patternPrefixes: readonly string[];
   hasPaths: boolean;
   methods: ReadonlySet<string> | null;
   networks: readonly Network[] | null;
@@ -64,8 +67,10 @@ function compileRule(spec: RuleSpec, index: number): CompiledRule {
     policy: spec.policy,
     exactHosts: hosts === null ? null : new Set(hosts.filter((h) => !h.startsWith("*."))),
     hostSuffixes: (hosts ?? []).filter((h) => h.startsWith("*.")).map((h) => h.slice(1)),
-    prefixes: paths.filter((p) => !p.startsWith("^")).map((p) => [p, p.endsWith("/") ? p : `${p}/`] as const),
+    prefixes: paths.filter((p) => !p.startsWith("^")),
+    folders: paths.filter((p) => !p.startsWith("^")).map((p) => (p.endsWith("/") ? p : `${p}/`)),
     patterns: paths.filter((p) => p.startsWith("^")).map((p) => new RegExp(p)),
+    patternPrefixes: paths.filter((p) => p.startsWith("^")).map(literalPrefix),
     hasPaths: spec.paths !== undefined,
     methods: spec.methods ? new Set(spec.methods) : null,
     networks: spec.networks ? spec.networks.map((n) => parseNetwork(n)!) : null,
@@ -73,6 +78,37 @@ function compileRule(spec: RuleSpec, index: number): CompiledRule {
     groups: spec.subjects ? named("group") : null,
     hasSubjects: spec.subjects !== undefined,
   };
+}
+
+const META = "\\^$.|?*+()[]{}";
+const QUANTIFIERS = "?*+{";
+
+/**
+ * The literal text at the start of every match of `^…` (`/api/v` for `^/api/v[0-9]+/`): read up
+ * to the first special character, less a character a quantifier follows (`^/ab*` → `/a`); none
+ * for an expression with an alternative anywhere (`^/a|/b`), which need not start as written.
+ */
+export function literalPrefix(expression: string): string {
+  if (expression.includes("|")) return "";
+  let prefix = "";
+  for (let i = 1; i < expression.length; i++) {
+    let character = expression[i]!;
+    let width = 1;
+    if (character === "\\") {
+      const next = expression[i + 1];
+      // \d, \w, \b, \1, \u…: a class or a special escape, not a literal.
+      if (next === undefined || /[A-Za-z0-9]/.test(next)) break;
+      character = next;
+      width = 2;
+    } else if (META.includes(character)) {
+      break;
+    }
+    const after = expression[i + width];
+    if (after !== undefined && QUANTIFIERS.includes(after)) break;
+    prefix += character;
+    i += width - 1;
+  }
+  return prefix;
 }
 
 function hostMatches(rule: CompiledRule, host: string | null): boolean {
@@ -88,8 +124,15 @@ function pathMatches(rule: CompiledRule, path: string | null): boolean {
   if (!rule.hasPaths) return true;
   if (path === null) return false;
   // Whole segments: `/admin` is `/admin` and what lies below it, never `/administrator`.
-  for (const [prefix, folder] of rule.prefixes) if (path === prefix || path.startsWith(folder)) return true;
-  for (const pattern of rule.patterns) if (pattern.test(path)) return true;
+  // Indexed loops: this runs for every rule a request meets.
+  const { prefixes, folders, patterns, patternPrefixes } = rule;
+  for (let i = 0; i < prefixes.length; i++) if (path === prefixes[i] || path.startsWith(folders[i]!)) return true;
+  for (let i = 0; i < patterns.length; i++) if (path.startsWith(patternPrefixes[i]!) && patterns[i]!.test(path)) return true;
+  return false;
+}
+
+function inAny(address: { family: 4 | 6; bits: bigint }, networks: readonly Network[]): boolean {
+  for (let i = 0; i < networks.length; i++) if (inNetwork(address, networks[i]!)) return true;
   return false;
 }
 
@@ -99,13 +142,32 @@ function subjectAdmitted(rule: CompiledRule, subject: Subject): boolean {
   return false;
 }
 
+/** Hosts whose rules are kept sorted out; past this many (names a client made up), the list starts again. */
+const HOSTS_KEPT = 1024;
+
 export class AccessRules {
   private readonly compiled: readonly CompiledRule[];
   private readonly usesNetworks: boolean;
+  /** The rules that can match a request of no known host: those without `hosts`. */
+  private readonly hostless: readonly CompiledRule[];
+  /** Per host, in order, the rules whose `hosts` let it through: a request walks only those. */
+  private readonly byHost = new Map<string, readonly CompiledRule[]>();
 
   constructor(readonly spec: RulesSpec) {
     this.compiled = spec.rules.map(compileRule);
     this.usesNetworks = this.compiled.some((rule) => rule.networks !== null);
+    this.hostless = this.compiled.filter((rule) => rule.exactHosts === null);
+  }
+
+  private candidates(host: string | null): readonly CompiledRule[] {
+    if (host === null) return this.hostless;
+    let rules = this.byHost.get(host);
+    if (rules === undefined) {
+      rules = this.compiled.filter((rule) => hostMatches(rule, host));
+      if (this.byHost.size >= HOSTS_KEPT) this.byHost.clear();
+      this.byHost.set(host, rules);
+    }
+    return rules;
   }
 
   get size(): number {
@@ -124,12 +186,14 @@ export class AccessRules {
    */
   decide(request: AccessRequest, subject?: Subject | null): Decision | typeof NEEDS_SUBJECT {
     let address: ReturnType<typeof addressBits> | undefined;
-    for (const rule of this.compiled) {
-      if (!hostMatches(rule, request.host) || !pathMatches(rule, request.path)) continue;
+    const rules = this.candidates(request.host);
+    for (let i = 0; i < rules.length; i++) {
+      const rule = rules[i]!;
+      if (!pathMatches(rule, request.path)) continue;
       if (rule.methods !== null && !rule.methods.has(request.method)) continue;
       if (rule.networks !== null) {
         if (address === undefined) address = this.usesNetworks && request.address !== null ? addressBits(request.address) : null;
-        if (address === null || !rule.networks.some((network) => inNetwork(address!, network))) continue;
+        if (address === null || !inAny(address, rule.networks)) continue;
       }
       if (!rule.hasSubjects) return { policy: rule.policy, rule: rule.number, loginFirst: false };
       if (subject === undefined) return NEEDS_SUBJECT;

@@ -81,7 +81,10 @@ export interface RequestTarget {
  * `X-Original-Method`, else the verify request's own (nginx's auth subrequest is always a GET).
  */
 export function requestTarget(headers: Headers, ownMethod: string): RequestTarget {
-  const method = (headers.get("x-forwarded-method") ?? headers.get("x-original-method") ?? ownMethod).trim().toUpperCase();
+  const asked = headers.get("x-forwarded-method") ?? headers.get("x-original-method");
+  // Most are written in capitals already: only another spelling is rewritten.
+  const written = asked ?? ownMethod;
+  const method = /^[A-Z]+$/.test(written) ? written : written.trim().toUpperCase();
   const original = headers.get("x-original-url");
   if (original) {
     const scheme = original.indexOf("://");

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { AccessRules, type AccessRequest, type Decision, NEEDS_SUBJECT, type Subject, verdict } from "../../../src/auth/rules/access-rules.ts";
+import { AccessRules, type AccessRequest, type Decision, literalPrefix, NEEDS_SUBJECT, type Subject, verdict } from "../../../src/auth/rules/access-rules.ts";
 import { checkRules, type Policy } from "../../../src/auth/rules/rules-file.ts";
 import { normalizeHost, normalizePath } from "../../../src/auth/rules/target.ts";
 
@@ -176,5 +176,31 @@ describe("verdict", () => {
   ];
   test.each(cases)("%p with %p → %p", (d, session, expected) => {
     expect(verdict(d, session)).toBe(expected as ReturnType<typeof verdict>);
+  });
+});
+
+describe("literalPrefix: what every match of an expression starts with, tested before the expression", () => {
+  const cases: [string, string][] = [
+    ["^/api/v[0-9]+/health$", "/api/v"],
+    ["^/static/.*\\.css$", "/static/"],
+    ["^/ab*", "/a"],
+    ["^/ab?c", "/a"],
+    ["^/ab{2}", "/a"],
+    ["^/a\\.b/", "/a.b/"],
+    ["^/a\\d", "/a"],
+    ["^/(admin|root)", ""],
+    ["^/a|^/b", ""],
+    ["^[/]x", ""],
+    ["^", ""],
+  ];
+  test.each(cases)("%p → %p", (expression, prefix) => {
+    expect(literalPrefix(expression)).toBe(prefix);
+  });
+
+  test("an expression still decides alone: the prefix only skips paths it cannot match", () => {
+    const set = rules({ default_policy: "deny", rules: [{ paths: ["^/ab*c$", "^/x\\.y/?$"], policy: "bypass" }] });
+    for (const [path, expected] of [["/ac", "bypass"], ["/abbbc", "bypass"], ["/abd", "deny"], ["/x.y", "bypass"], ["/x.y/", "bypass"], ["/xzy", "deny"]] as const) {
+      expect([path, policyOf(set.decide(request("a.example.com", path)))]).toEqual([path, expected]);
+    }
   });
 });
