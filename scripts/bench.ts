@@ -278,7 +278,9 @@ async function main(): Promise<void> {
     const dbServer = await spawnServer([...PIN.server, BINARY], { DATA_DIR: withSessions, AUTH_TYPE: "session_db_auth", ...noLimits }, log("db"));
     const basicServer = await spawnServer([...PIN.server, BINARY], { DATA_DIR: plain, AUTH_TYPE: "basic_auth", ...noLimits }, log("basic"));
     // The same strategy and users under 100 access rules, the request's own rule the last of them.
-    const rulesFile = join(logDir, "rules.json");
+    const rulesDir = mkdtempSync(join(tmpdir(), "session-auth-bench-rules-"));
+    dirs.push(rulesDir);
+    const rulesFile = join(rulesDir, "rules.json");
     writeFileSync(rulesFile, JSON.stringify(hundredRules()));
     const rulesServer = await spawnServer([...PIN.server, BINARY], { DATA_DIR: plain, AUTH_TYPE: "session_auth", ACCESS_RULES: rulesFile, ...noLimits }, log("rules"));
     servers.push(sessionServer, loginServer, dbServer, basicServer, rulesServer);

@@ -4,7 +4,7 @@
  * says why. Requests read `current`, which is swapped whole, never edited in place.
  */
 import { readFileSync, watch, type FSWatcher } from "node:fs";
-import { dirname } from "node:path";
+import { basename, dirname } from "node:path";
 import type { Logger } from "../../logger.ts";
 import { AccessRules } from "./access-rules.ts";
 import { parseRulesText, RulesFileError } from "./rules-file.ts";
@@ -79,12 +79,15 @@ export class RulesSource implements RulesHolder {
   /**
    * Reloads when the file changes. The folder is watched, not the file: an editor or a
    * deployment that replaces the file by renaming another over it would leave a watch on the
-   * old one.
+   * old one. Only events that name the file count: other files of a busy folder (a log) would
+   * otherwise have it read again at every write.
    */
   watch(): void {
     if (this.watcher !== null) return;
+    const name = basename(this.path);
     try {
-      this.watcher = watch(dirname(this.path), { persistent: false }, () => {
+      this.watcher = watch(dirname(this.path), { persistent: false }, (_event, filename) => {
+        if (filename !== null && filename !== name) return;
         if (this.settle !== null) clearTimeout(this.settle);
         this.settle = setTimeout(() => {
           this.settle = null;
