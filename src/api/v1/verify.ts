@@ -53,8 +53,13 @@ function found(user: UserRecord, groups: readonly string[]): Response {
   return new Response(null, { status: 200, headers });
 }
 
-/** The rules let the request through without looking who it is: nothing is said about anyone. */
-const bypassed = () => new Response(null, { status: 200, headers: NO_STORE });
+/**
+ * The rules let the request through without looking who it is: nothing is said about anyone.
+ * The identity headers are there, empty: Caddy's copy_headers would otherwise hand the app its
+ * own placeholder text (`{http.reverse_proxy.header.Remote-User}`) for each missing one.
+ */
+const NOBODY = { ...NO_STORE, "Remote-User": "", "Remote-Email": "", "Remote-Name": "", "Remote-Groups": "" };
+const bypassed = () => new Response(null, { status: 200, headers: NOBODY });
 
 /** The address the browser asked the proxy for, from the headers proxies send. */
 export function originalUrl(headers: Headers): string | null {
