@@ -109,6 +109,13 @@ describe("verify under access rules", () => {
     expect((await forwarded("GET")).status).toBe(401);
   });
 
+  test("a client's own header of the family its proxy does not write cannot name another request: 403", async () => {
+    const { app, annSession } = await setUp();
+    const forged = await ask(app, "http://app.example.test/secret", { session: annSession, headers: { "X-Forwarded-Host": "app.example.test", "X-Forwarded-Uri": "/api/health" } });
+    expect([forged.status, identity(forged.headers)]).toEqual([403, []]);
+    expect((await ask(app, "http://app.example.test/api/health", { headers: { "X-Forwarded-Uri": "/api/health" } })).status).toBe(200);
+  });
+
   test("two_factor with a one-factor session: a browser goes to the login page with step_up=1 before rd; an API call gets 401; nobody signed in logs in as usual", async () => {
     const { app, annSession } = await setUp();
     const browser = await ask(app, "http://vault.example.test/k?x=1", { session: annSession, navigate: true });

@@ -139,6 +139,14 @@ for (const proxy of ["nginx", "caddy"] as const) {
       expect((await to(setup, APP_HOST, "/secretary", { headers: { Cookie: ann } })).status).toBe(200);
     });
 
+    test("a client's own X-Original-* or X-Forwarded-* naming another request never decides", async () => {
+      const spoofs: Record<string, string>[] = [{ "X-Original-URL": `http://${APP_HOST}/health` }, { "X-Forwarded-Uri": "/health", "X-Forwarded-Host": APP_HOST }, { "X-Forwarded-Method": "GET", "X-Original-Method": "GET" }];
+      for (const spoof of spoofs) {
+        expect([spoof, (await to(setup, APP_HOST, "/secret", { headers: { ...spoof, Cookie: ann } })).status]).toEqual([spoof, 403]);
+        expect([spoof, (await to(setup, APP_HOST, "/items/3", { method: "DELETE", headers: { ...spoof, Cookie: ann } })).status]).toEqual([spoof, 403]);
+      }
+    });
+
     test("a method rule: DELETE refused, GET let through", async () => {
       expect((await to(setup, APP_HOST, "/items/3", { method: "DELETE", headers: { Cookie: ann } })).status).toBe(403);
       expect((await to(setup, APP_HOST, "/items/3", { headers: { Cookie: ann } })).status).toBe(200);

@@ -142,6 +142,7 @@ export function verifyHandler(auth: Auth | null, config: Config, options: Verify
   return ({ request, clientAddress }) => {
     if (access !== null) {
       const target = requestTarget(request.headers, request.method);
+      if (target.conflicting) return jsonError(403, "Forbidden: the proxy's X-Original-* and X-Forwarded-* headers name different requests", NO_STORE);
       return andThen(checkAccess(access, request, { ...target, address: clientAddress }, clientAddress), (outcome) => decided(request, outcome));
     }
     if (auth === null) return notFound(request);

@@ -73,33 +73,50 @@ export interface RequestTarget {
   host: string | null;
   path: string | null;
   method: string;
+  /**
+   * Two descriptions that disagree: each proxy writes one family of headers (nginx
+   * `X-Original-*`, Caddy and Traefik `X-Forwarded-*`) and passes the client's own of the other
+   * on, so a client could otherwise name `/health` while asking for `/admin`.
+   */
+  conflicting: boolean;
+}
+
+function fromOriginalUrl(original: string): { host: string | null; path: string | null } {
+  const scheme = original.indexOf("://");
+  if (scheme === -1) return { host: null, path: original.startsWith("/") ? normalizePath(original) : null };
+  const rest = original.slice(scheme + 3);
+  const end = rest.search(/[/?#]/);
+  const authority = end === -1 ? rest : rest.slice(0, end);
+  const at = authority.lastIndexOf("@");
+  return { host: normalizeHost(at === -1 ? authority : authority.slice(at + 1)), path: normalizePath(end === -1 ? "/" : rest.slice(end)) };
+}
+
+function normalizeMethod(written: string): string {
+  // Most are written in capitals already: only another spelling is rewritten.
+  return /^[A-Z]+$/.test(written) ? written : written.trim().toUpperCase();
 }
 
 /**
- * The original request from a proxy's headers: `X-Original-URL` (nginx), else
- * `X-Forwarded-Host` and `-Uri` (Caddy, Traefik); the method from `X-Forwarded-Method`, else
- * `X-Original-Method`, else the verify request's own (nginx's auth subrequest is always a GET).
+ * The original request from a proxy's headers: `X-Original-URL` and `X-Original-Method` (nginx),
+ * or `X-Forwarded-Host`, `-Uri` and `-Method` (Caddy, Traefik); the verify request's own method
+ * when neither says (nginx's auth subrequest is always a GET). Where both families are present,
+ * what both say must agree (`conflicting` otherwise).
  */
 export function requestTarget(headers: Headers, ownMethod: string): RequestTarget {
-  const asked = headers.get("x-forwarded-method") ?? headers.get("x-original-method");
-  // Most are written in capitals already: only another spelling is rewritten.
-  const written = asked ?? ownMethod;
-  const method = /^[A-Z]+$/.test(written) ? written : written.trim().toUpperCase();
+  const originalMethod = headers.get("x-original-method");
+  const forwardedMethod = headers.get("x-forwarded-method");
   const original = headers.get("x-original-url");
-  if (original) {
-    const scheme = original.indexOf("://");
-    if (scheme === -1) return { host: null, path: original.startsWith("/") ? normalizePath(original) : null, method };
-    const rest = original.slice(scheme + 3);
-    const end = rest.search(/[/?#]/);
-    const authority = end === -1 ? rest : rest.slice(0, end);
-    const at = authority.lastIndexOf("@");
-    return { host: normalizeHost(at === -1 ? authority : authority.slice(at + 1)), path: normalizePath(end === -1 ? "/" : rest.slice(end)), method };
-  }
-  const host = headers.get("x-forwarded-host");
-  const uri = headers.get("x-forwarded-uri");
-  return {
-    host: host ? normalizeHost(host.split(",")[0]!) : null,
-    path: uri !== null ? normalizePath(uri) : host ? "/" : null,
-    method,
+  const forwardedHost = headers.get("x-forwarded-host");
+  const forwardedUri = headers.get("x-forwarded-uri");
+  const method = normalizeMethod(forwardedMethod ?? originalMethod ?? ownMethod);
+  let conflicting = forwardedMethod !== null && originalMethod !== null && normalizeMethod(originalMethod) !== method;
+  const forwarded = {
+    host: forwardedHost ? normalizeHost(forwardedHost.split(",")[0]!) : null,
+    path: forwardedUri !== null ? normalizePath(forwardedUri) : forwardedHost ? "/" : null,
   };
+  if (!original) return { ...forwarded, method, conflicting };
+  const target = fromOriginalUrl(original);
+  if (forwardedHost && forwarded.host !== target.host) conflicting = true;
+  if (forwardedUri !== null && forwarded.path !== target.path) conflicting = true;
+  return { ...target, method, conflicting };
 }
