@@ -141,9 +141,9 @@ export function verifyHandler(auth: Auth | null, config: Config, options: Verify
     user ? andThen(factorsPassed(request, user), (yes) => (yes ? andThen(groupsOf(user), (groups) => found(user, groups)) : notFound(request))) : notFound(request);
   return ({ request, clientAddress }) => {
     if (access !== null) {
-      const target = requestTarget(request.headers, request.method);
+      const target = requestTarget(request.headers, request.method, clientAddress);
       if (target.conflicting) return jsonError(403, "Forbidden: the proxy's X-Original-* and X-Forwarded-* headers name different requests", NO_STORE);
-      return andThen(checkAccess(access, request, { ...target, address: clientAddress }, clientAddress), (outcome) => decided(request, outcome));
+      return andThen(checkAccess(access, request, target, clientAddress), (outcome) => decided(request, outcome));
     }
     if (auth === null) return notFound(request);
     // A throttled Basic attempt is simply not let in: a proxy understands 401, not 429.

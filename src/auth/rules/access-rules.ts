@@ -49,6 +49,8 @@ interface CompiledRule {
   patterns: readonly RegExp[];
   patternPrefixes: readonly string[];
   hasPaths: boolean;
+  /** What the first segment of a path this rule's paths can match is, or starts with; null: any. */
+  firstSegments: { exact: ReadonlySet<string>; starts: readonly string[] } | null;
   methods: ReadonlySet<string> | null;
   networks: readonly Network[] | null;
   users: ReadonlySet<string> | null;
@@ -72,6 +74,7 @@ function compileRule(spec: RuleSpec, index: number): CompiledRule {
     patterns: paths.filter((p) => p.startsWith("^")).map((p) => new RegExp(p)),
     patternPrefixes: paths.filter((p) => p.startsWith("^")).map(literalPrefix),
     hasPaths: spec.paths !== undefined,
+    firstSegments: spec.paths === undefined ? null : firstSegmentsOf(paths),
     methods: spec.methods ? new Set(spec.methods) : null,
     networks: spec.networks ? spec.networks.map((n) => parseNetwork(n)!) : null,
     users: spec.subjects ? new Set(named("user")) : null,
@@ -109,6 +112,38 @@ export function literalPrefix(expression: string): string {
     i += width - 1;
   }
   return prefix;
+}
+
+/**
+ * For each path of a rule, the first segment of any path it matches: a prefix's own (`/admin/x`
+ * → `admin`), or what an expression's literal start says of it (`^/api/v` → `api`; `^/stat` →
+ * something starting with `stat`). null when one of them can match any path (`/`, `^.*`).
+ */
+function firstSegmentsOf(paths: readonly string[]): { exact: ReadonlySet<string>; starts: readonly string[] } | null {
+  const exact = new Set<string>();
+  const starts: string[] = [];
+  for (const path of paths) {
+    const literal = path.startsWith("^") ? literalPrefix(path) : path;
+    if (!literal.startsWith("/") || literal.length === 1) return null;
+    const slash = literal.indexOf("/", 1);
+    // A prefix is whole segments: its first one is all of it. An expression's may go on.
+    if (slash !== -1 || !path.startsWith("^")) exact.add(literal.slice(1, slash === -1 ? undefined : slash));
+    else starts.push(literal.slice(1));
+  }
+  return { exact, starts };
+}
+
+function firstSegment(path: string): string {
+  const slash = path.indexOf("/", 1);
+  return slash === -1 ? path.slice(1) : path.slice(1, slash);
+}
+
+function mayMatchSegment(rule: CompiledRule, segment: string): boolean {
+  const segments = rule.firstSegments;
+  if (segments === null) return true;
+  if (segments.exact.has(segment)) return true;
+  for (const start of segments.starts) if (segment.startsWith(start)) return true;
+  return false;
 }
 
 function hostMatches(rule: CompiledRule, host: string | null): boolean {
@@ -150,8 +185,10 @@ export class AccessRules {
   private readonly usesNetworks: boolean;
   /** The rules that can match a request of no known host: those without `hosts`. */
   private readonly hostless: readonly CompiledRule[];
-  /** Per host, in order, the rules whose `hosts` let it through: a request walks only those. */
+  /** Per host, in order, the rules whose `hosts` let it through. */
   private readonly byHost = new Map<string, readonly CompiledRule[]>();
+  /** Per host and first path segment, those of them whose paths can match it: a request walks only these. */
+  private readonly byHostAndSegment = new Map<string, readonly CompiledRule[]>();
 
   constructor(readonly spec: RulesSpec) {
     this.compiled = spec.rules.map(compileRule);
@@ -159,13 +196,28 @@ export class AccessRules {
     this.hostless = this.compiled.filter((rule) => rule.exactHosts === null);
   }
 
-  private candidates(host: string | null): readonly CompiledRule[] {
+  private forHost(host: string | null): readonly CompiledRule[] {
     if (host === null) return this.hostless;
     let rules = this.byHost.get(host);
     if (rules === undefined) {
       rules = this.compiled.filter((rule) => hostMatches(rule, host));
       if (this.byHost.size >= HOSTS_KEPT) this.byHost.clear();
       this.byHost.set(host, rules);
+    }
+    return rules;
+  }
+
+  /** The rules, in order, that can match a request to `host` and `path`: sorted out once per host and first segment. */
+  private candidates(host: string | null, path: string | null): readonly CompiledRule[] {
+    if (path === null) return this.forHost(host);
+    const segment = firstSegment(path);
+    // A newline is in no host and no path (header values cannot hold one): the key names one pair.
+    const key = `${host === null ? "\n" : host}\n${segment}`;
+    let rules = this.byHostAndSegment.get(key);
+    if (rules === undefined) {
+      rules = this.forHost(host).filter((rule) => mayMatchSegment(rule, segment));
+      if (this.byHostAndSegment.size >= HOSTS_KEPT * 4) this.byHostAndSegment.clear();
+      this.byHostAndSegment.set(key, rules);
     }
     return rules;
   }
@@ -186,7 +238,7 @@ export class AccessRules {
    */
   decide(request: AccessRequest, subject?: Subject | null): Decision | typeof NEEDS_SUBJECT {
     let address: ReturnType<typeof addressBits> | undefined;
-    const rules = this.candidates(request.host);
+    const rules = this.candidates(request.host, request.path);
     for (let i = 0; i < rules.length; i++) {
       const rule = rules[i]!;
       if (!pathMatches(rule, request.path)) continue;

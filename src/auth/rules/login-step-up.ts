@@ -30,8 +30,8 @@ export type StepUp = "login" | "setup" | null;
 
 export function stepUpFor(access: AccessDeps | null, request: Request, returnTo: string, client: string): MaybePromise<StepUp> {
   if (access === null) return null;
-  const target = requestTarget(new Headers({ "X-Original-URL": returnTo }), "GET");
-  return andThen(checkAccess(access, request, { ...target, address: client }, client), (outcome) => {
+  const target = requestTarget(new Headers({ "X-Original-URL": returnTo }), "GET", client);
+  return andThen(checkAccess(access, request, target, client), (outcome) => {
     if (outcome.verdict !== "step-up") return null;
     return outcome.canStepUp ? "login" : "setup";
   });

@@ -100,23 +100,26 @@ function normalizeMethod(written: string): string {
  * The original request from a proxy's headers: `X-Original-URL` and `X-Original-Method` (nginx),
  * or `X-Forwarded-Host`, `-Uri` and `-Method` (Caddy, Traefik); the verify request's own method
  * when neither says (nginx's auth subrequest is always a GET). Where both families are present,
- * what both say must agree (`conflicting` otherwise).
+ * what both say must agree (`conflicting` otherwise). `address` is the client's, as the server
+ * determines it.
  */
-export function requestTarget(headers: Headers, ownMethod: string): RequestTarget {
-  const originalMethod = headers.get("x-original-method");
-  const forwardedMethod = headers.get("x-forwarded-method");
+export function requestTarget(headers: Headers, ownMethod: string, address: string | null = null): RequestTarget & { address: string | null } {
   const original = headers.get("x-original-url");
   const forwardedHost = headers.get("x-forwarded-host");
   const forwardedUri = headers.get("x-forwarded-uri");
-  const method = normalizeMethod(forwardedMethod ?? originalMethod ?? ownMethod);
-  let conflicting = forwardedMethod !== null && originalMethod !== null && normalizeMethod(originalMethod) !== method;
+  const forwardedMethod = headers.get("x-forwarded-method");
   const forwarded = {
     host: forwardedHost ? normalizeHost(forwardedHost.split(",")[0]!) : null,
     path: forwardedUri !== null ? normalizePath(forwardedUri) : forwardedHost ? "/" : null,
   };
-  if (!original) return { ...forwarded, method, conflicting };
+  if (!original) return { host: forwarded.host, path: forwarded.path, method: normalizeMethod(forwardedMethod ?? ownMethod), conflicting: false, address };
+  // nginx's family; a header of the other family, where present, must say the same.
+  const originalMethod = headers.get("x-original-method");
+  const method = normalizeMethod(originalMethod ?? forwardedMethod ?? ownMethod);
   const target = fromOriginalUrl(original);
-  if (forwardedHost && forwarded.host !== target.host) conflicting = true;
-  if (forwardedUri !== null && forwarded.path !== target.path) conflicting = true;
-  return { ...target, method, conflicting };
+  const conflicting =
+    (forwardedHost !== null && forwardedHost !== "" && forwarded.host !== target.host) ||
+    (forwardedUri !== null && forwarded.path !== target.path) ||
+    (forwardedMethod !== null && normalizeMethod(forwardedMethod) !== method);
+  return { host: target.host, path: target.path, method, conflicting, address };
 }

@@ -56,27 +56,29 @@ describe("normalizeHost", () => {
 describe("requestTarget", () => {
   test("nginx: X-Original-URL, with X-Original-Method when set, else the request's own method", () => {
     const headers = new Headers({ "X-Original-URL": "https://App.Example.com:8443//admin/%2e%2e/x?y=1" });
-    expect(requestTarget(headers, "GET")).toEqual({ host: "app.example.com", path: "/x", method: "GET", conflicting: false });
+    expect(requestTarget(headers, "GET")).toEqual({ host: "app.example.com", path: "/x", method: "GET", conflicting: false, address: null });
     headers.set("X-Original-Method", "post");
     expect(requestTarget(headers, "GET").method).toBe("POST");
   });
   test("Caddy and Traefik: X-Forwarded-Host, -Uri and -Method", () => {
     const headers = new Headers({ "X-Forwarded-Host": "wiki.example.com.", "X-Forwarded-Uri": "/Admin?q", "X-Forwarded-Method": "DELETE" });
-    expect(requestTarget(headers, "GET")).toEqual({ host: "wiki.example.com", path: "/Admin", method: "DELETE", conflicting: false });
+    expect(requestTarget(headers, "GET")).toEqual({ host: "wiki.example.com", path: "/Admin", method: "DELETE", conflicting: false, address: null });
   });
   test("user info in X-Original-URL is not the host", () => {
     expect(requestTarget(new Headers({ "X-Original-URL": "http://evil.example@app.example.com/x" }), "GET").host).toBe("app.example.com");
   });
   test("nothing said: host and path unknown", () => {
-    expect(requestTarget(new Headers(), "get")).toEqual({ host: null, path: null, method: "GET", conflicting: false });
+    expect(requestTarget(new Headers(), "get")).toEqual({ host: null, path: null, method: "GET", conflicting: false, address: null });
   });
   test("both families of headers: they must name the same request (a client's own of the family its proxy does not write would otherwise decide)", () => {
     const cases: [Record<string, string>, boolean][] = [
       [{ "X-Original-URL": "http://app.example.com/secret", "X-Forwarded-Uri": "/health" }, true],
       [{ "X-Original-URL": "http://app.example.com/secret", "X-Forwarded-Host": "other.example.com" }, true],
-      [{ "X-Forwarded-Method": "GET", "X-Original-Method": "DELETE" }, true],
+      [{ "X-Original-URL": "http://app.example.com/b", "X-Forwarded-Method": "GET", "X-Original-Method": "DELETE" }, true],
+      // Caddy's family alone: a client's own X-Original-Method is never read.
+      [{ "X-Forwarded-Method": "GET", "X-Original-Method": "DELETE" }, false],
       [{ "X-Original-URL": "http://app.example.com/a/../b?x", "X-Forwarded-Host": "APP.example.com:80", "X-Forwarded-Uri": "/b" }, false],
-      [{ "X-Forwarded-Method": "get", "X-Original-Method": "GET" }, false],
+      [{ "X-Original-URL": "http://app.example.com/b", "X-Forwarded-Method": "get", "X-Original-Method": "GET" }, false],
       [{ "X-Original-URL": "http://app.example.com/b", "X-Forwarded-Proto": "https" }, false],
     ];
     for (const [headers, conflicting] of cases) expect([headers, requestTarget(new Headers(headers), "GET").conflicting]).toEqual([headers, conflicting]);
