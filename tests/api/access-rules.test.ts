@@ -127,6 +127,20 @@ describe("verify under access rules", () => {
     expect(nobody.headers.get("location")).toBe(`http://auth.example.test/?rd=${encodeURIComponent("http://vault.example.test/k")}`);
   });
 
+  test("two_factor with a session that passed two factors (a password and a TOTP code; a passkey with user verification): 200 with the identity headers", async () => {
+    const { app, ann } = await setUp();
+    const sessions = app.auth!.sessionKeeper()!.sessions;
+    for (const factors of [["password", "totp"], ["passkey_verified"]] as const) {
+      const session = await sessions.create(ann.id, { factors });
+      const answer = await ask(app, "http://vault.example.test/k", { session, navigate: true });
+      expect([factors, answer.status, answer.headers.get("remote-user")]).toEqual([factors, 200, ann.id]);
+      const page = await call(app, `/?rd=${encodeURIComponent("http://vault.example.test/k")}`, { headers: { Host: "auth.example.test", Cookie: `_my_session_id=${session}` } });
+      expect(page.text).not.toContain("data-step-up");
+    }
+    const oneFactor = await sessions.create(ann.id, { factors: ["passkey"] });
+    expect((await ask(app, "http://vault.example.test/k", { session: oneFactor })).status).toBe(401);
+  });
+
   test("the login page does not send a one-factor session back to a two_factor address: it says a second factor is needed (none set up yet)", async () => {
     const { app, annSession } = await setUp();
     const rd = encodeURIComponent("http://vault.example.test/k");
