@@ -76,8 +76,13 @@ export interface Config {
   totpIssuer: string;
   /** SECRET_KEY: 64 hex characters, the key that seals TOTP secrets; null: `.totp.key` in DATA_DIR. */
   secretKey: string | null;
+  /** Prometheus metrics: null when off; `public`: /metrics on API_PORT; else their own address. */
+  metrics: MetricsListen;
+  /** The audit trail's file (appended, reopened on SIGHUP); null: standard output. */
+  auditLog: string | null;
 }
 
+export type MetricsListen = null | "public" | { host: string; port: number };
 
 export type LogFormat = "text" | "json";
 export type UsersApi = "open" | "admin";
@@ -155,6 +160,8 @@ export function loadConfig(env: Env, runtime: Runtime = detectRuntime()): Config
     ...signInSettings(env, authType),
     totpIssuer: parseTotpIssuer(env.TOTP_ISSUER),
     secretKey: parseSecretKeyHex(env.SECRET_KEY),
+    metrics: parseMetrics(env.METRICS, env.METRICS_LISTEN),
+    auditLog: nonEmpty(env.AUDIT_LOG) ?? null,
   };
 }
 
@@ -323,6 +330,23 @@ function parseSchema(value: string | undefined): string {
   if (nonEmpty(value) === undefined) return "public";
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(value!)) throw new ConfigError(`DATABASE_SCHEMA must be a lowercase SQL name (letters, digits, _), not ${JSON.stringify(value)}`);
   return value!;
+}
+
+/**
+ * METRICS=1 serves /metrics on API_PORT; METRICS_LISTEN=host:port serves it there only (and
+ * turns metrics on by itself), so that the public port never shows them.
+ */
+function parseMetrics(flag: string | undefined, listen: string | undefined): MetricsListen {
+  const on = parseFlag("METRICS", flag);
+  if (nonEmpty(listen) === undefined) return on ? "public" : null;
+  if (nonEmpty(flag) !== undefined && !on) throw new ConfigError("METRICS=0 and METRICS_LISTEN contradict each other: unset one");
+  const match = /^(?:\[([^\]]+)\]|([^:\[\]]+)):(\d{1,5})$/.exec(listen!);
+  const host = match?.[1] ?? match?.[2];
+  const port = match ? Number(match[3]) : Number.NaN;
+  if (host === undefined || !(HOST_NAME.test(host) || isIPv6(host)) || !(port >= 0 && port <= 65535)) {
+    throw new ConfigError(`METRICS_LISTEN must be HOST:PORT, such as 127.0.0.1:9959 or [::1]:9959, not ${JSON.stringify(listen)}`);
+  }
+  return { host, port };
 }
 
 function parseLogFormat(value: string | undefined): LogFormat {

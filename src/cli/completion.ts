@@ -24,8 +24,9 @@ export const COMMANDS: Record<string, Record<string, string>> = {
   sessions: { list: "--user --id --json", revoke: "--user --id", purge: "" },
   identities: { list: "--email --id --json", unlink: "--link" },
   migrate: { "": "--to --schema" },
+  healthcheck: { "": "--timeout" },
   completion: { bash: "" },
-  help: { users: "", sessions: "", identities: "", migrate: "", completion: "" },
+  help: { users: "", sessions: "", identities: "", migrate: "", healthcheck: "", completion: "" },
 };
 
 export function bashCompletion(): string {

@@ -8,6 +8,7 @@ import { totpEnabled } from "../domain/user-totp.ts";
 import { passkeyJson, type PasskeyRecord } from "../domain/passkey.ts";
 import type { Stores } from "../storage/stores.ts";
 import { fieldProblem, isAdmin, isValidEmail, newUser, throttleAccount, toPublicUser, type UserRecord } from "../domain/user.ts";
+import { recordCliEvents } from "./audit.ts";
 import { type CliIo, emailClashes, failure, findUser, formatTable, parseFlags, plural, readableConfig, readPassword, runGroup, type Subcommand, usage, withSessionService, withStores, withUsers, writableConfig } from "./common.ts";
 
 export const USERS_HELP = `Usage: session-auth users COMMAND [OPTIONS]
@@ -95,6 +96,7 @@ async function create(argv: readonly string[], env: Env, io: CliIo): Promise<num
       throw error;
     }
   });
+  recordCliEvents(config, [["user.created", { user_id: user.id }], ...(flags.has("admin") ? [["admin.granted", { user_id: user.id }] as const] : [])]);
   io.out(`${user.id}\n`);
   return 0;
 }
@@ -168,10 +170,12 @@ async function passkeyRemove(argv: readonly string[], env: Env, io: CliIo): Prom
 
 async function remove(argv: readonly string[], env: Env, io: CliIo): Promise<number> {
   const flags = parseFlags(argv, ["email", "id"]);
-  const { user, revoked } = await withStores(writableConfig(env), true, async (stores) => {
+  const config = writableConfig(env);
+  const { user, revoked } = await withStores(config, true, async (stores) => {
     const found = await findUser(stores.users, flags);
     return { user: found, revoked: (await stores.removeUser(found.id)).sessions };
   });
+  recordCliEvents(config, [["user.deleted", { user_id: user.id }], ...(revoked > 0 ? [["session.ended", { user_id: user.id, reason: "user_deleted", count: revoked }] as const] : [])]);
   io.out(`deleted user ${user.id} (${user.email}) and ${plural(revoked, "stored session")}\n`);
   return 0;
 }
@@ -191,8 +195,11 @@ async function update(argv: readonly string[], env: Env, io: CliIo): Promise<num
   if (flags.has("admin")) changes._admin = true;
   if (flags.has("no-admin")) changes._admin = null;
   if (Object.keys(changes).length === 0) throw usage("users update needs --new-email, --first-name, --last-name, --admin or --no-admin");
-  const { updated, factors } = await withStores(writableConfig(env), false, async ({ users, totp, passkeys }) => {
+  const config = writableConfig(env);
+  let wasAdmin = false;
+  const { updated, factors } = await withStores(config, false, async ({ users, totp, passkeys }) => {
     const found = await findUser(users, flags);
+    wasAdmin = isAdmin(found);
     try {
       const changed = await users.update(found.id, { ...changes, updated_at: formatTimestamp(Date.now()) });
       if (!changed) throw failure(`user ${found.id} was deleted meanwhile`);
@@ -202,6 +209,9 @@ async function update(argv: readonly string[], env: Env, io: CliIo): Promise<num
       throw error;
     }
   });
+  const fields = Object.keys(changes).filter((field) => field !== "_admin");
+  const adminChange = isAdmin(updated) === wasAdmin ? [] : [[isAdmin(updated) ? "admin.granted" : "admin.withdrawn", { user_id: updated.id }] as const];
+  recordCliEvents(config, [...(fields.length > 0 ? [["user.changed", { user_id: updated.id, fields: fields.join(",") }] as const] : []), ...adminChange]);
   printUser(updated, factors, flags.has("json"), io);
   return 0;
 }
@@ -219,6 +229,7 @@ async function passwd(argv: readonly string[], env: Env, io: CliIo): Promise<num
     if (!changed) throw failure(`user ${found.id} was deleted meanwhile`);
     return changed;
   });
+  recordCliEvents(config, [["password.changed", { user_id: user.id }], ...(revoked > 0 ? [["session.ended", { user_id: user.id, reason: "password_changed", count: revoked }] as const] : [])]);
   io.out(`password changed for ${user.email}; ${plural(revoked, "stored session")} ended; sessions a running server keeps in memory end at their next request\n`);
   return 0;
 }
