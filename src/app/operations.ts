@@ -32,7 +32,9 @@ export function metricsResponse(metrics: AppMetrics): Response {
 export function registerOperationsRoutes(router: ApiRouter, { metrics, health }: { metrics: AppMetrics | null; health: Health }): void {
   // Load balancers, container runtimes and Prometheus carry no credentials.
   router.add("GET", HEALTH_PATH, () => health.report().then(healthResponse), PUBLIC);
+  // Without metrics here, a scraper still gets a plain 404 rather than the guard's 401.
   if (metrics !== null) router.add("GET", METRICS_PATH, () => metricsResponse(metrics), PUBLIC);
+  else router.declarePublic(METRICS_PATH);
 }
 
 /** METRICS_LISTEN: /metrics alone, on an address of its own (a 404 for any other path). */
