@@ -48,6 +48,10 @@ interface Workload {
 /** Share of its floor's req/s a fast workload must reach; logins, of the bare-verify ceiling's. */
 const FLOOR_TARGET = 0.97;
 const LOGIN_TARGET = 0.95;
+/** Share of the same server's req/s without metrics that it keeps with them. */
+const METRICS_TARGET = 0.97;
+const METRICS_OFF = "GET /users/me, session_auth";
+const METRICS_ON = "GET /users/me, session_auth, METRICS=1";
 
 interface Run {
   rps: number;
@@ -243,11 +247,15 @@ async function main(): Promise<void> {
     const loginServer = await spawnServer([BINARY], { DATA_DIR: plain, AUTH_TYPE: "session_auth", ...noLimits }, log("login"));
     const dbServer = await spawnServer([...PIN.server, BINARY], { DATA_DIR: withSessions, AUTH_TYPE: "session_db_auth", ...noLimits }, log("db"));
     const basicServer = await spawnServer([...PIN.server, BINARY], { DATA_DIR: plain, AUTH_TYPE: "basic_auth", ...noLimits }, log("basic"));
-    servers.push(sessionServer, loginServer, dbServer, basicServer);
+    // The same server with the Prometheus metrics on: its row beside the one without them.
+    const metricsServer = await spawnServer([...PIN.server, BINARY], { DATA_DIR: plain, AUTH_TYPE: "session_auth", METRICS: "1", ...noLimits }, log("metrics"));
+    servers.push(sessionServer, loginServer, dbServer, basicServer, metricsServer);
     const dbMe: Omit<Workload, "name" | "target"> = { path: "/api/v1/users/me", headers: { Cookie: `_my_session_id=${dbCookie}` }, expectStatus: 200 };
     const dbVerify: Omit<Workload, "name" | "target"> = { path: "/api/v1/auth/verify", headers: { Cookie: `_my_session_id=${dbCookie}` }, expectStatus: 200 };
     const login = await fetch(`${sessionServer.base}/api/v1/auth_session/login`, { method: "POST", body: new URLSearchParams({ email: user.email, password: user.password }) });
     const cookie = /_my_session_id=([^;]+)/.exec(login.headers.get("set-cookie") ?? "")![1]!;
+    const metricsLogin = await fetch(`${metricsServer.base}/api/v1/auth_session/login`, { method: "POST", body: new URLSearchParams({ email: user.email, password: user.password }) });
+    const metricsCookie = /_my_session_id=([^;]+)/.exec(metricsLogin.headers.get("set-cookie") ?? "")![1]!;
     const hash = await hashPassword(user.password);
 
     const basicHeader = `Basic ${Buffer.from(`${user.email}:${user.password}`).toString("base64")}`;
@@ -259,7 +267,8 @@ async function main(): Promise<void> {
     servers.push(floorCopy);
     const workloads: Workload[] = [
       { name: "GET /api/v1/status", target: () => sessionServer, path: "/api/v1/status", expectStatus: 200, floor: { credential: "none", sessions: 0 } },
-      { name: "GET /users/me, session_auth", target: () => sessionServer, path: "/api/v1/users/me", headers: { Cookie: `_my_session_id=${cookie}` }, expectStatus: 200, floor: sessionFloor },
+      { name: METRICS_OFF, target: () => sessionServer, path: "/api/v1/users/me", headers: { Cookie: `_my_session_id=${cookie}` }, expectStatus: 200, floor: sessionFloor },
+      { name: METRICS_ON, target: () => metricsServer, path: "/api/v1/users/me", headers: { Cookie: `_my_session_id=${metricsCookie}` }, expectStatus: 200, floor: { credential: `cookie:_my_session_id=${metricsCookie}`, sessions: 0 } },
       { name: "GET /users/me, session_db_auth, 100k sessions", target: () => dbServer, ...dbMe, floor: dbFloor },
       { name: "  noise: that floor against a copy of itself", target: () => floorCopy, ...dbMe, floor: dbFloor },
       { name: "GET /users/me, invalid cookie (403)", target: () => sessionServer, path: "/api/v1/users/me", headers: { Cookie: `_my_session_id=${crypto.randomUUID()}` }, expectStatus: 403, floor: sessionFloor },
@@ -336,6 +345,13 @@ async function main(): Promise<void> {
     printTable(["workload", "req/s", "p50", "p99", "CPU/req", "floor req/s", "floor CPU/req", "ratio to floor", "ceiling req/s", "ceiling CPU/req", "ratio to ceiling"], rows);
     const placement = PIN.server.length > 0 ? "servers on core 0 (login: every core), wrk on core 1" : "unpinned (taskset or a second core missing)";
     console.log(`\nwrk -t1 -c${CONNECTIONS}, ${SECONDS} s per run (login ${SECONDS * 2} s), ${ROUNDS} rounds, ${placement}; medians, ratio = median of the rounds' ratios; CPU/req: the server's user + system time per request`);
+    const on = results.get(METRICS_ON);
+    const off = results.get(METRICS_OFF);
+    if (on && off) {
+      // Measured in the same rounds, one after the other: the median of the rounds' ratios.
+      const ratio = median(on.ours.map((run, round) => run.rps / off.ours[round]!.rps));
+      console.log(`metrics on (METRICS=1) / off, GET /users/me under session_auth: ${percent(ratio, METRICS_TARGET)} of the requests a second`);
+    }
     console.log("ceiling: bare Bun.serve with the same response (login: plus one Bun.password.verify); floor: the same answer after only the work the workload needs (scripts/lib/floor-server.ts)");
 
     if (!only || "proxy".includes(only) || only.includes("proxy")) await proxyRow(sessionServer, cookie);
