@@ -18,7 +18,10 @@
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { App } from "../src/app/compose.ts";
+import { loadConfig } from "../src/config.ts";
 import { hashPassword } from "../src/domain/password.ts";
+import { silentLogger } from "../src/logger.ts";
 import { writeSessions, writeUsers } from "./lib/seed-data.ts";
 import { fillExample, NGINX, startProxy, waitForPort } from "./lib/proxies.ts";
 import { freePort, ROOT, type ServerProcess, spawnServer } from "./lib/spawn-server.ts";
@@ -350,7 +353,11 @@ async function main(): Promise<void> {
     if (on && off) {
       // Measured in the same rounds, one after the other: the median of the rounds' ratios.
       const ratio = median(on.ours.map((run, round) => run.rps / off.ours[round]!.rps));
-      console.log(`metrics on (METRICS=1) / off, GET /users/me under session_auth: ${percent(ratio, METRICS_TARGET)} of the requests a second`);
+      // CPU per request tells more than req/s on a busy machine: the time the server itself spent.
+      const cpu = median(on.ours.map((run, round) => run.cpuUs / off.ours[round]!.cpuUs));
+      console.log(`metrics on (METRICS=1) / off, GET /users/me under session_auth: ${percent(ratio, METRICS_TARGET)} of the requests a second; server CPU per request ${fmt(cpu * 100, 1)}% of off's`);
+      const inProcess = inProcessMetricsCost();
+      console.log(`  in process, without HTTP (App.handle of GET /api/v1/status, medians of 10 × 200k): ${fmt(inProcess.off, 2)} µs off, ${fmt(inProcess.on, 2)} µs on`);
     }
     console.log("ceiling: bare Bun.serve with the same response (login: plus one Bun.password.verify); floor: the same answer after only the work the workload needs (scripts/lib/floor-server.ts)");
 
@@ -375,6 +382,33 @@ async function main(): Promise<void> {
     }
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * What the metrics add to one request in the app itself, without HTTP and wrk: the same
+ * request through two in-process apps, one with METRICS=1, in alternating batches.
+ */
+function inProcessMetricsCost(): { off: number; on: number } {
+  const make = (env: Record<string, string>) => {
+    const dir = mkdtempSync(join(tmpdir(), "session-auth-bench-"));
+    return { dir, app: App.create(loadConfig({ API_HOST: "127.0.0.1", API_PORT: "0", DATA_DIR: dir, ...env }, { compiled: false, execPath: "", cwd: dir }), { logger: silentLogger }) };
+  };
+  const apps = { off: make({}), on: make({ METRICS: "1" }) };
+  const request = new Request("http://127.0.0.1/api/v1/status");
+  const times = { off: [] as number[], on: [] as number[] };
+  const count = 200_000;
+  for (let round = 0; round < 10; round++) {
+    for (const kind of ["off", "on"] as const) {
+      const started = performance.now();
+      for (let i = 0; i < count; i++) apps[kind].app.handle(request, "127.0.0.1");
+      times[kind].push(((performance.now() - started) * 1000) / count);
+    }
+  }
+  for (const { app, dir } of Object.values(apps)) {
+    void app.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return { off: median(times.off), on: median(times.on) };
 }
 
 /**
