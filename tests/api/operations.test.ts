@@ -12,7 +12,7 @@ import { App } from "../../src/app/compose.ts";
 import { type RunningServer, startServer } from "../../src/app/start.ts";
 import { freePort } from "../../scripts/lib/spawn-server.ts";
 import { captureIo } from "../cli/io.ts";
-import { call, legacyUser, seedUsers, sessionIdFrom, tempDir, testConfig } from "../helpers.ts";
+import { available, call, legacyUser, on, seedUsers, sessionIdFrom, tempDir, testConfig } from "../helpers.ts";
 
 const LOGIN = "/api/v1/auth_session/login";
 const BOB = "00000000-0000-4000-8000-000000000001";
@@ -131,6 +131,27 @@ describe("/api/v1/health", () => {
     expect(response.text).not.toContain("s3cret");
     expect(response.text).not.toContain("127.0.0.1");
     await a.close().catch(() => {});
+  });
+
+  describe.skipIf(!available("postgres+redis"))("[postgres+redis]", () => {
+    const backend = on("postgres+redis");
+    afterAll(backend.closeApps);
+    test("200 with both backends answering, and nothing but them checked (no data folder)", async () => {
+      const a = backend.testApp({ AUTH_TYPE: "session_db_auth" });
+      const response = await call(a, "/api/v1/health");
+      expect([response.status, response.json]).toEqual([200, { checks: { postgresql: "ok", redis: "ok" }, status: "ok" }]);
+    });
+
+    test("the stored-sessions gauge on Redis follows logins and logouts from its start-up count", async () => {
+      const dir = tempDir();
+      await backend.seedUsers(dir, [legacyUser("bob@hbtn.io", "pw-secret", BOB)]);
+      const a = backend.testApp({ AUTH_TYPE: "session_db_auth", METRICS: "1" }, { dataDir: dir });
+      await Bun.sleep(200); // the count asked at start-up
+      const cookies: string[] = [];
+      for (let i = 0; i < 3; i++) cookies.push(sessionIdFrom((await call(a, LOGIN, { form: { email: "bob@hbtn.io", password: "pw-secret" } })).headers));
+      await call(a, "/api/v1/auth_session/logout", { method: "DELETE", headers: { Cookie: `_my_session_id=${cookies[0]}` } });
+      expect(sample((await call(a, "/metrics")).text, "session_auth_sessions")).toBe(2);
+    });
   });
 
   test("at most one run of the checks per second, however many requests; concurrent ones share it", async () => {
