@@ -134,7 +134,7 @@ export class App {
     if (keeper) registerSecondFactorRoutes(this.router, keeper, deps);
     // Sign-in with a provider ends in a session: only with a strategy that keeps them.
     const providers = keeper ? createProviders(config, clock) : [];
-    if (keeper && providers.length > 0) registerOidcRoutes(this.router, { config, users, identities: stores.identities(), auth: keeper, throttle, logger: this.logger, clock, providers });
+    if (keeper && providers.length > 0) registerOidcRoutes(this.router, { config, users, identities: stores.identities(), auth: keeper, throttle, logger: this.logger, audit: this.audit, clock, providers });
     const buttons = providers.map(({ name, label }) => ({ name, label }));
     // Public with every strategy, routed or not (then a 404, not the guard's 401): the login, as
     // in the original's list, and the logout link.
