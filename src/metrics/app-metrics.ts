@@ -60,7 +60,7 @@ export class AppMetrics {
     memory.collect(() => memory.set(process.memoryUsage.rss()));
     this.requests = r.counter("session_auth_http_requests_total", "HTTP requests answered, by method, route pattern and status.", ["method", "route", "status"]);
     this.latency = r.histogram("session_auth_http_request_duration_seconds", "Time to answer an HTTP request, by method and route pattern.", ["method", "route"], LATENCY_BUCKETS);
-    this.logins = r.counter("session_auth_logins_total", "Session logins by result: ok, wrong_password, unknown_email, ambiguous_email, second_factor_needed, wrong_code, throttled.", ["result"]);
+    this.logins = r.counter("session_auth_logins_total", "Logins by result: ok, wrong_password, unknown_email, ambiguous_email, no_password, second_factor_needed, wrong_code, throttled, other.", ["result"]);
     this.verifyDecisions = r.counter("session_auth_verify_total", "Forward-auth decisions of /api/v1/auth/verify: allowed, 401, 403, redirect, bypass, error.", ["result"]);
     this.secondFactors = r.counter("session_auth_second_factor_checks_total", "Second-factor checks by result (ok, failed).", ["result"]);
     this.sessionsCreated = r.counter("session_auth_sessions_created_total", "Sessions created by logins.");
