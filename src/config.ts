@@ -332,17 +332,13 @@ function parseSchema(value: string | undefined): string {
   return value!;
 }
 
-/**
- * METRICS=1 serves /metrics on API_PORT; METRICS_LISTEN=host:port serves it there only (and
- * turns metrics on by itself), so that the public port never shows them.
- */
+/** METRICS=1: /metrics on API_PORT; METRICS_LISTEN=host:port: there only (metrics on by itself), never on the public port. */
 function parseMetrics(flag: string | undefined, listen: string | undefined): MetricsListen {
   const on = parseFlag("METRICS", flag);
   if (nonEmpty(listen) === undefined) return on ? "public" : null;
   if (nonEmpty(flag) !== undefined && !on) throw new ConfigError("METRICS=0 and METRICS_LISTEN contradict each other: unset one");
   const match = /^(?:\[([^\]]+)\]|([^:\[\]]+)):(\d{1,5})$/.exec(listen!);
-  const host = match?.[1] ?? match?.[2];
-  const port = match ? Number(match[3]) : Number.NaN;
+  const [host, port] = [match?.[1] ?? match?.[2], match ? Number(match[3]) : Number.NaN];
   if (host === undefined || !(HOST_NAME.test(host) || isIPv6(host)) || !(port >= 0 && port <= 65535)) {
     throw new ConfigError(`METRICS_LISTEN must be HOST:PORT, such as 127.0.0.1:9959 or [::1]:9959, not ${JSON.stringify(listen)}`);
   }

@@ -36,7 +36,7 @@ export interface ApiDeps {
   secondFactors: readonly SecondFactor[];
   totp: TotpFactor;
   passkeys: Passkeys;
-  /** For the security events (factor added, removed). */
+  /** The log (security events go to `audit`). */
   logger: Logger;
   /** Deletes a user and ends every session of theirs (how many); `removed` false if there was no such user. */
   deleteUser(userId: string): Promise<{ removed: boolean; sessions: number }>;

@@ -76,7 +76,7 @@ export function registerOidcRoutes(router: ApiRouter, deps: OidcRouteDeps): void
   const rulesOf = new Map<string, LinkRules>(config.oidcProviders.map((provider) => [provider.name, provider]));
 
   const failed = (provider: string, client: string, reason: string, detail: string) => {
-    logger.info(`sign-in with ${provider} refused: ${detail}`, { event: "login.failed", method: "oidc", provider, client, reason });
+    logger.info(`sign-in with ${provider} refused: ${detail}`, { event: "sign-in-refused", provider, client, reason });
     audit.record("login.failed", { client, reason, method: "oidc", provider });
   };
 
@@ -93,7 +93,7 @@ export function registerOidcRoutes(router: ApiRouter, deps: OidcRouteDeps): void
     }
     if (error instanceof ProviderFailed) {
       const reason = error.status === 504 ? "provider-timeout" : "provider-error";
-      logger.error(`sign-in with ${provider} failed: ${error.message}`, { event: "login.failed", method: "oidc", provider, client, reason });
+      logger.error(`sign-in with ${provider} failed: ${error.message}`, { event: "sign-in-failed", provider, client, reason });
       audit.record("login.failed", { client, reason, method: "oidc", provider });
       const message = error.status === 504 ? "the sign-in provider did not answer in time; try again in a moment" : "the sign-in provider could not complete the sign-in; try again in a moment";
       return signInProblemPage(error.status, message, headers);
@@ -139,7 +139,6 @@ export function registerOidcRoutes(router: ApiRouter, deps: OidcRouteDeps): void
       const login = await auth.sessions.createForLogin(user, { factors, clientAddress, userAgent: request.headers.get("user-agent") });
       if ("refused" in login) throw new Refusal(403, "this account changed while signing in: sign in again", login.refused);
       await throttle.giveBackClient(clientAddress);
-      logger.info(`sign-in with ${provider.name}`, { event: "login.ok", method: "oidc", provider: provider.name, user_id: login.user.id, client: clientAddress, factors: factors.join(",") });
       audit.record("login.ok", { ...requestOrigin(request, clientAddress), user_id: login.user.id, actor: login.user.id, method: "oidc", provider: provider.name, factors: factors.join(",") });
       const sessionCookie = serializeCookie(config.sessionName, login.sessionId, {
         path: "/",
@@ -191,7 +190,6 @@ export function registerOidcRoutes(router: ApiRouter, deps: OidcRouteDeps): void
           if (error instanceof UniqueConstraintError) throw new Refusal(403, "this account is not allowed here: an account with this email exists, and this provider may not sign in to it", "email-taken");
           throw error;
         }
-        logger.info("user created by sign-in", { event: "user.created", method: "oidc", provider: provider.name, user_id: user.id });
         audit.record("user.created", { user_id: user.id, actor: "system", method: "oidc", provider: provider.name });
         return user;
       }
@@ -209,7 +207,6 @@ export function registerOidcRoutes(router: ApiRouter, deps: OidcRouteDeps): void
       if (winner === undefined) throw new Refusal(409, LINK_RACE, "link-race");
       return winner;
     }
-    logger.info(`identity at ${provider.name} linked`, { event: "factor.added", method: "oidc", provider: provider.name, user_id: userId });
     audit.record("factor.added", { user_id: userId, factor: "oidc", method: "oidc", provider: provider.name });
     return null;
   }
