@@ -7,6 +7,7 @@
  * whoever passes it.
  */
 import { closeSync, openSync, writeSync } from "node:fs";
+import type { Logger } from "./logger.ts";
 
 export const AUDIT_EVENTS = [
   "login.ok",
@@ -210,4 +211,25 @@ export class ThrottleNotices {
     this.until.set(account, now + retryAfterMs);
     return true;
   }
+}
+
+/**
+ * A Logger for code written against the log (the passkeys' checks): a line whose `event` is an
+ * audit event is recorded in the trail too, its fields as they are; every line goes to `logger`.
+ */
+export function auditingLogger(logger: Logger, trail: AuditTrail): Logger {
+  const record = (fields: Record<string, unknown> | undefined): void => {
+    const event = fields?.event;
+    if (typeof event !== "string" || !(AUDIT_EVENTS as readonly string[]).includes(event)) return;
+    const { event: _, ...rest } = fields!;
+    trail.record(event as AuditEvent, rest as AuditFields);
+  };
+  return {
+    request: (entry) => logger.request(entry),
+    info: (message, fields) => (record(fields), logger.info(message, fields)),
+    warn: (message, fields) => (record(fields), logger.warn(message, fields)),
+    error: (message, fields) => (record(fields), logger.error(message, fields)),
+    flush: () => logger.flush?.(),
+    lines: (text) => logger.lines?.(text),
+  };
 }

@@ -2,6 +2,7 @@
  * Environment → one typed, validated Config. Every default lives here. A leaf: it loads no
  * store and no strategy, so that reading the settings costs nothing else.
  */
+import { metricsListen, type MetricsListen } from "./metrics/settings.ts";
 import { dirname } from "node:path";
 import { isCookieName } from "./http/cookies.ts";
 import { type ReturnPolicy, returnPolicy, safeReturnAddress } from "./http/return-address.ts";
@@ -76,13 +77,10 @@ export interface Config {
   totpIssuer: string;
   /** SECRET_KEY: 64 hex characters, the key that seals TOTP secrets; null: `.totp.key` in DATA_DIR. */
   secretKey: string | null;
-  /** Prometheus metrics: null when off; `public`: /metrics on API_PORT; else their own address. */
+  /** Prometheus metrics (METRICS, METRICS_LISTEN); AUDIT_LOG's file (null: standard output). */
   metrics: MetricsListen;
-  /** The audit trail's file (appended, reopened on SIGHUP); null: standard output. */
   auditLog: string | null;
 }
-
-export type MetricsListen = null | "public" | { host: string; port: number };
 
 export type LogFormat = "text" | "json";
 export type UsersApi = "open" | "admin";
@@ -160,7 +158,7 @@ export function loadConfig(env: Env, runtime: Runtime = detectRuntime()): Config
     ...signInSettings(env, authType),
     totpIssuer: parseTotpIssuer(env.TOTP_ISSUER),
     secretKey: parseSecretKeyHex(env.SECRET_KEY),
-    metrics: parseMetrics(env.METRICS, env.METRICS_LISTEN),
+    metrics: metricsListen(parseFlag("METRICS", env.METRICS), env.METRICS, env.METRICS_LISTEN, (message) => { throw new ConfigError(message); }),
     auditLog: nonEmpty(env.AUDIT_LOG) ?? null,
   };
 }
@@ -330,19 +328,6 @@ function parseSchema(value: string | undefined): string {
   if (nonEmpty(value) === undefined) return "public";
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(value!)) throw new ConfigError(`DATABASE_SCHEMA must be a lowercase SQL name (letters, digits, _), not ${JSON.stringify(value)}`);
   return value!;
-}
-
-/** METRICS=1: /metrics on API_PORT; METRICS_LISTEN=host:port: there only (metrics on by itself), never on the public port. */
-function parseMetrics(flag: string | undefined, listen: string | undefined): MetricsListen {
-  const on = parseFlag("METRICS", flag);
-  if (nonEmpty(listen) === undefined) return on ? "public" : null;
-  if (nonEmpty(flag) !== undefined && !on) throw new ConfigError("METRICS=0 and METRICS_LISTEN contradict each other: unset one");
-  const match = /^(?:\[([^\]]+)\]|([^:\[\]]+)):(\d{1,5})$/.exec(listen!);
-  const [host, port] = [match?.[1] ?? match?.[2], match ? Number(match[3]) : Number.NaN];
-  if (host === undefined || !(HOST_NAME.test(host) || isIPv6(host)) || !(port >= 0 && port <= 65535)) {
-    throw new ConfigError(`METRICS_LISTEN must be HOST:PORT, such as 127.0.0.1:9959 or [::1]:9959, not ${JSON.stringify(listen)}`);
-  }
-  return { host, port };
 }
 
 function parseLogFormat(value: string | undefined): LogFormat {

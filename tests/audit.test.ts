@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync, renameSync } from "node:fs";
 import { join } from "node:path";
-import { AUDIT_EVENTS, AuditTrail, formatAuditLine, openAuditTrail, requestOrigin, ThrottleNotices } from "../src/audit.ts";
+import { AUDIT_EVENTS, AuditTrail, auditingLogger, formatAuditLine, openAuditTrail, requestOrigin, ThrottleNotices } from "../src/audit.ts";
 import { tempDir } from "./helpers.ts";
 
 const AT = new Date(Date.UTC(2026, 0, 2, 3, 4, 5, 678));
@@ -87,4 +87,21 @@ test("ThrottleNotices: an account's first refusal of each window, within a bound
   expect(notices.first("b", 1000, 1000)).toBe(true);
   expect(notices.first("c", 1000, 1000)).toBe(true); // "a" is forgotten to make room
   expect(notices.first("a", 1000, 1001)).toBe(true);
+});
+
+test("auditingLogger: a log line naming an audit event is recorded in the trail too; every line still reaches the log", () => {
+  const logged: string[] = [];
+  const log = { request: () => {}, info: (m: string) => void logged.push(`info ${m}`), warn: (m: string) => void logged.push(`warn ${m}`), error: (m: string) => void logged.push(`error ${m}`) };
+  const recorded: [string, Record<string, unknown>][] = [];
+  const trail = new AuditTrail(null);
+  trail.listen((event, fields) => recorded.push([event, fields]));
+  const logger = auditingLogger(log, trail);
+  logger.info("passkey added", { event: "factor.added", factor: "passkey", user_id: "u1" });
+  logger.warn("cloned?", { event: "factor.failed", factor: "passkey", user_id: "u1", reason: "7.2 step 22" });
+  logger.info("store unavailable", { event: "store-unavailable" });
+  expect(logged).toEqual(["info passkey added", "warn cloned?", "info store unavailable"]);
+  expect(recorded).toEqual([
+    ["factor.added", { factor: "passkey", user_id: "u1" }],
+    ["factor.failed", { factor: "passkey", user_id: "u1", reason: "7.2 step 22" }],
+  ]);
 });

@@ -32,7 +32,7 @@ import { createLogger, type Logger } from "../logger.ts";
 import { openStores, type Stores } from "../storage/stores.ts";
 import type { UserStore } from "../storage/user-store.ts";
 import { loginPage, PAGE_SECURITY_HEADERS } from "../web/login-page.ts";
-import { AuditTrail, loggerSink, openAuditTrail, ThrottleNotices } from "../audit.ts";
+import { AuditTrail, auditingLogger, loggerSink, openAuditTrail, ThrottleNotices } from "../audit.ts";
 import { AppMetrics } from "../metrics/app-metrics.ts";
 import { ErrorResponses } from "./error-responses.ts";
 import { Health } from "./health.ts";
@@ -90,7 +90,8 @@ export class App {
     });
     const credentials = new CredentialsCheck(users, clock, throttle);
     const totp = new TotpFactor({ store: stores.totp, box: secretBoxLoader(config), clock, issuer: config.totpIssuer });
-    const passkeys = new Passkeys(stores.passkeys, stores.challenges, users, config, clock, this.logger);
+    // The passkeys' checks say their events to a log: those lines go to the audit trail.
+    const passkeys = new Passkeys(stores.passkeys, stores.challenges, users, config, clock, auditingLogger(this.logger, audit));
     const auth = config.authType
       ? createAuth(config.authType, {
           users,
