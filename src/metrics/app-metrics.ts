@@ -64,7 +64,7 @@ export class AppMetrics {
     this.verifyDecisions = r.counter("session_auth_verify_total", "Forward-auth decisions of /api/v1/auth/verify: allowed, 401, 403, redirect, bypass, error.", ["result"]);
     this.secondFactors = r.counter("session_auth_second_factor_checks_total", "Second-factor checks by result (ok, failed).", ["result"]);
     this.sessionsCreated = r.counter("session_auth_sessions_created_total", "Sessions created by logins.");
-    this.sessionsEnded = r.counter("session_auth_sessions_ended_total", "Sessions ended, by reason: logout, revoked, admin, password_changed, user_deleted, expired.", ["reason"]);
+    this.sessionsEnded = r.counter("session_auth_sessions_ended_total", "Sessions ended, by reason: logout, revoked, admin, password_changed, user_deleted, expired, step_up.", ["reason"]);
     const stored = r.gauge("session_auth_sessions", "Sessions stored now (this server's count on PostgreSQL and Redis, from start-up on).");
     stored.collect(() => stored.set(this.storedSessionCount()));
     this.throttleRefusals = r.counter("session_auth_throttle_refusals_total", "Login attempts refused unchecked by the throttle, by counter (client or account).", ["counter"]);
