@@ -19,7 +19,10 @@
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { App } from "../src/app/compose.ts";
+import { loadConfig } from "../src/config.ts";
 import { hashPassword } from "../src/domain/password.ts";
+import { silentLogger } from "../src/logger.ts";
 import { writeSessions, writeUsers } from "./lib/seed-data.ts";
 import { fillExample, NGINX, startProxy, waitForPort } from "./lib/proxies.ts";
 import { freePort, ROOT, type ServerProcess, spawnServer } from "./lib/spawn-server.ts";
@@ -85,6 +88,10 @@ function hundredRules(): unknown {
 /** Share of its floor's req/s a fast workload must reach; logins, of the bare-verify ceiling's. */
 const FLOOR_TARGET = 0.97;
 const LOGIN_TARGET = 0.95;
+/** Share of the same server's req/s without metrics that it keeps with them. */
+const METRICS_TARGET = 0.97;
+const METRICS_OFF = "GET /users/me, session_auth";
+const METRICS_ON = "GET /users/me, session_auth, METRICS=1";
 
 interface Run {
   rps: number;
@@ -286,13 +293,17 @@ async function main(): Promise<void> {
     const rulesFile = join(rulesDir, "rules.json");
     writeFileSync(rulesFile, JSON.stringify(hundredRules()));
     const rulesServer = await spawnServer([...PIN.server, BINARY], { DATA_DIR: plain, AUTH_TYPE: "session_auth", ACCESS_RULES: rulesFile, ...noLimits }, log("rules"));
-    servers.push(sessionServer, loginServer, dbServer, basicServer, rulesServer);
+    // The same server with the Prometheus metrics on: its row beside the one without them.
+    const metricsServer = await spawnServer([...PIN.server, BINARY], { DATA_DIR: plain, AUTH_TYPE: "session_auth", METRICS: "1", ...noLimits }, log("metrics"));
+    servers.push(sessionServer, loginServer, dbServer, basicServer, rulesServer, metricsServer);
     const dbMe: Omit<Workload, "name" | "target"> = { path: "/api/v1/users/me", headers: { Cookie: `_my_session_id=${dbCookie}` }, expectStatus: 200 };
     const dbVerify: Omit<Workload, "name" | "target"> = { path: "/api/v1/auth/verify", headers: { Cookie: `_my_session_id=${dbCookie}` }, expectStatus: 200 };
     const login = await fetch(`${sessionServer.base}/api/v1/auth_session/login`, { method: "POST", body: new URLSearchParams({ email: user.email, password: user.password }) });
     const cookie = /_my_session_id=([^;]+)/.exec(login.headers.get("set-cookie") ?? "")![1]!;
     const rulesLogin = await fetch(`${rulesServer.base}/api/v1/auth_session/login`, { method: "POST", body: new URLSearchParams({ email: user.email, password: user.password }) });
     const rulesCookie = /_my_session_id=([^;]+)/.exec(rulesLogin.headers.get("set-cookie") ?? "")![1]!;
+    const metricsLogin = await fetch(`${metricsServer.base}/api/v1/auth_session/login`, { method: "POST", body: new URLSearchParams({ email: user.email, password: user.password }) });
+    const metricsCookie = /_my_session_id=([^;]+)/.exec(metricsLogin.headers.get("set-cookie") ?? "")![1]!;
     const hash = await hashPassword(user.password);
 
     const basicHeader = `Basic ${Buffer.from(`${user.email}:${user.password}`).toString("base64")}`;
@@ -304,7 +315,8 @@ async function main(): Promise<void> {
     servers.push(floorCopy);
     const workloads: Workload[] = [
       { name: "GET /api/v1/status", target: () => sessionServer, path: "/api/v1/status", expectStatus: 200, floor: { credential: "none", sessions: 0 } },
-      { name: "GET /users/me, session_auth", target: () => sessionServer, path: "/api/v1/users/me", headers: { Cookie: `_my_session_id=${cookie}` }, expectStatus: 200, floor: sessionFloor },
+      { name: METRICS_OFF, target: () => sessionServer, path: "/api/v1/users/me", headers: { Cookie: `_my_session_id=${cookie}` }, expectStatus: 200, floor: sessionFloor },
+      { name: METRICS_ON, target: () => metricsServer, path: "/api/v1/users/me", headers: { Cookie: `_my_session_id=${metricsCookie}` }, expectStatus: 200, floor: { credential: `cookie:_my_session_id=${metricsCookie}`, sessions: 0 } },
       { name: "GET /users/me, session_db_auth, 100k sessions", target: () => dbServer, ...dbMe, floor: dbFloor },
       { name: "  noise: that floor against a copy of itself", target: () => floorCopy, ...dbMe, floor: dbFloor },
       { name: "GET /users/me, invalid cookie (403)", target: () => sessionServer, path: "/api/v1/users/me", headers: { Cookie: `_my_session_id=${crypto.randomUUID()}` }, expectStatus: 403, floor: sessionFloor },
@@ -391,6 +403,17 @@ async function main(): Promise<void> {
     printTable(["workload", "req/s", "p50", "p99", "CPU/req", "floor req/s", "floor CPU/req", "ratio to floor", "ceiling req/s", "ceiling CPU/req", "ratio to ceiling"], rows);
     const placement = PIN.server.length > 0 ? "servers on core 0 (login: every core), wrk on core 1" : "unpinned (taskset or a second core missing)";
     console.log(`\nwrk -t1 -c${CONNECTIONS}, ${SECONDS} s per run (login ${SECONDS * 2} s), ${ROUNDS} rounds, ${placement}; medians, ratio = median of the rounds' ratios; CPU/req: the server's user + system time per request`);
+    const on = results.get(METRICS_ON);
+    const off = results.get(METRICS_OFF);
+    if (on && off) {
+      // Measured in the same rounds, one after the other: the median of the rounds' ratios.
+      const ratio = median(on.ours.map((run, round) => run.rps / off.ours[round]!.rps));
+      // CPU per request tells more than req/s on a busy machine: the time the server itself spent.
+      const cpu = median(on.ours.map((run, round) => run.cpuUs / off.ours[round]!.cpuUs));
+      console.log(`metrics on (METRICS=1) / off, GET /users/me under session_auth: ${percent(ratio, METRICS_TARGET)} of the requests a second; server CPU per request ${fmt(cpu * 100, 1)}% of off's`);
+      const inProcess = inProcessMetricsCost();
+      console.log(`  in process, without HTTP (App.handle of GET /api/v1/status, medians of 10 × 200k): ${fmt(inProcess.off, 2)} µs off, ${fmt(inProcess.on, 2)} µs on`);
+    }
     console.log("ceiling: bare Bun.serve with the same response (login: plus one Bun.password.verify); floor: the same answer after only the work the workload needs (scripts/lib/floor-server.ts)");
 
     const withRules = results.get(RULES_ROW);
@@ -422,6 +445,33 @@ async function main(): Promise<void> {
     }
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * What the metrics add to one request in the app itself, without HTTP and wrk: the same
+ * request through two in-process apps, one with METRICS=1, in alternating batches.
+ */
+function inProcessMetricsCost(): { off: number; on: number } {
+  const make = (env: Record<string, string>) => {
+    const dir = mkdtempSync(join(tmpdir(), "session-auth-bench-"));
+    return { dir, app: App.create(loadConfig({ API_HOST: "127.0.0.1", API_PORT: "0", DATA_DIR: dir, ...env }, { compiled: false, execPath: "", cwd: dir }), { logger: silentLogger }) };
+  };
+  const apps = { off: make({}), on: make({ METRICS: "1" }) };
+  const request = new Request("http://127.0.0.1/api/v1/status");
+  const times = { off: [] as number[], on: [] as number[] };
+  const count = 200_000;
+  for (let round = 0; round < 10; round++) {
+    for (const kind of ["off", "on"] as const) {
+      const started = performance.now();
+      for (let i = 0; i < count; i++) apps[kind].app.handle(request, "127.0.0.1");
+      times[kind].push(((performance.now() - started) * 1000) / count);
+    }
+  }
+  for (const { app, dir } of Object.values(apps)) {
+    void app.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return { off: median(times.off), on: median(times.on) };
 }
 
 /**

@@ -24,6 +24,7 @@ Usage:
                                        what the access rules decide for a request (see rules --help)
   session-auth migrate --to postgres://…
                                        copy the JSON files' users and sessions into PostgreSQL
+  session-auth healthcheck            exit 0 when the server at API_HOST:API_PORT is healthy, else 1
   session-auth completion bash         a bash completion script: eval "$(session-auth completion bash)"
   session-auth --help                  this text
   session-auth --version               the version
@@ -78,6 +79,10 @@ the real environment wins over both):
   TOTP_ISSUER        the name authenticator apps show for one-time codes (default session-auth)
   SECRET_KEY         64 hex characters (openssl rand -hex 32): the key that encrypts TOTP
                      secrets (default: .totp.key in DATA_DIR, made on first use)
+  METRICS            1: Prometheus metrics at /metrics on API_PORT (default off)
+  METRICS_LISTEN     HOST:PORT: the metrics there only, not on API_PORT (127.0.0.1:9959)
+  AUDIT_LOG          file the audit trail is appended to (reopened on SIGHUP; default:
+                     standard output; the command line records its changes only there)
   JOURNAL_COMPACT_BYTES  journal size from which it is folded into its data file (default 1048576)
   LIVE_DATA_FILE_BYTES   data files up to this size are rewritten within a second of a change
                          (default 4194304; 0: only by JOURNAL_COMPACT_BYTES)
@@ -117,7 +122,7 @@ async function dispatch(argv: readonly string[], rawEnv: Env, io: CliIo, serve: 
   const [command, ...rest] = argv;
   if (command === "--help" || command === "-h" || command === "help") {
     const topic = rest[0];
-    io.out(topic === "users" ? users().USERS_HELP : topic === "sessions" ? sessions().SESSIONS_HELP : topic === "identities" ? identities().IDENTITIES_HELP : topic === "migrate" ? migrate().MIGRATE_HELP : topic === "rules" ? rules().RULES_HELP : topic === "completion" ? completion().COMPLETION_HELP : USAGE);
+    io.out(topic === "users" ? users().USERS_HELP : topic === "sessions" ? sessions().SESSIONS_HELP : topic === "identities" ? identities().IDENTITIES_HELP : topic === "migrate" ? migrate().MIGRATE_HELP : topic === "rules" ? rules().RULES_HELP : topic === "healthcheck" ? healthcheck().HEALTHCHECK_HELP : topic === "completion" ? completion().COMPLETION_HELP : USAGE);
     return 0;
   }
   if (command === "--version" || command === "-v" || command === "version") {
@@ -141,6 +146,7 @@ async function dispatch(argv: readonly string[], rawEnv: Env, io: CliIo, serve: 
   if (command === "migrate") return migrate().migrateCommand(rest, env, io);
   if (command === "rules") return rules().rulesCommand(rest, env, io);
   if (command === "completion") return completion().completionCommand(rest, io);
+  if (command === "healthcheck") return healthcheck().healthcheckCommand(rest, env, io);
   throw usage(`unknown command ${JSON.stringify(command)}; see session-auth --help`);
 }
 
@@ -151,6 +157,7 @@ const sessions = () => require("./cli/sessions.ts") as typeof import("./cli/sess
 const identities = () => require("./cli/identities.ts") as typeof import("./cli/identities.ts");
 const migrate = () => require("./cli/migrate.ts") as typeof import("./cli/migrate.ts");
 const rules = () => require("./cli/rules.ts") as typeof import("./cli/rules.ts");
+const healthcheck = () => require("./cli/healthcheck.ts") as typeof import("./cli/healthcheck.ts");
 const completion = () => require("./cli/completion.ts") as typeof import("./cli/completion.ts");
 
 const processIo: CliIo = {

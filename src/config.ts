@@ -2,6 +2,7 @@
  * Environment → one typed, validated Config. Every default lives here. A leaf: it loads no
  * store and no strategy, so that reading the settings costs nothing else.
  */
+import { metricsListen, type MetricsListen } from "./metrics/settings.ts";
 import { dirname } from "node:path";
 import { isCookieName } from "./http/cookies.ts";
 import { type ReturnPolicy, returnPolicy, safeReturnAddress } from "./http/return-address.ts";
@@ -78,8 +79,10 @@ export interface Config {
   totpIssuer: string;
   /** SECRET_KEY: 64 hex characters, the key that seals TOTP secrets; null: `.totp.key` in DATA_DIR. */
   secretKey: string | null;
+  /** Prometheus metrics (METRICS, METRICS_LISTEN); AUDIT_LOG's file (null: standard output). */
+  metrics: MetricsListen;
+  auditLog: string | null;
 }
-
 
 export type LogFormat = "text" | "json";
 export type UsersApi = "open" | "admin";
@@ -158,6 +161,8 @@ export function loadConfig(env: Env, runtime: Runtime = detectRuntime()): Config
     ...signInSettings(env, authType),
     totpIssuer: parseTotpIssuer(env.TOTP_ISSUER),
     secretKey: parseSecretKeyHex(env.SECRET_KEY),
+    metrics: metricsListen(parseFlag("METRICS", env.METRICS), env.METRICS, env.METRICS_LISTEN, (message) => { throw new ConfigError(message); }),
+    auditLog: nonEmpty(env.AUDIT_LOG) ?? null,
   };
 }
 

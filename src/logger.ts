@@ -18,6 +18,8 @@ export interface Logger {
   error(message: string, fields?: Record<string, unknown>): void;
   /** Writes out anything held back. */
   flush?(): void;
+  /** Whole lines (each ending in a newline) written as they are, in turn with the others: the audit trail. */
+  lines?(text: string): void;
 }
 
 export const silentLogger: Logger = { request: () => {}, info: () => {}, warn: () => {}, error: () => {} };
@@ -68,8 +70,9 @@ export function createLogger(format: LogFormat = "text", sink: LogSink = stdio):
     pending = "";
     sink.out(text);
   };
-  const push = (line: string) => {
-    pending += `${line}\n`;
+  const push = (line: string) => append(`${line}\n`);
+  const append = (text: string) => {
+    pending += text;
     if (!scheduled) {
       scheduled = true;
       setImmediate(flush);
@@ -94,5 +97,6 @@ export function createLogger(format: LogFormat = "text", sink: LogSink = stdio):
       sink.err(`${json ? JSON.stringify({ time: now(), level: "error", message, ...fields }) : message}\n`);
     },
     flush,
+    lines: append,
   };
 }

@@ -26,6 +26,8 @@ export function serve(env: Env): void {
     logger.flush?.();
     process.exit(0);
   };
+  // logrotate moves the audit file away and sends SIGHUP: the next lines go to a new file.
+  if (config.auditLog !== null) process.on("SIGHUP", () => running.app.audit.reopen());
   process.on("SIGINT", () => void stop("SIGINT"));
   process.on("SIGTERM", () => void stop("SIGTERM"));
   // Only with access rules: without them SIGHUP keeps its usual meaning.

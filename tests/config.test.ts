@@ -60,6 +60,8 @@ describe("loadConfig", () => {
       oidcProviders: [],
       totpIssuer: "session-auth",
       secretKey: null,
+      metrics: null,
+      auditLog: null,
     });
   });
 
@@ -132,10 +134,15 @@ describe("loadConfig", () => {
     [{ STORE_TIMEOUT_MS: "3s" }, /STORE_TIMEOUT_MS/],
     [{ TOTP_ISSUER: "x".repeat(65) }, /TOTP_ISSUER/],
     [{ SECRET_KEY: "secret" }, /SECRET_KEY/],
+    [{ METRICS: "sometimes" }, /METRICS/],
+    [{ METRICS_LISTEN: "9959" }, /METRICS_LISTEN must be HOST:PORT/],
+    [{ METRICS_LISTEN: "http://127.0.0.1:9959" }, /METRICS_LISTEN must be HOST:PORT/],
+    [{ METRICS_LISTEN: "127.0.0.1:99999" }, /METRICS_LISTEN must be HOST:PORT/],
+    [{ METRICS: "0", METRICS_LISTEN: "127.0.0.1:9959" }, /contradict/],
   ];
   // Free text, any value of which is usable, and the one exception kept from the original.
   // ACCESS_RULES is any path: the file itself is read and checked as the server starts.
-  const anyValue = ["DATA_DIR", "REDIS_PREFIX", "SESSION_DURATION", "ACCESS_RULES"];
+  const anyValue = ["DATA_DIR", "REDIS_PREFIX", "SESSION_DURATION", "ACCESS_RULES", "AUDIT_LOG"];
   test("every setting read has a malformed value here that is refused, but for the free-text ones and SESSION_DURATION", () => {
     const read = new Set([...readFileSync(join(import.meta.dir, "..", "src", "config.ts"), "utf8").matchAll(/\benv\.([A-Z][A-Z0-9_]+)/g)].map((m) => m[1]!));
     const covered = new Set(refused.flatMap(([env]) => Object.keys(env)));
@@ -148,6 +155,16 @@ describe("loadConfig", () => {
       expect(() => loadConfig(env, source)).not.toThrow(/secret/);
     });
   }
+});
+
+test("METRICS and METRICS_LISTEN: off, on the public port, or on an address of their own", () => {
+  expect(loadConfig({}, source).metrics).toBeNull();
+  expect(loadConfig({ METRICS: "1" }, source).metrics).toBe("public");
+  expect(loadConfig({ METRICS: "0" }, source).metrics).toBeNull();
+  expect(loadConfig({ METRICS_LISTEN: "127.0.0.1:9959" }, source).metrics).toEqual({ host: "127.0.0.1", port: 9959 });
+  expect(loadConfig({ METRICS: "1", METRICS_LISTEN: "[::1]:0" }, source).metrics).toEqual({ host: "::1", port: 0 });
+  expect(loadConfig({ METRICS_LISTEN: "localhost:9959" }, source).metrics).toEqual({ host: "localhost", port: 9959 });
+  expect(loadConfig({ AUDIT_LOG: "/var/log/session-auth/audit.log" }, source).auditLog).toBe("/var/log/session-auth/audit.log");
 });
 
 test("SESSION_DURATION: an integer, else 0; 0 or less never expires", () => {

@@ -36,13 +36,20 @@ import { openStores, type Stores } from "../storage/stores.ts";
 import { groupsOf as storedGroupsOf } from "../storage/group-store.ts";
 import type { UserStore } from "../storage/user-store.ts";
 import { loginPage, PAGE_SECURITY_HEADERS } from "../web/login-page.ts";
+import { AuditTrail, auditingLogger, loggerSink, openAuditTrail, ThrottleNotices } from "../audit.ts";
+import { AppMetrics } from "../metrics/app-metrics.ts";
 import { ErrorResponses } from "./error-responses.ts";
+import { Health } from "./health.ts";
+import { operationsChecks, registerOperationsRoutes } from "./operations.ts";
+import { countedSessionStore } from "./session-count.ts";
 import { Pipeline } from "./pipeline.ts";
 import { startSweeps } from "./sweeps.ts";
 
 export interface AppOptions {
   clock?: Clock;
   logger?: Logger;
+  /** Where security events go; AUDIT_LOG's file, or standard output with the log, by default. */
+  audit?: AuditTrail;
 }
 
 export class App {
@@ -51,6 +58,10 @@ export class App {
   readonly users: UserStore;
   /** ACCESS_RULES, when set. */
   readonly rules: RulesSource | null;
+  /** Counted only when METRICS or METRICS_LISTEN is set. */
+  readonly metrics: AppMetrics | null;
+  readonly audit: AuditTrail;
+  private readonly ownsAudit: boolean;
   private readonly logger: Logger;
   private readonly pipeline: Pipeline;
   private readonly stopSweeps: () => void;
@@ -65,19 +76,33 @@ export class App {
     const clock = options.clock ?? systemClock;
     this.logger = options.logger ?? createLogger(config.logFormat);
     this.rules = openRules(config, this.logger);
+    const metrics = config.metrics === null ? null : new AppMetrics(config.authType);
+    this.metrics = metrics;
+    // On standard output, the lines go out with the log's (and a silent logger silences them).
+    const audit = options.audit ?? (config.auditLog === null ? new AuditTrail(loggerSink(this.logger)) : openAuditTrail(config.auditLog));
+    this.audit = audit;
+    this.ownsAudit = options.audit === undefined;
+    if (metrics) audit.listen((event, fields) => metrics.event(event, fields));
+    const notices = new ThrottleNotices();
     const throttle = new LoginThrottle({
       perClient: { maxFailures: config.loginMaxFailuresPerClient, windowSeconds: config.loginThrottleWindowSeconds },
       perAccount: { maxFailures: config.loginMaxFailuresPerAccount, windowSeconds: config.loginThrottleWindowSeconds },
       clock,
       counters: stores.counters,
+      onRefused: (kind, key, waitMs) => {
+        metrics?.throttled(kind);
+        // Once per window: the account's id, without the unlock time throttleAccount adds.
+        if (kind === "account" && notices.first(key, waitMs, Date.now())) audit.record("account.throttled", { user_id: key.startsWith("sha256:") ? null : key.replace(/@[^@]*$/, ""), actor: "system", reason: "too many failed logins" });
+      },
     });
     const credentials = new CredentialsCheck(users, clock, throttle);
     const totp = new TotpFactor({ store: stores.totp, box: secretBoxLoader(config), clock, issuer: config.totpIssuer });
-    const passkeys = new Passkeys(stores.passkeys, stores.challenges, users, config, clock, this.logger);
+    // The passkeys' checks say their events to a log: those lines go to the audit trail.
+    const passkeys = new Passkeys(stores.passkeys, stores.challenges, users, config, clock, auditingLogger(this.logger, audit));
     const auth = config.authType
       ? createAuth(config.authType, {
           users,
-          sessions: sessions ?? undefined,
+          sessions: sessions === null ? undefined : metrics ? countedSessionStore(sessions, (change) => metrics.stored(change)) : sessions,
           sessionName: config.sessionName,
           sessionDuration: config.sessionDuration,
           sessionIdleTimeout: config.sessionIdleTimeout,
@@ -88,16 +113,21 @@ export class App {
       : null;
     this.auth = auth;
     const deleteUser = async (userId: string) => {
-      const { removed } = await stores.removeUser(userId);
+      const { removed, sessions: ended } = await stores.removeUser(userId);
+      metrics?.stored(-ended);
       // Sessions kept in this process's memory end here; stored ones went with the user.
-      if (removed) auth?.forgetUserSessions(userId);
-      return removed;
+      const forgotten = removed ? (auth?.forgetUserSessions(userId) ?? 0) : 0;
+      return { removed, sessions: ended + forgotten };
     };
-    const deps: ApiDeps = { config, users, groups: stores.groups, auth, credentials, clock, deleteUser, secondFactors: [totp, new PasskeyFactor(passkeys)], totp, passkeys, logger: this.logger };
+    const deps: ApiDeps = { config, users, groups: stores.groups, auth, credentials, clock, deleteUser, secondFactors: [totp, new PasskeyFactor(passkeys)], totp, passkeys, logger: this.logger, audit };
     const keeper = this.registerRoutes(deps, { stores, throttle });
+    const health = new Health(operationsChecks(config, stores), config.storeTimeoutMs);
+    registerOperationsRoutes(this.router, { metrics: config.metrics === "public" ? metrics : null, health });
+    const keeperStore = auth?.sessionKeeper()?.sessions.store;
+    if (metrics && keeperStore) metrics.countSessions(() => keeperStore.count());
     const crossSite = keeper ? { allowedOrigins: config.allowedOrigins, trustProxy: config.trustProxy, sessionName: config.sessionName, loginPath: LOGIN_PATH } : null;
-    this.pipeline = new Pipeline({ config, router: this.router, auth, crossSite, errors: new ErrorResponses(this.logger), logger: this.logger });
-    this.stopSweeps = startSweeps(auth, throttle, this.logger);
+    this.pipeline = new Pipeline({ config, router: this.router, auth, crossSite, errors: new ErrorResponses(this.logger, metrics), logger: this.logger, metrics });
+    this.stopSweeps = startSweeps(auth, throttle, this.logger, audit);
   }
 
   /** Every route, each saying whether it is public; true when the strategy keeps sessions. */
@@ -112,7 +142,7 @@ export class App {
     if (keeper) registerSecondFactorRoutes(this.router, keeper, deps);
     // Sign-in with a provider ends in a session: only with a strategy that keeps them.
     const providers = keeper ? createProviders(config, clock) : [];
-    if (keeper && providers.length > 0) registerOidcRoutes(this.router, { config, users, identities: stores.identities(), auth: keeper, throttle, logger: this.logger, clock, providers });
+    if (keeper && providers.length > 0) registerOidcRoutes(this.router, { config, users, identities: stores.identities(), auth: keeper, throttle, logger: this.logger, audit: this.audit, clock, providers });
     const buttons = providers.map(({ name, label }) => ({ name, label }));
     // Public with every strategy, routed or not (then a 404, not the guard's 401): the login, as
     // in the original's list, and the logout link.
@@ -162,6 +192,8 @@ export class App {
     this.stopSweeps();
     this.rules?.close();
     this.logger.flush?.();
+    if (this.ownsAudit) this.audit.close();
+    else this.audit.flush();
     await this.stores.close();
   }
 }

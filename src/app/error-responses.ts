@@ -5,6 +5,7 @@
 import { ThrottledError } from "../auth/throttle.ts";
 import { HttpError, jsonError } from "../http/responses.ts";
 import type { Logger } from "../logger.ts";
+import type { AppMetrics } from "../metrics/app-metrics.ts";
 import { StoreUnavailableError, StoreWriteError } from "../storage/record-store.ts";
 
 const UNAVAILABLE_LOG_EVERY_MS = 5000;
@@ -12,7 +13,10 @@ const UNAVAILABLE_LOG_EVERY_MS = 5000;
 export class ErrorResponses {
   private unavailableLogged = { at: Number.NEGATIVE_INFINITY, leftOut: 0 };
 
-  constructor(private readonly logger: Logger) {}
+  constructor(
+    private readonly logger: Logger,
+    private readonly metrics: AppMetrics | null = null,
+  ) {}
 
   /** The answer for `error`: an HttpError as it says, the stores' errors as 503/500, anything else a 500 without its message. */
   response(error: unknown): Response {
@@ -20,6 +24,7 @@ export class ErrorResponses {
     if (error instanceof ThrottledError) return jsonError(429, error.message, { "Retry-After": String(error.retryAfterSeconds) });
     if (error instanceof StoreUnavailableError) {
       this.logUnavailable(error);
+      this.metrics?.backendError(error.message);
       return jsonError(503, "Service unavailable: the data store cannot be reached", { "Retry-After": "5" });
     }
     if (error instanceof StoreWriteError) {

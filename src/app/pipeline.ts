@@ -4,6 +4,7 @@
  * responses through ErrorResponses; then the access log line. Never throws.
  */
 import type { Handler } from "../api/v1/context.ts";
+import { VERIFY_PATH } from "../api/v1/verify.ts";
 import type { Auth } from "../auth/auth.ts";
 import type { Config } from "../config.ts";
 import type { UserRecord } from "../domain/user.ts";
@@ -14,6 +15,7 @@ import { HttpError, html, jsonError, METHOD_NOT_ALLOWED_PAGE } from "../http/res
 import { pathnameOf, type Router } from "../http/router.ts";
 import type { Logger } from "../logger.ts";
 import { andThen } from "../maybe-promise.ts";
+import { type AppMetrics, UNMATCHED_ROUTE } from "../metrics/app-metrics.ts";
 import type { ErrorResponses } from "./error-responses.ts";
 
 const API_PREFIX = "/api/v1/";
@@ -27,6 +29,8 @@ export interface PipelineParts {
   crossSite: CrossSitePolicy | null;
   errors: ErrorResponses;
   logger: Logger;
+  /** Counted only when metrics are on. */
+  metrics?: AppMetrics | null;
 }
 
 export class Pipeline {
@@ -56,8 +60,17 @@ export class Pipeline {
   private finish(request: Request, path: string, response: Response, started: number, client: string): Response {
     // Responses carry the CORS header from the start; only paths outside the API drop it.
     if (!path.startsWith(API_PREFIX)) response.headers.delete("Access-Control-Allow-Origin");
-    this.parts.logger.request({ client, method: request.method, path, status: response.status, durationMs: performance.now() - started });
+    const durationMs = performance.now() - started;
+    this.parts.logger.request({ client, method: request.method, path, status: response.status, durationMs });
+    if (this.parts.metrics) this.count(this.parts.metrics, request.method, path, response, durationMs);
     return response;
+  }
+
+  /** The request's metrics: its route pattern (the router's match is cached), status and time. */
+  private count(metrics: AppMetrics, method: string, path: string, response: Response, durationMs: number): void {
+    const match = this.parts.router.match(method === "HEAD" ? "GET" : method, path);
+    metrics.request(method, match.kind === "not-found" ? UNMATCHED_ROUTE : match.route, response.status, durationMs / 1000);
+    if (match.kind === "found" && match.route === VERIFY_PATH) metrics.verify(response);
   }
 
   private dispatch(request: Request, path: string, client: string): Response | Promise<Response> {

@@ -8,6 +8,7 @@ import { checkDataDir } from "../storage/data-dir.ts";
 import { usesDataDir } from "../storage/stores.ts";
 import type { UserStore } from "../storage/user-store.ts";
 import { App, type AppOptions } from "./compose.ts";
+import { startMetricsServer } from "./operations.ts";
 
 const IDLE_TIMEOUT_SECONDS = 10;
 
@@ -15,6 +16,8 @@ export interface RunningServer {
   app: App;
   server: ReturnType<typeof Bun.serve>;
   url: string;
+  /** METRICS_LISTEN's server, when set. */
+  metricsServer: ReturnType<typeof Bun.serve> | null;
   /** Stops accepting, finishes in-flight requests, flushes storage. */
   stop(): Promise<void>;
 }
@@ -63,6 +66,16 @@ export function startServer(config: Config, options: StartOptions = {}): Running
     throw new ConfigError(`cannot listen on ${config.host}:${config.port}: ${(error as Error).message}`);
   }
   const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${server.port}`;
+  let metricsServer: ReturnType<typeof Bun.serve> | null = null;
+  if (typeof config.metrics === "object" && config.metrics !== null && app.metrics !== null) {
+    try {
+      metricsServer = startMetricsServer(config.metrics, app.metrics);
+    } catch (error) {
+      void server.stop(true);
+      throw new ConfigError(`cannot listen on METRICS_LISTEN ${config.metrics.host}:${config.metrics.port}: ${(error as Error).message}`);
+    }
+    logger.info(`metrics on http://${config.metrics.host.includes(":") ? `[${config.metrics.host}]` : config.metrics.host}:${metricsServer.port}/metrics`, { event: "metrics-listening", port: metricsServer.port });
+  }
   // The data folder when users live there, and every backend by name.
   const data = usesDataDir(config) ? `data: ${config.dataDir}; ${app.storage}` : app.storage;
   logger.info(`session-auth listening on ${url} (auth: ${config.authType ?? "none"}, ${data})`, {
@@ -76,8 +89,9 @@ export function startServer(config: Config, options: StartOptions = {}): Running
     app,
     server,
     url,
+    metricsServer,
     async stop() {
-      await server.stop();
+      await Promise.all([server.stop(), metricsServer?.stop()]);
       await app.close();
     },
   };

@@ -4,12 +4,13 @@
  */
 import type { Auth } from "../auth/auth.ts";
 import type { LoginThrottle } from "../auth/throttle.ts";
+import type { AuditTrail } from "../audit.ts";
 import type { Logger } from "../logger.ts";
 
 const SWEEP_INTERVAL_SECONDS = 60;
 
 /** Starts the sweeps; the function returned stops them. */
-export function startSweeps(auth: Auth | null, throttle: LoginThrottle, logger: Logger): () => void {
+export function startSweeps(auth: Auth | null, throttle: LoginThrottle, logger: Logger, audit: AuditTrail): () => void {
   const timers: ReturnType<typeof setInterval>[] = [];
   const failed = (what: string) => (error: unknown) => logger.error(`${what} sweep failed: ${(error as Error).message}`, { event: "sweep-failed" });
   const every = (seconds: number, sweep: () => void) => {
@@ -18,7 +19,7 @@ export function startSweeps(auth: Auth | null, throttle: LoginThrottle, logger: 
     timers.push(timer);
   };
   const lifetime = auth?.sessionLifetime() ?? 0;
-  if (auth && lifetime > 0) every(Math.min(lifetime, SWEEP_INTERVAL_SECONDS), () => void auth.purgeExpired().catch(failed("session")));
+  if (auth && lifetime > 0) every(Math.min(lifetime, SWEEP_INTERVAL_SECONDS), () => void auth.purgeExpired().then((count) => count > 0 && audit.record("session.ended", { actor: "system", reason: "expired", count }), failed("session")));
   every(SWEEP_INTERVAL_SECONDS, () => void throttle.sweep().catch(failed("login attempt")));
   return () => {
     for (const timer of timers) clearInterval(timer);

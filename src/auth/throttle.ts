@@ -29,6 +29,8 @@ export interface LoginThrottleOptions {
   perAccount: ThrottleLimits;
   clock: Clock;
   counters?: AttemptCounters;
+  /** Told of each refusal (the metrics count them; an account's first one goes to the audit trail). */
+  onRefused?: (kind: AttemptKind, key: string, waitMs: number) => void;
 }
 
 /** Both counters, for session logins and Basic credentials alike. */
@@ -71,7 +73,10 @@ export class LoginThrottle {
   private async take(kind: AttemptKind, key: string, limits: ThrottleLimits): Promise<void> {
     if (limits.maxFailures <= 0) return;
     const waitMs = await this.counters.take(kind, key, limits.maxFailures, limits.windowSeconds * 1000, this.options.clock());
-    if (waitMs > 0) throw new ThrottledError(Math.max(1, Math.ceil(waitMs / 1000)));
+    if (waitMs > 0) {
+      this.options.onRefused?.(kind, key, waitMs);
+      throw new ThrottledError(Math.max(1, Math.ceil(waitMs / 1000)));
+    }
   }
 }
 

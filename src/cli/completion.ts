@@ -25,8 +25,9 @@ export const COMMANDS: Record<string, Record<string, string>> = {
   identities: { list: "--email --id --json", unlink: "--link" },
   migrate: { "": "--to --schema" },
   rules: { check: "--host --path --method --user --ip --file" },
+  healthcheck: { "": "--timeout" },
   completion: { bash: "" },
-  help: { users: "", sessions: "", identities: "", migrate: "", rules: "", completion: "" },
+  help: { users: "", sessions: "", identities: "", migrate: "", rules: "", healthcheck: "", completion: "" },
 };
 
 export function bashCompletion(): string {

@@ -1,4 +1,5 @@
 /** `session-auth sessions …`: list, revoke, purge; the sessions stored by session_db_auth. */
+import { recordCliEvents } from "./audit.ts";
 import type { Config, Env } from "../config.ts";
 import { parseTimestamp, systemClock } from "../domain/base.ts";
 import { storedLastUse, storedSessionStart, type UserSessionRecord } from "../domain/user-session.ts";
@@ -142,6 +143,7 @@ async function revoke(argv: readonly string[], env: Env, io: CliIo): Promise<num
   const config = writableConfig(env);
   const user = await withUsers(config, (users) => findUser(users, named));
   const revoked = await revokeStoredSessions(config, user.id);
+  if (revoked > 0) recordCliEvents(config, [["session.ended", { user_id: user.id, reason: "admin", count: revoked }]]);
   io.out(`ended ${plural(revoked, "stored session")} of ${user.email}\n`);
   return 0;
 }
@@ -161,6 +163,7 @@ async function purge(argv: readonly string[], env: Env, io: CliIo): Promise<numb
   }
   // The server's sweep, under the settings given here.
   const purged = await withSessionService(config, (sessions) => sessions.sweep());
+  if (purged > 0) recordCliEvents(config, [["session.ended", { reason: "expired", count: purged }]]);
   io.out(`purged ${plural(purged, "expired session")}\n`);
   return 0;
 }

@@ -10,6 +10,7 @@ import type { Stores } from "../storage/stores.ts";
 import { parseGroups, storedGroups } from "../domain/user-groups.ts";
 import { groupsOf, setGroups } from "../storage/group-store.ts";
 import { fieldProblem, isAdmin, isValidEmail, newUser, throttleAccount, toPublicUser, type UserRecord } from "../domain/user.ts";
+import { recordCliEvents } from "./audit.ts";
 import { type CliIo, emailClashes, failure, findUser, formatTable, parseFlags, plural, readableConfig, readPassword, runGroup, type Subcommand, usage, withSessionService, withStores, withUsers, writableConfig } from "./common.ts";
 
 export const USERS_HELP = `Usage: session-auth users COMMAND [OPTIONS]
@@ -101,6 +102,7 @@ async function create(argv: readonly string[], env: Env, io: CliIo): Promise<num
     }
     if (groups !== null) await setGroups(groupStore, user.id, groups, systemClock);
   });
+  recordCliEvents(config, [["user.created", { user_id: user.id }], ...(flags.has("admin") ? [["admin.granted", { user_id: user.id }] as const] : [])]);
   io.out(`${user.id}\n`);
   return 0;
 }
@@ -176,10 +178,12 @@ async function passkeyRemove(argv: readonly string[], env: Env, io: CliIo): Prom
 
 async function remove(argv: readonly string[], env: Env, io: CliIo): Promise<number> {
   const flags = parseFlags(argv, ["email", "id"]);
-  const { user, revoked } = await withStores(writableConfig(env), true, async (stores) => {
+  const config = writableConfig(env);
+  const { user, revoked } = await withStores(config, true, async (stores) => {
     const found = await findUser(stores.users, flags);
     return { user: found, revoked: (await stores.removeUser(found.id)).sessions };
   });
+  recordCliEvents(config, [["user.deleted", { user_id: user.id }], ...(revoked > 0 ? [["session.ended", { user_id: user.id, reason: "user_deleted", count: revoked }] as const] : [])]);
   io.out(`deleted user ${user.id} (${user.email}) and ${plural(revoked, "stored session")}\n`);
   return 0;
 }
@@ -200,8 +204,11 @@ async function update(argv: readonly string[], env: Env, io: CliIo): Promise<num
   if (flags.has("no-admin")) changes._admin = null;
   const newGroups = groupsFlag(flags);
   if (Object.keys(changes).length === 0 && newGroups === null) throw usage("users update needs --new-email, --first-name, --last-name, --admin, --no-admin or --groups");
-  const { updated, factors, groups } = await withStores(writableConfig(env), false, async ({ users, totp, passkeys, groups: groupStore }) => {
+  const config = writableConfig(env);
+  let wasAdmin = false;
+  const { updated, factors, groups } = await withStores(config, false, async ({ users, totp, passkeys, groups: groupStore }) => {
     const found = await findUser(users, flags);
+    wasAdmin = isAdmin(found);
     try {
       const changed = await users.update(found.id, { ...changes, updated_at: formatTimestamp(Date.now()) });
       if (!changed) throw failure(`user ${found.id} was deleted meanwhile`);
@@ -212,6 +219,9 @@ async function update(argv: readonly string[], env: Env, io: CliIo): Promise<num
       throw error;
     }
   });
+  const fields = Object.keys(changes).filter((field) => field !== "_admin");
+  const adminChange = isAdmin(updated) === wasAdmin ? [] : [[isAdmin(updated) ? "admin.granted" : "admin.withdrawn", { user_id: updated.id }] as const];
+  recordCliEvents(config, [...(fields.length > 0 ? [["user.changed", { user_id: updated.id, fields: fields.join(",") }] as const] : []), ...adminChange]);
   printUser(updated, factors, groups, flags.has("json"), io);
   return 0;
 }
@@ -229,6 +239,7 @@ async function passwd(argv: readonly string[], env: Env, io: CliIo): Promise<num
     if (!changed) throw failure(`user ${found.id} was deleted meanwhile`);
     return changed;
   });
+  recordCliEvents(config, [["password.changed", { user_id: user.id }], ...(revoked > 0 ? [["session.ended", { user_id: user.id, reason: "password_changed", count: revoked }] as const] : [])]);
   io.out(`password changed for ${user.email}; ${plural(revoked, "stored session")} ended; sessions a running server keeps in memory end at their next request\n`);
   return 0;
 }

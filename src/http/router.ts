@@ -5,8 +5,9 @@
  */
 
 export type RouteMatch<H> =
-  | { kind: "found"; handler: H; params: Record<string, string> }
-  | { kind: "method-not-allowed"; allow: string[] }
+  /** `route`: the pattern the path matched, as added (without a trailing slash). */
+  | { kind: "found"; handler: H; params: Record<string, string>; route: string }
+  | { kind: "method-not-allowed"; allow: string[]; route: string }
   | { kind: "not-found" };
 
 interface PatternRoute<H> {
@@ -26,7 +27,7 @@ export class Router<H> {
   private readonly staticMatches = new Map<string, Map<string, RouteMatch<H>>>();
   private readonly patternRoutes: PatternRoute<H>[] = [];
   /** normalized path → its route and frozen params, for paths like /users/me asked for again and again. */
-  private readonly patternMatches = new Map<string, { handlers: Map<string, H>; params: Record<string, string> } | null>();
+  private readonly patternMatches = new Map<string, { handlers: Map<string, H>; params: Record<string, string>; route: string } | null>();
 
   /** The paths routes declared public, as the guard's excluded-paths list; made again after each declaration. */
   private publicList: readonly string[] = Object.freeze([]);
@@ -78,7 +79,7 @@ export class Router<H> {
       if (!byMethod) this.staticMatches.set(normalized, (byMethod = new Map()));
       let match = byMethod.get(method);
       if (!match) {
-        match = pick(exact, method, NO_PARAMS);
+        match = pick(exact, method, NO_PARAMS, normalized);
         // Only methods the route knows are kept: any other text can be sent as a method.
         if (match.kind === "found") byMethod.set(method, match);
       }
@@ -91,14 +92,14 @@ export class Router<H> {
       if (this.patternMatches.size >= MATCH_CACHE_SIZE) this.patternMatches.delete(this.patternMatches.keys().next().value!);
       this.patternMatches.set(normalized, found);
     }
-    return found ? pick(found.handlers, method, found.params) : NOT_FOUND;
+    return found ? pick(found.handlers, method, found.params, found.route) : NOT_FOUND;
   }
 
-  private matchPattern(path: string): { handlers: Map<string, H>; params: Record<string, string> } | null {
+  private matchPattern(path: string): { handlers: Map<string, H>; params: Record<string, string>; route: string } | null {
     const segments = path.split("/");
     for (const route of this.patternRoutes) {
       const params = matchSegments(route.segments, segments);
-      if (params) return { handlers: route.handlers, params: Object.freeze(params) };
+      if (params) return { handlers: route.handlers, params: Object.freeze(params), route: route.segments.join("/") };
     }
     return null;
   }
@@ -124,10 +125,10 @@ export function normalizePath(path: string): string {
   return path.length > 1 && path.endsWith("/") ? path.slice(0, -1) : path;
 }
 
-function pick<H>(handlers: Map<string, H>, method: string, params: Record<string, string>): RouteMatch<H> {
+function pick<H>(handlers: Map<string, H>, method: string, params: Record<string, string>, route: string): RouteMatch<H> {
   const handler = handlers.get(method) ?? (method === "HEAD" ? handlers.get("GET") : undefined);
-  if (handler !== undefined) return { kind: "found", handler, params };
-  return { kind: "method-not-allowed", allow: allowedMethods(handlers) };
+  if (handler !== undefined) return { kind: "found", handler, params, route };
+  return { kind: "method-not-allowed", allow: allowedMethods(handlers), route };
 }
 
 /** What Flask lists in `Allow`: the routes' methods, HEAD with GET, and OPTIONS. */

@@ -4,6 +4,8 @@
  * the provider's error, the linking rules, and a provider that hangs.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { FakeClock, legacyUser, seedUsers, tempDir, testApp } from "../helpers.ts";
 import { type LocalProvider, signInAtProvider, startLocalProvider } from "../fixtures/oidc-provider.ts";
 import type { App } from "../../src/app/compose.ts";
@@ -37,6 +39,7 @@ const accounts = {
   frank: { email: "frank@example.org", email_verified: true, groups: ["staff"] },
   bob: { email: "bob@example.com", email_verified: false },
   carol: { email: "carol@example.com", email_verified: true },
+  audrey: { email: "audrey@example.net", email_verified: true },
 };
 
 const providers = {} as Record<Name, LocalProvider>;
@@ -69,6 +72,7 @@ beforeAll(async () => {
       AUTH_TYPE: "session_db_auth",
       PUBLIC_URL: PUBLIC,
       STORE_TIMEOUT_MS: "1500",
+      AUDIT_LOG: join(dataDir, "audit.log"),
       OIDC_PROVIDERS: "rs,ps,es,ed,closed,hang",
       ...providerEnv("rs", providers.rs.issuer, { CREATE_USERS: "1", LINK_BY_EMAIL: "1", LABEL: "Example RSA", SCOPES: "openid email profile groups" }),
       ...providerEnv("ps", providers.ps.issuer, { CREATE_USERS: "1" }),
@@ -172,6 +176,27 @@ describe("sign-in with each algorithm", () => {
       expect(links).toEqual([expect.objectContaining({ provider: name, issuer: providers[name].issuer, subject: account, email })]);
     });
   }
+
+  test("the audit trail: a first sign-in is factor.added, user.created and login.ok; a refused one login.failed", async () => {
+    const events = () => {
+      app.audit.flush();
+      return readFileSync(join(dataDir, "audit.log"), "utf8").trim().split("\n").map((line) => JSON.parse(line) as Record<string, unknown>);
+    };
+    const before = events().length;
+    const result = await signIn("ps", "audrey");
+    const userId = (await me(result.session!)).body.id;
+    const added = events().slice(before);
+    expect(added.map((line) => [line.event, line.user_id])).toEqual([
+      // The link is stored before the user it names.
+      ["factor.added", userId],
+      ["user.created", userId],
+      ["login.ok", userId],
+    ]);
+    expect(added[2]).toMatchObject({ method: "oidc", provider: "ps", factors: "oidc", user_agent: "TestBrowser/1.0" });
+    const refused = await signIn("closed", "zed");
+    expect(refused.session).toBeNull();
+    expect(events().at(-1)).toMatchObject({ event: "login.failed", method: "oidc", provider: "closed" });
+  });
 
   test("ALLOWED_DOMAINS keeps an address outside them from creating a user (403 page, no session)", async () => {
     const result = await signIn("es", "zed");

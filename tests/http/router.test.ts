@@ -46,8 +46,8 @@ describe("Router.match", () => {
   }
 
   test("wrong method → 405 with the methods Flask would list", () => {
-    expect(router.match("GET", "/api/v1/auth_session/login")).toEqual({ kind: "method-not-allowed", allow: ["POST", "OPTIONS"] });
-    expect(router.match("PATCH", "/api/v1/users/1")).toEqual({ kind: "method-not-allowed", allow: ["GET", "PUT", "DELETE", "HEAD", "OPTIONS"] });
+    expect(router.match("GET", "/api/v1/auth_session/login")).toEqual({ kind: "method-not-allowed", allow: ["POST", "OPTIONS"], route: "/api/v1/auth_session/login" });
+    expect(router.match("PATCH", "/api/v1/users/1")).toEqual({ kind: "method-not-allowed", allow: ["GET", "PUT", "DELETE", "HEAD", "OPTIONS"], route: "/api/v1/users/:id" });
   });
 
   test("a duplicate route is a programming error", () => {

@@ -1,4 +1,5 @@
 /** What a route handler receives, and what the API is built from. */
+import type { AuditTrail } from "../../audit.ts";
 import type { Auth } from "../../auth/auth.ts";
 import type { CredentialsCheck } from "../../auth/credentials.ts";
 import type { Passkeys } from "../../auth/factors/passkeys.ts";
@@ -38,10 +39,12 @@ export interface ApiDeps {
   secondFactors: readonly SecondFactor[];
   totp: TotpFactor;
   passkeys: Passkeys;
-  /** For the security events (factor added, removed). */
+  /** The log (security events go to `audit`). */
   logger: Logger;
-  /** Deletes a user and ends every session of theirs; false if there was no such user. */
-  deleteUser(userId: string): Promise<boolean>;
+  /** Deletes a user and ends every session of theirs (how many); `removed` false if there was no such user. */
+  deleteUser(userId: string): Promise<{ removed: boolean; sessions: number }>;
+  /** Security events: the audit trail (and the metrics that count them). */
+  audit: AuditTrail;
 }
 
 /** The options of a route answered without credentials. */

@@ -24,6 +24,7 @@ import { isHttps } from "../../http/client-address.ts";
 import { type CookieOptions, getCookie, serializeCookie } from "../../http/cookies.ts";
 import { HttpError, json } from "../../http/responses.ts";
 import { pageReturnAddress } from "../../http/return-address.ts";
+import { type AuditTrail, requestOrigin } from "../../audit.ts";
 import type { Logger } from "../../logger.ts";
 import type { Factor } from "../../sessions/factors.ts";
 import type { IdentityStore } from "../../storage/identity-store.ts";
@@ -41,6 +42,8 @@ export interface OidcRouteDeps {
   auth: SessionKeeper;
   throttle: LoginThrottle;
   logger: Logger;
+  /** Security events (the log keeps its own lines, with the details). */
+  audit: AuditTrail;
   clock: Clock;
   providers: readonly IdentityProvider[];
 }
@@ -63,7 +66,7 @@ const NEW_LINK_MS = 60_000;
 const STATE_EXPIRED = "this sign-in expired or was started in another browser: start it again from the login page";
 
 export function registerOidcRoutes(router: ApiRouter, deps: OidcRouteDeps): void {
-  const { config, users, identities, auth, throttle, logger, clock } = deps;
+  const { config, users, identities, auth, throttle, logger, audit, clock } = deps;
   const providers = new Map(deps.providers.map((provider) => [provider.name, provider]));
   const pending = new PendingSignIns(clock);
   const stateCookie = `${config.sessionName}_oidc`;
@@ -72,8 +75,10 @@ export function registerOidcRoutes(router: ApiRouter, deps: OidcRouteDeps): void
   const callbackUrl = (name: string) => `${config.publicUrl}${OIDC_PATH_PREFIX}${name}/callback`;
   const rulesOf = new Map<string, LinkRules>(config.oidcProviders.map((provider) => [provider.name, provider]));
 
-  const failed = (provider: string, client: string, reason: string, detail: string) =>
-    logger.info(`sign-in with ${provider} refused: ${detail}`, { event: "login.failed", method: "oidc", provider, client, reason });
+  const failed = (provider: string, client: string, reason: string, detail: string) => {
+    logger.info(`sign-in with ${provider} refused: ${detail}`, { event: "sign-in-refused", provider, client, reason });
+    audit.record("login.failed", { client, reason, method: "oidc", provider });
+  };
 
   /** The page for what went wrong; the state cookie cleared. */
   const problem = (request: Request, provider: string, client: string, error: unknown): Response => {
@@ -87,7 +92,9 @@ export function registerOidcRoutes(router: ApiRouter, deps: OidcRouteDeps): void
       return signInProblemPage(error.status, error.message, headers);
     }
     if (error instanceof ProviderFailed) {
-      logger.error(`sign-in with ${provider} failed: ${error.message}`, { event: "login.failed", method: "oidc", provider, client, reason: error.status === 504 ? "provider-timeout" : "provider-error" });
+      const reason = error.status === 504 ? "provider-timeout" : "provider-error";
+      logger.error(`sign-in with ${provider} failed: ${error.message}`, { event: "sign-in-failed", provider, client, reason });
+      audit.record("login.failed", { client, reason, method: "oidc", provider });
       const message = error.status === 504 ? "the sign-in provider did not answer in time; try again in a moment" : "the sign-in provider could not complete the sign-in; try again in a moment";
       return signInProblemPage(error.status, message, headers);
     }
@@ -132,7 +139,7 @@ export function registerOidcRoutes(router: ApiRouter, deps: OidcRouteDeps): void
       const login = await auth.sessions.createForLogin(user, { factors, clientAddress, userAgent: request.headers.get("user-agent") });
       if ("refused" in login) throw new Refusal(403, "this account changed while signing in: sign in again", login.refused);
       await throttle.giveBackClient(clientAddress);
-      logger.info(`sign-in with ${provider.name}`, { event: "login.ok", method: "oidc", provider: provider.name, user_id: login.user.id, client: clientAddress, factors: factors.join(",") });
+      audit.record("login.ok", { ...requestOrigin(request, clientAddress), user_id: login.user.id, actor: login.user.id, method: "oidc", provider: provider.name, factors: factors.join(",") });
       const sessionCookie = serializeCookie(config.sessionName, login.sessionId, {
         path: "/",
         httpOnly: true,
@@ -183,7 +190,7 @@ export function registerOidcRoutes(router: ApiRouter, deps: OidcRouteDeps): void
           if (error instanceof UniqueConstraintError) throw new Refusal(403, "this account is not allowed here: an account with this email exists, and this provider may not sign in to it", "email-taken");
           throw error;
         }
-        logger.info("user created by sign-in", { event: "user.created", method: "oidc", provider: provider.name, user_id: user.id });
+        audit.record("user.created", { user_id: user.id, actor: "system", method: "oidc", provider: provider.name });
         return user;
       }
     }
@@ -200,7 +207,7 @@ export function registerOidcRoutes(router: ApiRouter, deps: OidcRouteDeps): void
       if (winner === undefined) throw new Refusal(409, LINK_RACE, "link-race");
       return winner;
     }
-    logger.info(`identity at ${provider.name} linked`, { event: "factor.added", method: "oidc", provider: provider.name, user_id: userId });
+    audit.record("factor.added", { user_id: userId, factor: "oidc", method: "oidc", provider: provider.name });
     return null;
   }
 

@@ -6,6 +6,7 @@
  * proves does); the check is counted against the account as a password is. This is how an
  * access rule's step-up and a provider's sign-in reach a user's own second factor.
  */
+import { requestOrigin } from "../../audit.ts";
 import type { FoundSession, SessionKeeper } from "../../auth/auth.ts";
 import { checkSecondFactors, enrolledFactors, type SecondFactorUsed } from "../../auth/factors/second-factor.ts";
 import { toPublicUser, type UserRecord } from "../../domain/user.ts";
@@ -35,7 +36,7 @@ async function readFactorFields(request: Request, limit: number): Promise<Record
   return fields;
 }
 
-export function registerSecondFactorRoutes(router: ApiRouter, auth: SessionKeeper, { config, credentials, secondFactors, totp, logger }: ApiDeps): void {
+export function registerSecondFactorRoutes(router: ApiRouter, auth: SessionKeeper, { config, credentials, secondFactors, totp, audit }: ApiDeps): void {
   const { sessions } = auth;
 
   const signedIn = async ({ request, currentUser }: RequestContext): Promise<{ user: UserRecord; session: FoundSession }> => {
@@ -69,15 +70,19 @@ export function registerSecondFactorRoutes(router: ApiRouter, auth: SessionKeepe
       if (outcome.result === "ok") used = outcome.used;
       return used !== null;
     });
+    const origin = requestOrigin(request, clientAddress);
     if (used === null) {
-      logger.info(`factor.failed for user ${user.id}`, { event: "factor.failed", user_id: user.id, client: clientAddress });
+      audit.record("factor.failed", { ...origin, user_id: user.id, actor: user.id, reason: "wrong_code" });
       throw new HttpError(401, WRONG);
     }
     const proved: SecondFactorUsed = used;
-    logger.info(`factor.ok (${proved}) for user ${user.id}`, { event: "factor.ok", factor: proved, user_id: user.id, client: clientAddress });
+    audit.record("factor.ok", { ...origin, user_id: user.id, actor: user.id, factor: proved });
     const login = await sessions.createForLogin(user, { factors: [...session.factors, proved], clientAddress, userAgent: request.headers.get("user-agent") });
     if ("refused" in login) throw new HttpError(403, "Forbidden");
     await sessions.end(session);
+    // A new full login: the session that proved one factor is replaced by one that proves both.
+    audit.record("login.ok", { ...origin, user_id: user.id, actor: user.id, factors: [...session.factors, proved].join(",") });
+    audit.record("session.ended", { ...origin, user_id: user.id, actor: user.id, reason: "step_up" });
     const cookie = serializeCookie(config.sessionName, login.sessionId, { ...sessionCookieOptions(config, request), maxAge: sessions.cookieMaxAge() });
     return json(toPublicUser(login.user), 200, { "Set-Cookie": cookie });
   });

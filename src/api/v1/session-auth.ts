@@ -2,7 +2,9 @@
  * Session login and logout, and the signed-in user's own sessions and password; registered
  * only when the strategy keeps sessions.
  */
+import { requestOrigin } from "../../audit.ts";
 import type { FoundSession, SessionKeeper } from "../../auth/auth.ts";
+import { ThrottledError } from "../../auth/throttle.ts";
 import { PASSKEY_REFUSED } from "../../auth/factors/passkeys.ts";
 import type { Config } from "../../config.ts";
 import { mediaType, readForm, readJson } from "../../http/body.ts";
@@ -76,7 +78,10 @@ async function readLoginFields(request: Request, limit: number): Promise<Record<
   return fields;
 }
 
-export function registerSessionRoutes(router: ApiRouter, auth: SessionKeeper, { config, credentials, secondFactors, logger }: ApiDeps): void {
+/** login.failed's reason for each way a password check fails. */
+const FAILURE_REASONS = { "unknown-email": "unknown_email", "wrong-password": "wrong_password", "ambiguous-email": "ambiguous_email", "no-password": "no_password" } as const;
+
+export function registerSessionRoutes(router: ApiRouter, auth: SessionKeeper, { config, credentials, secondFactors, audit }: ApiDeps): void {
   const { sessions } = auth;
   const cookieOptions = (request: Request): CookieOptions => sessionCookieOptions(config, request);
 
@@ -93,9 +98,17 @@ export function registerSessionRoutes(router: ApiRouter, auth: SessionKeeper, { 
     if (typeof email !== "string" || !email) throw new HttpError(400, "email missing");
     const password = fields.password;
     if (typeof password !== "string" || !password) throw new HttpError(400, "password missing");
-    const checked = await credentials.check(email, password, clientAddress, { hold: (each) => hasSecondFactor(secondFactors, each.id) });
+    const origin = requestOrigin(request, clientAddress);
+    let checked: Awaited<ReturnType<typeof credentials.check>>;
+    try {
+      checked = await credentials.check(email, password, clientAddress, { hold: (each) => hasSecondFactor(secondFactors, each.id) });
+    } catch (error) {
+      if (error instanceof ThrottledError) audit.record("login.failed", { ...origin, reason: "throttled" });
+      throw error;
+    }
     const { user, failure } = checked;
     if (user === null) {
+      audit.record("login.failed", { ...origin, reason: FAILURE_REASONS[failure] });
       if (failure === "ambiguous-email") throw new HttpError(409, AMBIGUOUS);
       if (failure === "no-password") throw new HttpError(401, NO_PASSWORD);
       throw failure === "unknown-email" ? new HttpError(404, NO_USER) : new HttpError(401, WRONG_PASSWORD);
@@ -106,21 +119,29 @@ export function registerSessionRoutes(router: ApiRouter, auth: SessionKeeper, { 
       const outcome = await checkSecondFactors(secondFactors, user, fields, { request, clientAddress });
       await checked.held.settle(outcome.result === "none" ? "ok" : outcome.result);
       // No cookie: the answer names every factor the user can use.
-      if (outcome.result === "absent") return json({ error: SECOND_FACTOR_REQUIRED, factors: await enrolledFactors(secondFactors, user.id) }, 401);
+      if (outcome.result === "absent") {
+        audit.record("login.failed", { ...origin, user_id: user.id, actor: user.id, reason: "second_factor_needed" });
+        return json({ error: SECOND_FACTOR_REQUIRED, factors: await enrolledFactors(secondFactors, user.id) }, 401);
+      }
       if (outcome.result === "wrong") {
-        // A passkey sent without a code is what failed; its check logged why, with the step.
+        // A passkey sent without a code is what failed; its check recorded why, with the step.
         const passkey = fields.passkey !== undefined && fields.code === undefined;
-        if (!passkey) logger.info(`factor.failed for user ${user.id}`, { event: "factor.failed", user_id: user.id, client: clientAddress });
+        if (!passkey) audit.record("factor.failed", { ...origin, user_id: user.id, actor: user.id, reason: "wrong_code" });
+        audit.record("login.failed", { ...origin, user_id: user.id, actor: user.id, reason: passkey ? "passkey_refused" : "wrong_code" });
         throw new HttpError(401, passkey ? PASSKEY_REFUSED : WRONG_CODE);
       }
       if (outcome.result === "ok") {
-        // A passkey's check logs its own factor.ok.
-        if (outcome.used !== "passkey") logger.info(`factor.ok (${outcome.used}) for user ${user.id}`, { event: "factor.ok", factor: outcome.used, user_id: user.id, client: clientAddress });
+        // A passkey's check records its own factor.ok.
+        if (outcome.used !== "passkey") audit.record("factor.ok", { ...origin, user_id: user.id, actor: user.id, factor: outcome.used });
         factors = ["password", outcome.used];
       }
     }
     const login = await sessions.createForLogin(user, { factors, clientAddress, userAgent: request.headers.get("user-agent") });
-    if ("refused" in login) throw login.refused === "user-deleted" ? new HttpError(404, NO_USER) : new HttpError(401, WRONG_PASSWORD);
+    if ("refused" in login) {
+      audit.record("login.failed", { ...origin, user_id: user.id, actor: user.id, reason: login.refused === "user-deleted" ? "unknown_email" : "wrong_password" });
+      throw login.refused === "user-deleted" ? new HttpError(404, NO_USER) : new HttpError(401, WRONG_PASSWORD);
+    }
+    audit.record("login.ok", { ...origin, user_id: user.id, actor: user.id, factors: factors.join(",") });
     // A login over a session this browser still has (a step-up, another account) replaces it:
     // the old one ends rather than living on unseen behind the new cookie.
     await auth.destroySession(request);
@@ -139,8 +160,16 @@ export function registerSessionRoutes(router: ApiRouter, auth: SessionKeeper, { 
     return headers;
   };
 
-  router.add("DELETE", "/api/v1/auth_session/logout", async ({ request }) => {
-    if (!(await auth.destroySession(request))) throw new HttpError(404, "Not found");
+  /** A logout: the session the cookie names ends, and the trail says whose it was. */
+  const logout = async (request: Request, clientAddress: string): Promise<boolean> => {
+    const session = await auth.requestSession(request);
+    if (session === null || !(await sessions.end(session))) return false;
+    audit.record("session.ended", { ...requestOrigin(request, clientAddress), user_id: session.userId, actor: session.userId, reason: "logout" });
+    return true;
+  };
+
+  router.add("DELETE", "/api/v1/auth_session/logout", async ({ request, clientAddress }) => {
+    if (!(await logout(request, clientAddress))) throw new HttpError(404, "Not found");
     return json({}, 200, loggedOutHeaders(request));
   });
 
@@ -149,8 +178,8 @@ export function registerSessionRoutes(router: ApiRouter, auth: SessionKeeper, { 
    * sends the browser to `rd` when the login page would follow it there, else to the login page.
    * Outside the guard: a browser whose session ended already still gets its cookie cleared.
    */
-  router.add("GET", LOGOUT_LINK_PATH, async ({ request }) => {
-    await auth.destroySession(request);
+  router.add("GET", LOGOUT_LINK_PATH, async ({ request, clientAddress }) => {
+    await logout(request, clientAddress);
     const location = pageReturnAddress(request, config) ?? "/";
     return new Response(null, { status: 302, headers: { Location: location, "Cache-Control": "no-store", ...loggedOutHeaders(request) } });
   }, PUBLIC);
@@ -164,12 +193,15 @@ export function registerSessionRoutes(router: ApiRouter, auth: SessionKeeper, { 
   router.add("DELETE", "/api/v1/auth_session/sessions/:id", async (context) => {
     const { user } = await signedIn(context);
     if (!(await sessions.endOne(user, context.params.id!))) throw new HttpError(404, "Not found");
+    audit.record("session.ended", { ...requestOrigin(context.request, context.clientAddress), user_id: user.id, actor: user.id, reason: "revoked" });
     return json({});
   });
 
   router.add("DELETE", "/api/v1/auth_session/sessions", async (context) => {
     const { user, session } = await signedIn(context);
-    return json({ ended: await sessions.endOthers(user, session) });
+    const ended = await sessions.endOthers(user, session);
+    if (ended > 0) audit.record("session.ended", { ...requestOrigin(context.request, context.clientAddress), user_id: user.id, actor: user.id, reason: "revoked", count: ended });
+    return json({ ended });
   });
 
   /** A new password: the current one is checked (throttled as logins are), every other session ends. */
@@ -182,11 +214,17 @@ export function registerSessionRoutes(router: ApiRouter, auth: SessionKeeper, { 
     if (!next) throw new HttpError(400, "new_password missing");
     const problem = passwordProblem(next, config.passwordMinLength);
     if (problem !== null) throw new HttpError(400, problem.replace(/^password/, "new_password"));
+    const origin = requestOrigin(context.request, context.clientAddress);
     const checked = await credentials.checkUser(user, current, context.clientAddress);
-    if (checked.user === null) throw new HttpError(401, WRONG_PASSWORD);
+    if (checked.user === null) {
+      audit.record("login.failed", { ...origin, user_id: user.id, actor: user.id, reason: "wrong_password" });
+      throw new HttpError(401, WRONG_PASSWORD);
+    }
     // This session goes on under the new password; every other one ends.
     const changed = await sessions.changePassword(checked.user, await hashPassword(next), { keep: session, expectHash: checked.user._password });
     if (changed === null) throw new HttpError(409, CHANGED_MEANWHILE);
+    audit.record("password.changed", { ...origin, user_id: user.id, actor: user.id });
+    if (changed.ended > 0) audit.record("session.ended", { ...origin, user_id: user.id, actor: user.id, reason: "password_changed", count: changed.ended });
     return json({ ended: changed.ended });
   });
 }

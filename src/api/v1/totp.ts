@@ -4,6 +4,7 @@
  * Bodies are form or JSON. Every code is counted against the account as a password is.
  */
 import type { SessionKeeper } from "../../auth/auth.ts";
+import { requestOrigin } from "../../audit.ts";
 import { TotpStateError } from "../../auth/factors/totp-factor.ts";
 import { HttpError, json } from "../../http/responses.ts";
 import type { UserRecord } from "../../domain/user.ts";
@@ -15,7 +16,7 @@ export const WRONG_CODE = "wrong code";
 
 const STATE_STATUS: Record<TotpStateError["reason"], number> = { enabled: 409, "not-pending": 409, "not-enabled": 404 };
 
-export function registerTotpRoutes(router: ApiRouter, auth: SessionKeeper, { config, credentials, totp, logger }: ApiDeps): void {
+export function registerTotpRoutes(router: ApiRouter, auth: SessionKeeper, { config, credentials, totp, audit: trail }: ApiDeps): void {
   const signedIn = async ({ request, currentUser }: RequestContext): Promise<UserRecord> => {
     const session = await auth.requestSession(request);
     // A session that did not prove the user's second factor changes nothing about it.
@@ -40,8 +41,8 @@ export function registerTotpRoutes(router: ApiRouter, auth: SessionKeeper, { con
     }
   };
 
-  const audit = (event: string, user: UserRecord, context: RequestContext, extra: Record<string, unknown> = {}) =>
-    logger.info(`${event} (totp) for user ${user.id}`, { event, factor: "totp", user_id: user.id, client: context.clientAddress, ...extra });
+  const audit = (event: "factor.added" | "factor.removed", user: UserRecord, context: RequestContext, extra: { factor?: string; reason?: string } = {}) =>
+    trail.record(event, { ...requestOrigin(context.request, context.clientAddress), user_id: user.id, actor: user.id, factor: "totp", ...extra });
 
   router.add("GET", "/api/v1/auth_session/totp", async (context) => json(await totp.status((await signedIn(context)).id), 200, { "Cache-Control": "no-store" }));
 

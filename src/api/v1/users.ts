@@ -1,4 +1,5 @@
 /** The User endpoints. */
+import { requestOrigin } from "../../audit.ts";
 import { readJson } from "../../http/body.ts";
 import { HttpError, json, jsonArray, jsonText } from "../../http/responses.ts";
 import { formatTimestamp } from "../../domain/base.ts";
@@ -15,7 +16,7 @@ const LIST_BATCH = 1000;
 const MAX_PER_PAGE = 1000;
 const WRONG_FORMAT = "Wrong format";
 
-export function registerUserRoutes(router: ApiRouter, { users, groups, config, clock, deleteUser }: ApiDeps): void {
+export function registerUserRoutes(router: ApiRouter, { users, groups, config, clock, deleteUser, audit }: ApiDeps): void {
   /**
    * Under USERS_API=admin, managing users is for admins: everyone else may only read and rename
    * themselves, and gets 403 for the rest. `open` is the original's rule: any signed-in user.
@@ -41,7 +42,7 @@ export function registerUserRoutes(router: ApiRouter, { users, groups, config, c
     return andThen(users.get(storedId(params.id!)), (user) => userResponse(groups, user));
   });
 
-  router.add("POST", "/api/v1/users", async ({ request, currentUser }) => {
+  router.add("POST", "/api/v1/users", async ({ request, currentUser, clientAddress }) => {
     requireAdmin(currentUser);
     const body = await readJson(request, config.maxBodyBytes);
     if (!isObject(body)) throw new HttpError(400, WRONG_FORMAT);
@@ -61,11 +62,12 @@ export function registerUserRoutes(router: ApiRouter, { users, groups, config, c
       if (error instanceof UniqueConstraintError) throw new HttpError(400, "email already exists");
       throw error;
     }
+    audit.record("user.created", { ...requestOrigin(request, clientAddress), user_id: user.id, actor: currentUser?.id ?? null });
     if (newGroups !== null) await setGroups(groups, user.id, newGroups, clock);
     return withGroups(user, newGroups ?? [], 201);
   });
 
-  router.add("PUT", "/api/v1/users/:id", async ({ request, params, currentUser }) => {
+  router.add("PUT", "/api/v1/users/:id", async ({ request, params, currentUser, clientAddress }) => {
     requireSelfOrAdmin(currentUser, params.id!);
     if ((await users.get(storedId(params.id!))) === null) throw new HttpError(404, NOT_FOUND);
     const body = await readJson(request, config.maxBodyBytes);
@@ -82,13 +84,20 @@ export function registerUserRoutes(router: ApiRouter, { users, groups, config, c
     if (lastName !== null) changes.last_name = lastName;
     const updated = await users.update(params.id!, changes);
     if (!updated) throw new HttpError(404, NOT_FOUND);
+    audit.record("user.changed", { ...requestOrigin(request, clientAddress), user_id: updated.id, actor: currentUser?.id ?? null, fields: Object.keys(changes).filter((field) => field !== "updated_at").join(",") });
     if (newGroups !== null) await setGroups(groups, updated.id, newGroups, clock);
     return withGroups(updated, newGroups ?? (await groupsOf(groups, updated.id)));
   });
 
-  router.add("DELETE", "/api/v1/users/:id", async ({ params, currentUser }) => {
+  router.add("DELETE", "/api/v1/users/:id", async ({ request, params, currentUser, clientAddress }) => {
     requireAdmin(currentUser);
-    if (!(await deleteUser(storedId(params.id!)))) throw new HttpError(404, NOT_FOUND);
+    const userId = storedId(params.id!);
+    const { removed, sessions } = await deleteUser(userId);
+    if (!removed) throw new HttpError(404, NOT_FOUND);
+    const origin = requestOrigin(request, clientAddress);
+    const actor = currentUser?.id ?? null;
+    audit.record("user.deleted", { ...origin, user_id: userId, actor });
+    if (sessions > 0) audit.record("session.ended", { ...origin, user_id: userId, actor, reason: "user_deleted", count: sessions });
     return json({});
   });
 }
