@@ -10,31 +10,17 @@ import { requestOrigin } from "../../audit.ts";
 import type { FoundSession, SessionKeeper } from "../../auth/auth.ts";
 import { checkSecondFactors, enrolledFactors, type SecondFactorUsed } from "../../auth/factors/second-factor.ts";
 import { toPublicUser, type UserRecord } from "../../domain/user.ts";
-import { mediaType, readForm, readJson } from "../../http/body.ts";
 import { serializeCookie } from "../../http/cookies.ts";
 import { HttpError, json } from "../../http/responses.ts";
 import { isMultiFactor } from "../../sessions/factors.ts";
 import type { ApiDeps, ApiRouter, RequestContext } from "./context.ts";
-import { SECOND_FACTOR_REQUIRED, sessionCookieOptions } from "./session-auth.ts";
+import { readBodyFields, SECOND_FACTOR_REQUIRED, sessionCookieOptions } from "./session-auth.ts";
 
 export const SECOND_FACTOR_PATH = "/api/v1/auth_session/second_factor";
 
 const NO_FACTOR = "no second factor is set up for this account";
 const ALREADY = "this session proved a second factor already";
 const WRONG = "wrong code";
-
-/** Form fields, or every field of a JSON object (a passkey assertion is an object). */
-async function readFactorFields(request: Request, limit: number): Promise<Record<string, unknown>> {
-  const fields: Record<string, unknown> = Object.create(null);
-  const type = mediaType(request);
-  if (type === "application/json" || type.endsWith("+json")) {
-    const body = await readJson(request, limit);
-    if (body !== null && typeof body === "object" && !Array.isArray(body)) Object.assign(fields, body);
-    return fields;
-  }
-  for (const [name, value] of await readForm(request, limit)) fields[name] = value;
-  return fields;
-}
 
 export function registerSecondFactorRoutes(router: ApiRouter, auth: SessionKeeper, { config, credentials, secondFactors, totp, audit }: ApiDeps): void {
   const { sessions } = auth;
@@ -58,7 +44,7 @@ export function registerSecondFactorRoutes(router: ApiRouter, auth: SessionKeepe
     const { request, clientAddress } = context;
     const { user, session } = await signedIn(context);
     if (isMultiFactor(session.factors)) throw new HttpError(409, ALREADY);
-    const fields = await readFactorFields(request, config.maxBodyBytes);
+    const fields = await readBodyFields(request, config.maxBodyBytes);
     const factors = await enrolledFactors(secondFactors, user.id);
     if (factors.length === 0) throw new HttpError(409, NO_FACTOR);
     // Nothing sent to check is no guess: it is not counted.

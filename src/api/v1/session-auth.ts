@@ -63,15 +63,16 @@ export function sessionCookieOptions(config: Config, request: Request): CookieOp
 }
 
 /**
- * The login's fields: the form, as the original reads it; a JSON body only when it carries a
- * second factor (`passkey`), so that every request the original could answer is answered alike.
+ * A body's fields: the form's, or a JSON object's (values of any type: a passkey assertion is an
+ * object) when `takeJson` accepts it. The login takes a JSON body only when it carries a second
+ * factor (`passkey`), so that every request the original could answer is answered alike.
  */
-async function readLoginFields(request: Request, limit: number): Promise<Record<string, unknown>> {
+export async function readBodyFields(request: Request, limit: number, takeJson: (body: object) => boolean = () => true): Promise<Record<string, unknown>> {
   const fields: Record<string, unknown> = Object.create(null);
   const type = mediaType(request);
   if (type === "application/json" || type.endsWith("+json")) {
     const body = await readJson(request, limit);
-    if (body !== null && typeof body === "object" && !Array.isArray(body) && Object.hasOwn(body, "passkey")) Object.assign(fields, body);
+    if (body !== null && typeof body === "object" && !Array.isArray(body) && takeJson(body)) Object.assign(fields, body);
     return fields;
   }
   for (const [name, value] of await readForm(request, limit)) fields[name] = value;
@@ -93,7 +94,7 @@ export function registerSessionRoutes(router: ApiRouter, auth: SessionKeeper, { 
   };
 
   router.add("POST", LOGIN_PATH, async ({ request, clientAddress }) => {
-    const fields = await readLoginFields(request, config.maxBodyBytes);
+    const fields = await readBodyFields(request, config.maxBodyBytes, (body) => Object.hasOwn(body, "passkey"));
     const email = fields.email;
     if (typeof email !== "string" || !email) throw new HttpError(400, "email missing");
     const password = fields.password;
