@@ -30,7 +30,7 @@ describe.skipIf(!TEST_DATABASE_URL)("migrate copies one-time-code factors", () =
     const pg = testApp({ AUTH_TYPE: "session_db_auth", DATABASE_URL: TEST_DATABASE_URL!, DATABASE_SCHEMA: schema!, SECRET_KEY: key }, { dataDir: tempDir(), clock });
     try {
       const login = (code?: string) => call(pg, LOGIN, { form: { email: "bob@hbtn.io", password: "pw-secret", ...(code ? { code } : {}) } });
-      expect((await login()).json).toEqual({ error: "second factor required" });
+      expect((await login()).json).toMatchObject({ error: "second factor required", factors: ["totp"] });
       expect((await login(usedCode)).status).toBe(401);
       expect((await login(codes[0])).status).toBe(200);
       clock.advance(30);
