@@ -46,6 +46,8 @@ test("oathtool's and pyotp's codes log in; two processes accept a code once; a r
     const confirm = await fetch(`${a.base}/api/v1/auth_session/totp/confirm`, { method: "POST", headers: cookie, body: new URLSearchParams({ code: oathtool(begun.secret, now) }) });
     expect(confirm.status).toBe(200);
     const { recovery_codes: codes } = (await confirm.json()) as { recovery_codes: string[] };
+    // The confirming code proved the factor: the session goes on under a new id.
+    const proved = { Cookie: `_my_session_id=${sessionIdFrom(confirm.headers)}` };
 
     // The next step's code, by pyotp, sent to both processes at once: one gets in.
     const code = pyotp(begun.secret, now + 30_000);
@@ -58,7 +60,7 @@ test("oathtool's and pyotp's codes log in; two processes accept a code once; a r
     servers.push(restarted);
     expect((await login(restarted, code)).status).toBe(401);
     expect((await login(restarted, codes[1]!)).status).toBe(200);
-    const removed = await fetch(`${restarted.base}/api/v1/auth_session/totp`, { method: "DELETE", headers: cookie, body: new URLSearchParams({ code: codes[0]! }) });
+    const removed = await fetch(`${restarted.base}/api/v1/auth_session/totp`, { method: "DELETE", headers: proved, body: new URLSearchParams({ code: codes[0]! }) });
     expect(removed.status).toBe(200);
     expect((await login(b)).status).toBe(200);
 

@@ -39,7 +39,8 @@ for (const backend of BACKENDS) {
       expect(begun.status).toBe(200);
       const confirmed = await call(app, CONFIRM, { form: { code: await codeAt(begun.json.secret, clock) }, headers: as(session) });
       expect(confirmed.status).toBe(200);
-      return { session, secret: begun.json.secret as string, recoveryCodes: confirmed.json.recovery_codes as string[] };
+      // The code proved the factor: the session goes on under a new id that proves it too.
+      return { session: sessionIdFrom(confirmed.headers), enrolling: session, secret: begun.json.secret as string, recoveryCodes: confirmed.json.recovery_codes as string[] };
     }
 
     test("enrolment: a secret of 160 bits and its otpauth URI; nothing is on until a code confirms it", async () => {
@@ -61,8 +62,12 @@ for (const backend of BACKENDS) {
       expect(confirmed.status).toBe(200);
       expect(confirmed.json.recovery_codes).toHaveLength(10);
       expect(new Set(confirmed.json.recovery_codes).size).toBe(10);
+      // The session goes on under a new id, which proves the code; the old id is ended.
+      const proved = sessionIdFrom(confirmed.headers);
+      expect(proved).not.toBe(session);
+      expect((await call(app, "/api/v1/users/me", { headers: as(session) })).status).toBe(403);
       // Once on, a new enrolment is refused: the factor is removed first.
-      expect((await call(app, TOTP, { method: "POST", headers: as(session) })).status).toBe(409);
+      expect((await call(app, TOTP, { method: "POST", headers: as(proved) })).status).toBe(409);
     });
 
     test("the routes need a session, and a code", async () => {
@@ -145,11 +150,21 @@ for (const backend of BACKENDS) {
       expect((await login(app)).status).toBe(200);
     });
 
-    test("forward auth: a session made before the factor was turned on keeps working, one with the code works, one that proved a password alone since does not", async () => {
+    test("forward auth: a session of a second before the factor was turned on keeps working, the enrolling one goes on under a new id, one with the code works, one-factor ones since (of the very second too) do not", async () => {
       const { app, clock } = await setUp();
-      const { session, secret } = await enrolled(app, clock);
+      const earlier = sessionIdFrom((await login(app)).headers);
+      clock.advance(1);
+      const { session, enrolling, secret } = await enrolled(app, clock);
       const verify = (sessionId: string) => call(app, "/api/v1/auth/verify", { headers: as(sessionId) });
+      expect((await verify(earlier)).status).toBe(200);
       expect((await verify(session)).status).toBe(200);
+      expect((await call(app, "/api/v1/auth_session/second_factor", { headers: as(session) })).json).toMatchObject({ multi_factor: true, required: false, session_factors: ["password", "totp"] });
+      // The id the enrolment was made under ended with it.
+      expect((await verify(enrolling)).status).toBe(401);
+      // Stored to the second, a session of the second the factor was turned on in may have come
+      // after it: a provider's sign-in without MFA, that very second, is not let through.
+      const sameSecond = await app.auth!.sessionKeeper()!.sessions.create(bob.id, { factors: ["oidc"] });
+      expect((await verify(sameSecond)).status).toBe(401);
       clock.advance(30);
       const withCode = sessionIdFrom((await login(app, { code: await codeAt(secret, clock) })).headers);
       expect((await verify(withCode)).status).toBe(200);

@@ -10,11 +10,11 @@ import { requestOrigin } from "../../audit.ts";
 import type { FoundSession, SessionKeeper } from "../../auth/auth.ts";
 import { checkSecondFactors, enrolledFactors, type SecondFactorUsed } from "../../auth/factors/second-factor.ts";
 import { toPublicUser, type UserRecord } from "../../domain/user.ts";
-import { serializeCookie } from "../../http/cookies.ts";
 import { HttpError, json } from "../../http/responses.ts";
 import { isMultiFactor } from "../../sessions/factors.ts";
 import type { ApiDeps, ApiRouter, RequestContext } from "./context.ts";
-import { readBodyFields, SECOND_FACTOR_REQUIRED, sessionCookieOptions } from "./session-auth.ts";
+import { readBodyFields, SECOND_FACTOR_REQUIRED } from "./session-auth.ts";
+import { upgradeSession } from "./session-upgrade.ts";
 
 export const SECOND_FACTOR_PATH = "/api/v1/auth_session/second_factor";
 
@@ -23,8 +23,6 @@ const ALREADY = "this session proved a second factor already";
 const WRONG = "wrong code";
 
 export function registerSecondFactorRoutes(router: ApiRouter, auth: SessionKeeper, { config, credentials, secondFactors, totp, audit }: ApiDeps): void {
-  const { sessions } = auth;
-
   const signedIn = async ({ request, currentUser }: RequestContext): Promise<{ user: UserRecord; session: FoundSession }> => {
     const session = await auth.requestSession(request);
     if (currentUser === null || session === null) throw new HttpError(403, "Forbidden");
@@ -63,13 +61,8 @@ export function registerSecondFactorRoutes(router: ApiRouter, auth: SessionKeepe
     }
     const proved: SecondFactorUsed = used;
     audit.record("factor.ok", { ...origin, user_id: user.id, actor: user.id, factor: proved });
-    const login = await sessions.createForLogin(user, { factors: [...session.factors, proved], clientAddress, userAgent: request.headers.get("user-agent") });
-    if ("refused" in login) throw new HttpError(403, "Forbidden");
-    await sessions.end(session);
     // A new full login: the session that proved one factor is replaced by one that proves both.
-    audit.record("login.ok", { ...origin, user_id: user.id, actor: user.id, factors: [...session.factors, proved].join(",") });
-    audit.record("session.ended", { ...origin, user_id: user.id, actor: user.id, reason: "step_up" });
-    const cookie = serializeCookie(config.sessionName, login.sessionId, { ...sessionCookieOptions(config, request), maxAge: sessions.cookieMaxAge() });
-    return json(toPublicUser(login.user), 200, { "Set-Cookie": cookie });
+    const upgraded = await upgradeSession({ auth, config, audit }, context, user, session, proved);
+    return json(toPublicUser(upgraded.user), 200, { "Set-Cookie": upgraded.setCookie });
   });
 }

@@ -3,26 +3,29 @@
  * code that turns the factor on and gives ten recovery codes), removal, and new recovery codes.
  * Bodies are form or JSON. Every code is counted against the account as a password is.
  */
-import type { SessionKeeper } from "../../auth/auth.ts";
+import type { FoundSession, SessionKeeper } from "../../auth/auth.ts";
 import { requestOrigin } from "../../audit.ts";
 import { TotpStateError } from "../../auth/factors/totp-factor.ts";
 import { HttpError, json } from "../../http/responses.ts";
 import type { UserRecord } from "../../domain/user.ts";
+import { isMultiFactor } from "../../sessions/factors.ts";
 import { qrSvg } from "../../web/qr-svg.ts";
 import type { ApiDeps, ApiRouter, RequestContext } from "./context.ts";
 import { readFields } from "./session-auth.ts";
+import { upgradeSession } from "./session-upgrade.ts";
 
 export const WRONG_CODE = "wrong code";
 
 const STATE_STATUS: Record<TotpStateError["reason"], number> = { enabled: 409, "not-pending": 409, "not-enabled": 404 };
 
 export function registerTotpRoutes(router: ApiRouter, auth: SessionKeeper, { config, credentials, totp, audit: trail }: ApiDeps): void {
-  const signedIn = async ({ request, currentUser }: RequestContext): Promise<UserRecord> => {
+  const signedInWith = async ({ request, currentUser }: RequestContext): Promise<{ user: UserRecord; session: FoundSession }> => {
     const session = await auth.requestSession(request);
     // A session that did not prove the user's second factor changes nothing about it.
     if (currentUser === null || session === null || !(await totp.sessionPassed(currentUser.id, () => session))) throw new HttpError(403, "Forbidden");
-    return currentUser;
+    return { user: currentUser, session };
   };
+  const signedIn = async (context: RequestContext): Promise<UserRecord> => (await signedInWith(context)).user;
 
   /** The `code` field, required. */
   const codeOf = async (request: Request): Promise<string> => {
@@ -59,13 +62,16 @@ export function registerTotpRoutes(router: ApiRouter, auth: SessionKeeper, { con
   });
 
   router.add("POST", "/api/v1/auth_session/totp/confirm", async (context) => {
-    const user = await signedIn(context);
+    const { user, session } = await signedInWith(context);
     const code = await codeOf(context.request);
     let codes: string[] | null = null;
     await answering(() => credentials.checkCode(user, context.clientAddress, async () => (codes = await totp.confirm(user, code)) !== null));
     if (codes === null) throw new HttpError(401, WRONG_CODE);
     audit("factor.added", user, context);
-    return json({ recovery_codes: codes }, 200, { "Cache-Control": "no-store" });
+    // The code just given proves the factor: this session becomes one that proves it too, under a
+    // new id. Sessions made before the factor stand as they are; none made after it without a code.
+    const upgraded = isMultiFactor(session.factors) ? null : await upgradeSession({ auth, config, audit: trail }, context, user, session, "totp");
+    return json({ recovery_codes: codes }, 200, { "Cache-Control": "no-store", ...(upgraded ? { "Set-Cookie": upgraded.setCookie } : {}) });
   });
 
   router.add("DELETE", "/api/v1/auth_session/totp", async (context) => {

@@ -57,17 +57,18 @@ export class TotpFactor implements SecondFactor {
 
   /**
    * Whether a session of the user's stands for what the user has: any session while the factor is
-   * off; one that proved a second factor; or one made before the factor was turned on (its user
-   * proved then all they had). The session is looked up (`session()`) only for a user with the
-   * factor on; at once when the stores can answer at once.
+   * off; one that proved a second factor; or one made in a second before the one the factor was
+   * turned on in (its user proved then all they had). Sessions are stored to the second, so one of
+   * that very second may have come after: it does not stand (the enrolling session itself is
+   * replaced by one proving the code it confirmed with). The session is looked up (`session()`)
+   * only for a user with the factor on; at once when the stores can answer at once.
    */
   sessionPassed(userId: string, session: () => MaybePromise<Pick<FoundSession, "factors" | "createdAt"> | null>): MaybePromise<boolean> {
     return andThen(this.options.store.get(userId), (record) => {
       if (record === null || !totpEnabled(record)) return true;
       return andThen(session(), (found) => {
         if (found === null || isMultiFactor(found.factors)) return true;
-        // Both stored to the second: a session of the very second the factor was turned on is the enrolling one's.
-        return Math.floor(found.createdAt / 1000) <= Math.floor(parseTimestamp(record.enabled_at) / 1000);
+        return Math.floor(found.createdAt / 1000) < Math.floor(parseTimestamp(record.enabled_at) / 1000);
       });
     });
   }
