@@ -38,7 +38,7 @@ function answer(decision: Decision, signedIn: boolean): string {
     case "one_factor":
       return signedIn ? "200 with the identity headers" : "401 (a browser: the login page)";
     case "two_factor":
-      return signedIn ? "200 for a session that passed two factors; a one-factor session logs in again with its second factor" : "401 (a browser: the login page), then a login with two factors";
+      return signedIn ? "200 for a session that passed two factors; a one-factor session gives its second factor on the login page" : "401 (a browser: the login page), then a login with two factors";
   }
 }
 

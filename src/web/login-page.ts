@@ -1,5 +1,6 @@
 /**
- * The page at `/`: log in (with a password, a passkey, or both), see "me" and one's sessions (end
+ * The page at `/`: log in (with a password, a passkey, or both; a signed-in session that owes
+ * its second factor proves it here), see "me" and one's sessions (end
  * one, end all the others), change the password, add and manage passkeys, log out, through the
  * API and the session cookie. Its CSS
  * and JS are inline, allowed by hash in a strict Content-Security-Policy, so the binary needs
@@ -46,9 +47,9 @@ const SCRIPT = `
   const returnTo = document.body.dataset.return;
   // "login": the return address wants a second factor this session has not given; "setup": and the account has none yet.
   const stepUp = document.body.dataset.stepUp;
-  const TITLES = { login: "Log in", me: "Your account", off: "session-auth" };
+  const TITLES = { login: "Log in", factor: "Second factor", me: "Your account", off: "session-auth" };
   function show(view) {
-    for (const id of ["login", "me", "off"]) $(id).hidden = id !== view;
+    for (const id of ["login", "factor", "me", "off"]) $(id).hidden = id !== view;
     $("title").textContent = TITLES[view];
     document.title = TITLES[view] + " · session-auth";
   }
@@ -65,12 +66,41 @@ const SCRIPT = `
     if (document.body.dataset.providers === "yes") loadIdentities().catch(() => {});
     loadTotp().catch(() => {});
   }
+  // Signed in with one factor (a provider's sign-in, or a session from before the factor was
+  // turned on) where a second is owed: forward authentication refuses the session, or the return
+  // address's rule wants two. The session proves it here rather than going back to be refused.
+  async function owedFactor() {
+    if (stepUp === "setup") return null;
+    const response = await fetch("/api/v1/auth_session/second_factor", { credentials: "same-origin" });
+    if (!response.ok) return null;
+    const status = await response.json();
+    return status.factors.length > 0 && !status.multi_factor && (status.required || stepUp === "login") ? status : null;
+  }
+  let factorEmail = "";
+  function showFactor(status, email) {
+    factorEmail = email;
+    const code = status.factors.includes("totp");
+    $("factor-code-label").hidden = !code;
+    $("factor-button").hidden = !code;
+    $("factor-passkey").hidden = !status.factors.includes("passkey");
+    $("factor-text").textContent = code ? "Enter the code from your authenticator app, or a recovery code." : "Confirm with your passkey.";
+    $("factor-error").textContent = "";
+    show("factor");
+    if (code) $("factor-code").focus();
+  }
+  function signedInFully(user) {
+    if (returnTo) location.replace(returnTo);
+    else showUser(user);
+  }
   async function loadMe() {
     const response = await fetch("/api/v1/users/me", { credentials: "same-origin" });
-    if (response.ok && returnTo && !stepUp) location.replace(returnTo);
-    else if (response.ok && stepUp === "login") show("login");
-    else if (response.ok) showUser(await response.json());
-    else show("login");
+    if (!response.ok) { show("login"); return; }
+    const user = await response.json();
+    const owed = await owedFactor();
+    if (owed) showFactor(owed, user.email ?? "");
+    else if (returnTo && !stepUp) location.replace(returnTo);
+    else if (stepUp === "login") show("login");
+    else showUser(user);
   }
   function describe(session) {
     const parts = [session.user_agent ?? "Unknown browser", "from " + (session.client_address ?? "an unknown address"), "since " + when(session.created_at), "last used " + when(session.last_used_at)];
@@ -195,14 +225,37 @@ const SCRIPT = `
       button.disabled = false;
     }
   });
-  $("logout-button").addEventListener("click", async () => {
-    await fetch("/api/v1/auth_session/logout", { method: "DELETE", credentials: "same-origin" });
-    show("login");
+  $("factor-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const button = $("factor-button");
+    button.disabled = true;
+    $("factor-error").textContent = "";
+    try {
+      const body = new URLSearchParams({ code: $("factor-code").value });
+      const response = await fetch("/api/v1/auth_session/second_factor", { method: "POST", body, credentials: "same-origin" });
+      if (response.ok) {
+        $("factor-code").value = "";
+        signedInFully(await response.json());
+      } else {
+        $("factor-error").textContent = await errorOf(response);
+      }
+    } catch {
+      $("factor-error").textContent = "The server could not be reached.";
+    } finally {
+      button.disabled = false;
+    }
   });
+  for (const id of ["logout-button", "factor-logout"]) {
+    $(id).addEventListener("click", async () => {
+      await fetch("/api/v1/auth_session/logout", { method: "DELETE", credentials: "same-origin" });
+      $("step-up").hidden = true;
+      show("login");
+    });
+  }
   if (stepUp) {
     $("step-up").hidden = false;
     $("step-up").textContent = stepUp === "login"
-      ? "The page you asked for needs a second factor: log in again with your password and your second factor."
+      ? "The page you asked for needs your second factor."
       : "The page you asked for needs a second factor, and your account has none yet: set one up, then go back to it.";
   }
   if (sessions) loadMe().catch(() => show("login"));
@@ -278,6 +331,16 @@ export function loginPage(authType: AuthType | null, returnTo: string | null = n
       <p id="login-notice" class="message notice" role="status"></p>
       <p id="login-error" class="error" role="alert"></p>
     </form>${sessions ? providerButtons(providers, returnTo) : ""}
+  </section>
+  <section id="factor" hidden>
+    <form id="factor-form">
+      <p id="factor-text" class="notice"></p>
+      <label id="factor-code-label">Code <input id="factor-code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code" autocapitalize="none" spellcheck="false"></label>
+      <button id="factor-button" type="submit">Continue</button>
+      <button id="factor-passkey" type="button" class="secondary passkey" hidden>Use a passkey</button>
+      <p id="factor-error" class="error" role="alert"></p>
+    </form>
+    <button id="factor-logout" type="button" class="secondary">Log out</button>
   </section>
   <section id="me" hidden>
     <dl>

@@ -2,8 +2,8 @@
  * The page's passkey parts: "Sign in with a passkey" on the login form, the passkey as second
  * factor when the password login asks for it, and "Add a passkey" with the list of one's
  * passkeys (rename, remove). Its script runs after the page's own and uses its helpers ($,
- * showUser, errorOf, returnTo); it converts the WebAuthn JSON forms itself, so that it does not
- * depend on the newest browser APIs.
+ * signedInFully, errorOf, factorEmail); it converts the WebAuthn JSON forms itself, so that it
+ * does not depend on the newest browser APIs.
  */
 
 export const PASSKEY_LOGIN_HTML = `
@@ -75,10 +75,6 @@ export const PASSKEY_SCRIPT = `
     const credential = await navigator.credentials.get({ publicKey: { ...options, challenge: b64u.decode(options.challenge), allowCredentials: descriptors(options.allowCredentials) } });
     return credentialJson(credential);
   }
-  function signedIn(user) {
-    if (returnTo) location.replace(returnTo);
-    else showUser(user);
-  }
   $("passkey-login").addEventListener("click", async () => {
     const button = $("passkey-login");
     $("login-error").textContent = "";
@@ -87,10 +83,28 @@ export const PASSKEY_SCRIPT = `
     try {
       const assertion = await getAssertion($("email").value.trim());
       const response = await postJson("/api/v1/auth_session/passkeys/login", assertion);
-      if (response.ok) signedIn(await response.json());
+      if (response.ok) signedInFully(await response.json());
       else $("login-error").textContent = await errorOf(response);
     } catch (error) {
       $("login-error").textContent = error && error.server ? error.server : passkeyProblem(error);
+    } finally {
+      button.disabled = false;
+    }
+  });
+  // A signed-in session that owes its second factor proves it with a passkey.
+  $("factor-passkey").addEventListener("click", async () => {
+    const button = $("factor-passkey");
+    $("factor-error").textContent = "";
+    if (!canPasskey) { $("factor-error").textContent = "This browser does not support passkeys."; return; }
+    button.disabled = true;
+    try {
+      const assertion = await getAssertion(factorEmail);
+      const body = new URLSearchParams({ passkey: JSON.stringify(assertion) });
+      const response = await fetch("/api/v1/auth_session/second_factor", { method: "POST", body, credentials: "same-origin" });
+      if (response.ok) signedInFully(await response.json());
+      else $("factor-error").textContent = await errorOf(response);
+    } catch (error) {
+      $("factor-error").textContent = error && error.server ? error.server : passkeyProblem(error);
     } finally {
       button.disabled = false;
     }
@@ -110,7 +124,7 @@ export const PASSKEY_SCRIPT = `
       const next = await fetch("/api/v1/auth_session/login", { method: "POST", body, credentials: "same-origin" });
       if (next.ok) {
         $("password").value = "";
-        signedIn(await next.json());
+        signedInFully(await next.json());
       } else {
         $("login-error").textContent = await errorOf(next);
       }

@@ -2,7 +2,7 @@
  * Access rules end to end: the README's nginx and Caddy configurations, run as readme-proxies
  * runs them, in front of session-auth with a rules file (bypass, deny, a group, two_factor, a
  * method, networks) and an app that echoes the identity headers it gets; and a browser through
- * examples/nginx.conf meeting a two_factor rule with a one-factor session.
+ * examples/nginx.conf meeting a two_factor rule with a one-factor session, then giving its code.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chromium } from "playwright-core";
@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CADDY, fillExample, localConfig, NGINX, readmeConfig, startProxy, stopSetup, waitForPort } from "../../scripts/lib/proxies.ts";
 import { freePort, SOURCE_COMMAND, type ServerProcess, spawnServer } from "../../scripts/lib/spawn-server.ts";
+import { base32Decode, totp } from "../../src/auth/factors/totp.ts";
 import { openGroupStore } from "../../src/storage/group-store.ts";
 import { legacyUser, seedUsers, tempDir } from "../helpers.ts";
 
@@ -182,11 +183,22 @@ for (const proxy of ["nginx", "caddy"] as const) {
   });
 }
 
+/** Turns on one-time codes for a user through the API, in a session of its own; the secret. */
+async function enrolElsewhere(base: string, email: string, password: string): Promise<NonNullable<ReturnType<typeof base32Decode>>> {
+  const login = await fetch(`${base}/api/v1/auth_session/login`, { method: "POST", body: new URLSearchParams({ email, password }) });
+  const cookie = { Cookie: (login.headers.get("set-cookie") ?? "").split(";")[0]! };
+  const { secret } = (await (await fetch(`${base}/api/v1/auth_session/totp`, { method: "POST", headers: cookie })).json()) as { secret: string };
+  const key = base32Decode(secret)!;
+  const confirmed = await fetch(`${base}/api/v1/auth_session/totp/confirm`, { method: "POST", headers: cookie, body: new URLSearchParams({ code: await totp(key, Date.now()) }) });
+  expect(confirmed.status).toBe(200);
+  return key;
+}
+
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const SCREENSHOTS = join(import.meta.dir, "screenshots");
 
 describe.skipIf(!NGINX || !existsSync(CHROMIUM))("a browser through nginx meets a two_factor rule", () => {
-  test("log in for the app → the vault needs a second factor → the login page says so and stays (no loop)", async () => {
+  test("log in for the app → the vault needs a second factor → the page says so and stays (no loop) → codes turned on elsewhere → the vault asks this session for a code → the vault", async () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
     const dir = tempDir();
     await seed(dir);
@@ -221,6 +233,27 @@ describe.skipIf(!NGINX || !existsSync(CHROMIUM))("a browser through nginx meets 
       await Bun.sleep(500);
       expect(page.url()).toStartWith(`${login}?rd=`);
       await page.screenshot({ path: join(SCREENSHOTS, "access-rules-step-up.png") });
+
+      // Bob turns on one-time codes from another device, a second later: this browser's session,
+      // made before them, still proves one factor.
+      await Bun.sleep(1050 - (Date.now() % 1000));
+      const secret = await enrolElsewhere(server.base, "bob@example.com", "pw-bob");
+      // Back to the vault: sent to the page, which asks for the code instead of a new login.
+      await page.goto(`${app}/vault`);
+      await page.waitForSelector("#factor", { state: "visible" });
+      expect(await page.textContent("#step-up")).toBe("The page you asked for needs your second factor.");
+      expect(await page.isVisible("#login-form")).toBe(false);
+      await page.fill("#factor-code", "000000");
+      await page.click("#factor-button");
+      await page.waitForSelector("#factor-error:has-text('The code is not right.')");
+      await page.screenshot({ path: join(SCREENSHOTS, "access-rules-step-up-code.png") });
+      // The next step's code (the current one was spent turning the factor on): the vault, as Bob.
+      await page.fill("#factor-code", await totp(secret, Date.now() + 30_000));
+      await Promise.all([page.waitForURL(`${app}/vault`), page.click("#factor-button")]);
+      expect(await page.textContent("body")).toContain('"remote-email","bob@example.com"');
+      // The session that proved one factor ended; the new one proves both and stays let through.
+      await page.goto(`${app}/wiki`);
+      expect(await page.textContent("body")).toContain('"remote-email","bob@example.com"');
     } finally {
       await browser.close();
       await stopSetup(child, echo, server);

@@ -1,7 +1,8 @@
 /**
  * Sign-in with a provider in headless Chromium, through the nginx forward-auth example: the app
  * → the login page → "Sign in with <label>" → panva's oidc-provider's own login and consent
- * pages → back to the app as the user the provider named. Screenshots of each step go to
+ * pages → back to the app as the user the provider named; then, once that user has one-time
+ * codes, the page asks for the code after the provider's sign-in. Screenshots of each step go to
  * tests/e2e/screenshots/.
  */
 import { describe, expect, test } from "bun:test";
@@ -10,6 +11,7 @@ import { join } from "node:path";
 import { chromium } from "playwright-core";
 import { fillExample, NGINX, startProxy, stopSetup, waitForPort } from "../../scripts/lib/proxies.ts";
 import { freePort, SOURCE_COMMAND, spawnServer } from "../../scripts/lib/spawn-server.ts";
+import { base32Decode, totp } from "../../src/auth/factors/totp.ts";
 import { startLocalProvider } from "../fixtures/oidc-provider.ts";
 import { tempDir } from "../helpers.ts";
 
@@ -23,7 +25,7 @@ async function signingKey(): Promise<Record<string, unknown>> {
 }
 
 describe.skipIf(!NGINX || !existsSync(CHROMIUM))("sign-in with a provider in Chromium, through nginx", () => {
-  test("the app → the login page → Sign in with Example ID → the provider → back on the app as its user", async () => {
+  test("the app → the login page → Sign in with Example ID → the provider → back on the app as its user; with one-time codes on, the page asks for the code first", async () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
     const dir = tempDir();
     const [appPort, authPort] = [freePort(), freePort()];
@@ -90,6 +92,42 @@ describe.skipIf(!NGINX || !existsSync(CHROMIUM))("sign-in with a provider in Chr
       await page.waitForSelector("#identities-section", { state: "visible" });
       expect(await page.textContent("#identities")).toContain("example · ada@example.test");
       await page.screenshot({ path: join(SCREENSHOTS, "oidc-5-account.png") });
+
+      // Ada turns on one-time codes (this session goes on proving the code it confirmed with). A
+      // provider's sign-in that reports no MFA proves one factor: from now on the page asks her
+      // for the code before the app lets her in.
+      await page.click("#totp-start");
+      await page.waitForSelector("#totp-enrol", { state: "visible" });
+      const secret = base32Decode((await page.textContent("#totp-secret"))!)!;
+      await page.fill("#totp-confirm-code", await totp(secret, Date.now()));
+      await page.click("#totp-confirm-button");
+      await page.waitForSelector("#totp-codes", { state: "visible" });
+      await page.click("#totp-done");
+      await page.click("#logout-button");
+      await page.waitForSelector("#login-form", { state: "visible" });
+
+      await page.goto(`${app}/page?x=2`);
+      await page.waitForSelector("#login-form", { state: "visible" });
+      await page.click("a.provider");
+      // The provider may ask again for the login or the consent, or remember both.
+      for (let step = 0; step < 4 && !(await page.isVisible("#factor")); step++) {
+        await page.waitForSelector("input[name=login], button[autofocus], #factor:not([hidden])");
+        if (await page.isVisible("input[name=login]")) {
+          await page.fill("input[name=login]", "ada-1815");
+          await page.fill("input[name=password]", "anything");
+          await page.click("button[type=submit]");
+        } else if (await page.isVisible("button[autofocus]")) {
+          await page.click("button[autofocus]");
+        }
+      }
+      await page.waitForSelector("#factor", { state: "visible" });
+      expect(page.url()).toStartWith(`${auth}/?rd=`);
+      expect(await page.textContent("#factor-text")).toBe("Enter the code from your authenticator app, or a recovery code.");
+      await page.screenshot({ path: join(SCREENSHOTS, "oidc-6-second-factor.png") });
+      // The next step's code: the current one was spent turning the factor on.
+      await page.fill("#factor-code", await totp(secret, Date.now() + 30_000));
+      await Promise.all([page.waitForURL(`${app}/page?x=2`), page.click("#factor-button")]);
+      expect(JSON.parse((await page.textContent("body"))!)).toMatchObject({ path: "/page", email: "ada@example.test" });
     } finally {
       await browser.close();
       await stopSetup(nginx, echo, server);
