@@ -130,6 +130,35 @@ for (const backend of ["memory", ...BACKENDS] as const) {
       expect(await store.count()).toBe(1);
     });
 
+    test("removes in any order, the same record created again, and other users between: each user's list is what is left", async () => {
+      const store = fresh();
+      const users = ["u1", "u2", "u3"];
+      const live = new Map<string, UserSessionRecord>();
+      let seed = 7;
+      const next = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
+      for (let step = 0; step < 120; step++) {
+        const existing = [...live.values()];
+        if (existing.length > 0 && next(3) === 0) {
+          const record = existing[next(existing.length)]!;
+          expect(await store.remove(record.id)).toBe(true);
+          live.delete(record.id);
+        } else if (existing.length > 0 && next(5) === 0) {
+          // The same id stored again (a create replaces): listed once.
+          const record = existing[next(existing.length)]!;
+          await store.create(record);
+        } else {
+          const record = session(users[next(users.length)]!, `2020-01-01T00:${String(next(60)).padStart(2, "0")}:00`);
+          await store.create(record);
+          live.set(record.id, record);
+        }
+      }
+      for (const user of [...users, "nobody"]) {
+        const expected = [...live.values()].filter((record) => record.user_id === user).map((record) => record.id);
+        expect(ids(await store.list(user)).sort()).toEqual(expected.sort());
+      }
+      expect(await store.count()).toBe(live.size);
+    });
+
     test("removeByUser removes every session of one user, and only those", async () => {
       const store = fresh();
       const mine = [session("u1"), session("u1"), session("u1")];
