@@ -26,28 +26,13 @@ import { silentLogger } from "../src/logger.ts";
 import { writeSessions, writeUsers } from "./lib/seed-data.ts";
 import { fillExample, NGINX, startProxy, waitForPort } from "./lib/proxies.ts";
 import { freePort, ROOT, type ServerProcess, spawnServer } from "./lib/spawn-server.ts";
+import { CONNECTIONS, fmt, median, PIN, printTable, requireWrk, type Run, type Workload, wrk } from "./lib/wrk.ts";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const BINARY = join(ROOT, "dist", "session-auth");
 const CEILING = join(ROOT, "dist", "bench-ceiling");
 const FLOOR = join(ROOT, "dist", "bench-floor");
-const PIN = cpuPinning();
-
-interface Workload {
-  name: string;
-  target: () => ServerProcess;
-  path: string;
-  method?: "GET" | "POST";
-  headers?: Record<string, string>;
-  body?: string;
-  expectStatus: number;
-  /** The ceiling pays one password verify per request (login). */
-  verify?: { password: string; hash: string };
-  /** The floor's credential (FLOOR_CREDENTIAL) and how many other sessions it keeps; "none" for GET /status. */
-  floor?: { credential: string; sessions: number };
-}
 
 const VERIFY_ROW = "GET /auth/verify, session_auth (200)";
 const PROXIED_ROW = "GET /auth/verify, session_auth, X-Forwarded-* (200)";
@@ -93,44 +78,6 @@ const METRICS_TARGET = 0.97;
 const METRICS_OFF = "GET /users/me, session_auth";
 const METRICS_ON = "GET /users/me, session_auth, METRICS=1";
 
-interface Run {
-  rps: number;
-  p50: number;
-  p99: number;
-  /** Server CPU time (user + system) per request, in µs. */
-  cpuUs: number;
-}
-
-/**
- * Servers on the first core and wrk on the second, when there are two and taskset can place
- * them. A server is started on its core rather than moved there, so that the threads Bun
- * sizes by the cores it may use at start are sized for the one core it gets. Logins are
- * measured on every core, server and ceiling alike: they hash on Bun's thread pool, and their
- * measure is the hashing the machine can do.
- */
-function cpuPinning(): { server: string[]; load: string[] } {
-  const placeable = (cpu: number) => Bun.which("taskset") !== null && Bun.spawnSync(["taskset", "-c", String(cpu), "true"]).exitCode === 0;
-  if (navigator.hardwareConcurrency < 2 || !placeable(0) || !placeable(1)) return { server: [], load: [] };
-  return { server: ["taskset", "-c", "0"], load: ["taskset", "-c", "1"] };
-}
-
-/** CPU time a process has used so far, in µs (from /proc; NaN where there is none). */
-function cpuTimeUs(pid: number): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS;
-  } catch {
-    return Number.NaN;
-  }
-}
-const CLOCK_TICKS = Number(Bun.spawnSync(["getconf", "CLK_TCK"]).stdout.toString().trim()) || 100;
-
-function requireWrk(): void {
-  if (Bun.which("wrk")) return;
-  console.error("wrk is not installed. On Debian or Ubuntu: sudo apt-get install wrk (macOS: brew install wrk)");
-  process.exit(2);
-}
-
 function build(): void {
   for (const [entry, out, extra] of [
     ["src/main.ts", BINARY, ["--minify", "--bytecode", "--no-compile-autoload-dotenv"]],
@@ -144,38 +91,6 @@ function build(): void {
   // measurement: right after a build, that writing added about 3 ms to both start-up figures.
   Bun.spawnSync(["sync"]);
 }
-
-/**
- * Runs wrk once and reads req/s and the 50th and 99th percentile latencies (ms). Asynchronous,
- * so that this process keeps draining the servers' access logs meanwhile.
- */
-async function wrk(server: ServerProcess, workload: Workload, seconds: number, cpuOf: readonly ServerProcess[] = [server]): Promise<Run> {
-  const script = join(tmpdir(), `session-auth-bench-${process.pid}.lua`);
-  const lines = [`wrk.method = "${workload.method ?? "GET"}"`];
-  for (const [name, value] of Object.entries(workload.headers ?? {})) lines.push(`wrk.headers[${JSON.stringify(name)}] = ${JSON.stringify(value)}`);
-  if (workload.body !== undefined) lines.push(`wrk.body = ${JSON.stringify(workload.body)}`);
-  writeFileSync(script, `${lines.join("\n")}\n`);
-  const cpuTotal = () => cpuOf.reduce((sum, { process }) => sum + cpuTimeUs(process.pid), 0);
-  const cpuBefore = cpuTotal();
-  const child = Bun.spawn([...PIN.load, "wrk", "-t1", `-c${CONNECTIONS}`, `-d${seconds}s`, "--latency", "-s", script, `${server.base}${workload.path}`], { stdout: "pipe", stderr: "pipe" });
-  const [out, err] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
-  const cpuUsed = cpuTotal() - cpuBefore;
-  rmSync(script, { force: true });
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
-  const requests = Number(/(\d+) requests in/.exec(out)?.[1]);
-  const latency = (p: string) => toMs(new RegExp(`\\s${p}%\\s+([\\d.]+)(us|ms|s)`).exec(out));
-  if (!Number.isFinite(rps)) throw new Error(`wrk failed:\n${out}${err}`);
-  if (/Socket errors/.test(out)) console.error(`note: ${workload.name}: ${/Socket errors.*/.exec(out)?.[0]}`);
-  return { rps, p50: latency("50"), p99: latency("99"), cpuUs: cpuUsed / requests };
-}
-
-function toMs(match: RegExpExecArray | null): number {
-  if (!match) return Number.NaN;
-  const value = Number(match[1]);
-  return match[2] === "us" ? value / 1000 : match[2] === "s" ? value * 1000 : value;
-}
-
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 /** The exact response the workload gets, for the ceiling to replay. */
 async function capture(base: string, workload: Workload) {
@@ -637,17 +552,6 @@ function spawnCeiling(response: { status: number; headers: Record<string, string
     env.CEILING_VERIFY_PASSWORD = verify.password;
   }
   return spawnServer(verify ? [CEILING] : [...PIN.server, CEILING], env);
-}
-
-const fmt = (n: number, digits = 0) => n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
-
-function printTable(header: string[], rows: string[][]): void {
-  const table = [header, ...rows];
-  const widths = header.map((_, c) => Math.max(...table.map((row) => row[c]!.length)));
-  for (const [i, row] of table.entries()) {
-    console.log(`| ${row.map((cell, c) => cell.padEnd(widths[c]!)).join(" | ")} |`);
-    if (i === 0) console.log(`|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`);
-  }
 }
 
 await main();
