@@ -52,7 +52,7 @@ export interface RecordStore<T extends BaseRecord> {
   batches(options: BatchOptions): AsyncIterable<T[]>;
   count(): MaybePromise<number>;
   /** Every record whose attributes all equal the given ones (all records for `{}`). */
-  search(attributes: Partial<T>): MaybePromise<T[]>;
+  search(attributes: Partial<T>, options?: ReadOptions): MaybePromise<T[]>;
   /**
    * Inserts or replaces by id; resolves once the change is on disk. Rejects with
    * UniqueConstraintError. For new records: a record read earlier is changed with `update`.

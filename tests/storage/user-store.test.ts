@@ -43,6 +43,18 @@ for (const backend of BACKENDS.filter((name) => name !== "postgres+redis")) {
       expect(await users.count()).toBe(1);
     });
 
+    test("get and search with fresh see what another store on the same data wrote a moment ago", async () => {
+      const dir = tempDir();
+      const [writer, reader] = [fresh(dir), fresh(dir)];
+      const bob = user("bob@hbtn.io");
+      await writer.save(bob);
+      // Asked at once, before this process could hear of the write from a file event.
+      expect(await reader.search({ email: "bob@hbtn.io" }, { fresh: true })).toEqual([bob]);
+      const ann = user("ann@hbtn.io");
+      await writer.save(ann);
+      expect(await reader.get(ann.id, { fresh: true })).toEqual(ann);
+    });
+
     test("records come back frozen: only the store changes them", async () => {
       const users = fresh();
       const bob = user("bob@hbtn.io");

@@ -15,7 +15,7 @@ import type { Logger } from "../../logger.ts";
 import { andThen, type MaybePromise } from "../../maybe-promise.ts";
 import type { ChallengeStore } from "../../storage/challenge-store.ts";
 import type { PasskeyStore } from "../../storage/passkey-store.ts";
-import { UniqueConstraintError } from "../../storage/record-store.ts";
+import { type ReadOptions, UniqueConstraintError } from "../../storage/record-store.ts";
 import type { UserStore } from "../../storage/user-store.ts";
 import { CHALLENGE_TTL_MS, Challenges } from "./passkey-challenges.ts";
 import type { LoginContext, SecondFactor } from "./second-factor.ts";
@@ -63,14 +63,19 @@ export class Passkeys {
     return origins;
   }
 
+  /** Read fresh: a passkey added or removed by another process a moment ago counts. */
   async list(userId: string): Promise<PasskeyRecord[]> {
-    const found = await this.store.search({ user_id: userId });
+    const found = await this.store.search({ user_id: userId }, { fresh: true });
     return [...found].sort((a, b) => a.created_at.localeCompare(b.created_at) || a.id.localeCompare(b.id));
   }
 
-  /** Whether the user has a passkey; at once where the store holds its records in memory. */
-  enrolled(userId: string): MaybePromise<boolean> {
-    return andThen(this.store.search({ user_id: userId }), (found) => found.length > 0);
+  /**
+   * Whether the user has a passkey; at once where the store holds its records in memory. A login
+   * reads `fresh`, as it does the one-time codes: right after a passkey was added in another
+   * process, it asks for it. Per-request checks (Basic) take what this process has seen.
+   */
+  enrolled(userId: string, options: ReadOptions = {}): MaybePromise<boolean> {
+    return andThen(this.store.search({ user_id: userId }, options), (found) => found.length > 0);
   }
 
   /** Creation options in the WebAuthn JSON form (`PublicKeyCredentialCreationOptionsJSON`). */
@@ -193,7 +198,7 @@ export class Passkeys {
       const boundElsewhere = issued !== null && (issued.userId === "" || (options.userId !== null && issued.userId !== options.userId));
       const challenge = issued === null || boundElsewhere ? "" : assertion.clientData.challenge;
       const forUser = options.userId ?? (issued?.userId || null);
-      const listed = (await this.store.search({ credential_id: assertion.credentialId }))[0] ?? null;
+      const listed = (await this.store.search({ credential_id: assertion.credentialId }, { fresh: true }))[0] ?? null;
       // As stored now, another process's changes included: a removal, the last counter.
       const found = listed === null ? null : await this.store.get(listed.id, { fresh: true });
       // §7.2 step 6: the credential is known and belongs to the user identified before, if any.
@@ -261,7 +266,7 @@ export class PasskeyFactor implements SecondFactor {
   constructor(private readonly passkeys: Passkeys) {}
 
   async enrolled(userId: string): Promise<boolean> {
-    return this.passkeys.enrolled(userId);
+    return this.passkeys.enrolled(userId, { fresh: true });
   }
 
   async check(user: UserRecord, fields: Record<string, unknown>, { request, report }: LoginContext): Promise<"ok" | "wrong" | "absent"> {

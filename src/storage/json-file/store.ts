@@ -156,7 +156,8 @@ export class JsonFileStore<T extends BaseRecord> implements RecordStore<T> {
     if (batch.length > 0) yield batch;
   }
 
-  search(attributes: Partial<T>): T[] {
+  search(attributes: Partial<T>, options?: ReadOptions): T[] {
+    if (options?.fresh) this.refresh();
     return this.memory.search(attributes);
   }
 
