@@ -103,6 +103,7 @@ async function main(): Promise<void> {
 
     // One set of data, a copy for each binary: neither sees the other's writes.
     const seed = join(scratch, "data");
+    mkdirSync(seed);
     const user = await writeUsers(seed, 1000);
     const withSessionsSeed = join(scratch, "data-sessions");
     cpSync(seed, withSessionsSeed, { recursive: true });
