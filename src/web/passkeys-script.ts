@@ -75,40 +75,28 @@ export const PASSKEY_SCRIPT = `
     const credential = await navigator.credentials.get({ publicKey: { ...options, challenge: b64u.decode(options.challenge), allowCredentials: descriptors(options.allowCredentials) } });
     return credentialJson(credential);
   }
-  $("passkey-login").addEventListener("click", async () => {
-    const button = $("passkey-login");
-    $("login-error").textContent = "";
-    if (!canPasskey) { $("login-error").textContent = "This browser does not support passkeys."; return; }
-    button.disabled = true;
-    try {
-      const assertion = await getAssertion($("email").value.trim());
-      const response = await postJson("/api/v1/auth_session/passkeys/login", assertion);
-      if (response.ok) signedInFully(await response.json());
-      else $("login-error").textContent = await errorOf(response);
-    } catch (error) {
-      $("login-error").textContent = error && error.server ? error.server : passkeyProblem(error);
-    } finally {
-      button.disabled = false;
-    }
-  });
+  /** A button that gets an assertion for the email it is given and sends it: the user goes on, or the error shows. */
+  function passkeyButton(buttonId, errorId, email, send) {
+    $(buttonId).addEventListener("click", async () => {
+      const button = $(buttonId);
+      $(errorId).textContent = "";
+      if (!canPasskey) { $(errorId).textContent = "This browser does not support passkeys."; return; }
+      button.disabled = true;
+      try {
+        const response = await send(await getAssertion(email()));
+        if (response.ok) signedInFully(await response.json());
+        else $(errorId).textContent = await errorOf(response);
+      } catch (error) {
+        $(errorId).textContent = error && error.server ? error.server : passkeyProblem(error);
+      } finally {
+        button.disabled = false;
+      }
+    });
+  }
+  passkeyButton("passkey-login", "login-error", () => $("email").value.trim(), (assertion) => postJson("/api/v1/auth_session/passkeys/login", assertion));
   // A signed-in session that owes its second factor proves it with a passkey.
-  $("factor-passkey").addEventListener("click", async () => {
-    const button = $("factor-passkey");
-    $("factor-error").textContent = "";
-    if (!canPasskey) { $("factor-error").textContent = "This browser does not support passkeys."; return; }
-    button.disabled = true;
-    try {
-      const assertion = await getAssertion(factorEmail);
-      const body = new URLSearchParams({ passkey: JSON.stringify(assertion) });
-      const response = await fetch("/api/v1/auth_session/second_factor", { method: "POST", body, credentials: "same-origin" });
-      if (response.ok) signedInFully(await response.json());
-      else $("factor-error").textContent = await errorOf(response);
-    } catch (error) {
-      $("factor-error").textContent = error && error.server ? error.server : passkeyProblem(error);
-    } finally {
-      button.disabled = false;
-    }
-  });
+  passkeyButton("factor-passkey", "factor-error", () => factorEmail, (assertion) =>
+    fetch("/api/v1/auth_session/second_factor", { method: "POST", body: new URLSearchParams({ passkey: JSON.stringify(assertion) }), credentials: "same-origin" }));
   /** The password login asked for a second factor: a passkey, when the user has one. Handled: true. */
   async function passkeySecondFactor(response, body) {
     if (response.status !== 401) return false;

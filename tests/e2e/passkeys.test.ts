@@ -8,7 +8,7 @@
  * go to tests/e2e/screenshots/passkeys-*.png.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type Browser, type BrowserContext, type CDPSession, chromium, type Page } from "playwright-core";
 import { fillExample, NGINX, startProxy, stopSetup, waitForPort } from "../../scripts/lib/proxies.ts";
@@ -159,6 +159,31 @@ describe.skipIf(!haveChromium)("passkeys in Chromium", () => {
       await page.waitForSelector("#me", { state: "visible" });
       expect(await factors(context, base)).toEqual(["password", "passkey"]);
       await shot(page, "4-password-and-passkey");
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+      await stop(server);
+    }
+  }, 60_000);
+
+  test("a two_factor address with a one-factor session: the page asks for the passkey, then goes on there with a session proving both", async () => {
+    const rules = join(tempDir(), "rules.yaml");
+    writeFileSync(rules, "default_policy: one_factor\nrules:\n  - paths: [/vault]\n    policy: two_factor\n");
+    const { server, base } = await serve({ ACCESS_RULES: rules });
+    const { context, page, errors } = await newPage();
+    try {
+      await virtualAuthenticator(page);
+      // Signed in with the password, then a passkey added: this session proves one factor.
+      await addPasskey(page, base, "Laptop");
+      expect(await factors(context, base)).toEqual(["password"]);
+      const vault = `${base}/vault`;
+      await page.goto(`${base}/?rd=${encodeURIComponent(vault)}`);
+      await page.waitForSelector("#factor", { state: "visible" });
+      expect(await page.isVisible("#factor-code")).toBe(false);
+      expect(await page.textContent("#factor-text")).toBe("Confirm with your passkey.");
+      await shot(page, "5-step-up-passkey");
+      await Promise.all([page.waitForURL(vault), page.click("#factor-passkey")]);
+      expect(await factors(context, base)).toEqual(["password", "passkey"]);
       expect(errors).toEqual([]);
     } finally {
       await context.close();
