@@ -15,7 +15,7 @@ export class MemorySessionStore implements SessionStore {
   private readonly byKey = new Map<string, UserSessionRecord>();
   /**
    * User id → the ids of their sessions, in no order: an array costs a pointer a session, where
-   * a Set entry costs about a hundred bytes (a million sessions took some 90 MiB more with Sets).
+   * a Set entry costs some fifty bytes more (a million sessions: about 700 MiB of RSS, 745 with Sets).
    */
   private readonly idsByUser = new Map<string, string[]>();
 
