@@ -1,11 +1,11 @@
 /**
- * The request path against another commit's: this tree's binary and one built from `<commit>`,
+ * The request path against another commit's: this tree's binary (or `<other>`'s) and one built from `<commit>`,
  * on copies of the same data, under the same wrk load, in the same rounds (servers on one core,
  * wrk on the other; each round starts with the other binary, so that drift of a shared machine
  * falls on both). Prints each fast workload's req/s and server CPU per request for both, and the
  * median of the rounds' ratios, against a target of 98% (no workload more than 2% slower).
  *
- *   npm run bench:compare -- <commit>      (BENCH_ROUNDS=7, BENCH_SECONDS=2, BENCH_CONNECTIONS=32)
+ *   npm run bench:compare -- <commit> [<other>]   (BENCH_ROUNDS=7, BENCH_SECONDS=2, BENCH_CONNECTIONS=32)
  */
 import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -28,7 +28,7 @@ function build(checkout: string, outfile: string): void {
 
 /** The binary of `commit`, built in a worktree of its own (removed after), with this tree's node_modules. */
 function buildCommit(commit: string, outfile: string, scratch: string): void {
-  const checkout = join(scratch, "checkout");
+  const checkout = join(scratch, `checkout-${commit.replace(/[^\w.-]/g, "_")}`);
   const git = (...args: string[]) => {
     const result = Bun.spawnSync(["git", ...args], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
     if (result.exitCode !== 0) throw new Error(`git ${args.join(" ")}: ${result.stderr}`);
@@ -87,9 +87,9 @@ async function check(workload: Workload): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const commit = process.argv[2];
+  const [commit, other] = process.argv.slice(2);
   if (!commit) {
-    console.error("usage: npm run bench:compare -- <commit>   (the commit to measure this tree against)");
+    console.error("usage: npm run bench:compare -- <commit> [<other>]   (the commit to measure this tree, or <other>, against)");
     process.exit(2);
   }
   requireWrk();
@@ -98,7 +98,8 @@ async function main(): Promise<void> {
   try {
     const [baseBinary, thisBinary] = [join(scratch, "base"), join(scratch, "this")];
     buildCommit(commit, baseBinary, scratch);
-    build(ROOT, thisBinary);
+    if (other === undefined) build(ROOT, thisBinary);
+    else buildCommit(other, thisBinary, scratch);
     Bun.spawnSync(["sync"]);
 
     // One set of data, a copy for each binary: neither sees the other's writes.
@@ -152,8 +153,9 @@ async function main(): Promise<void> {
         `${fmt(cpuRatio * 100, 1)}%`,
       ];
     });
-    const short = Bun.spawnSync(["git", "rev-parse", "--short", commit], { cwd: ROOT }).stdout.toString().trim();
-    printTable(["workload", `${short} req/s`, "this req/s", "this / base", `${short} CPU/req`, "this CPU/req", "CPU this / base"], rows);
+    const short = (rev: string) => Bun.spawnSync(["git", "rev-parse", "--short", rev], { cwd: ROOT }).stdout.toString().trim();
+    const [a, b] = [short(commit), other === undefined ? "this" : short(other)];
+    printTable(["workload", `${a} req/s`, `${b} req/s`, `${b} / ${a}`, `${a} CPU/req`, `${b} CPU/req`, `CPU ${b} / ${a}`], rows);
     const placement = PIN.server.length > 0 ? "servers on core 0, wrk on core 1" : "unpinned (taskset or a second core missing)";
     console.log(`\nwrk -t1 -c${CONNECTIONS}, ${SECONDS} s per run, ${ROUNDS} rounds, ${placement}; medians; ratios: the median of the rounds' ratios`);
   } finally {
