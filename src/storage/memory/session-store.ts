@@ -14,10 +14,11 @@ export class MemorySessionStore implements SessionStore {
   /** Key (SHA-256 of the cookie value) → record: one lookup per request. */
   private readonly byKey = new Map<string, UserSessionRecord>();
   /**
-   * User id → the ids of their sessions, in no order: an array costs a pointer a session, where
-   * a Set entry costs some fifty bytes more (a million sessions: about 700 MiB of RSS, 745 with Sets).
+   * User id → the ids of their sessions. A Set, not an array (which would save some 45 MiB a
+   * million sessions): ending all of a user's k sessions stays O(k), where finding each in an
+   * array would take O(k²), which a user who logs in many times could make long.
    */
-  private readonly idsByUser = new Map<string, string[]>();
+  private readonly idsByUser = new Map<string, Set<string>>();
 
   async create(session: UserSessionRecord): Promise<void> {
     this.remove(session.id);
@@ -54,15 +55,8 @@ export class MemorySessionStore implements SessionStore {
     this.byId.delete(id);
     if (this.byKey.get(record.session_id)?.id === id) this.byKey.delete(record.session_id);
     const ids = this.idsByUser.get(record.user_id);
-    if (ids !== undefined) {
-      // The last id takes the removed one's place: no shifting, and the order is not kept anyway.
-      const at = ids.indexOf(id);
-      if (at !== -1) {
-        ids[at] = ids[ids.length - 1]!;
-        ids.pop();
-      }
-      if (ids.length === 0) this.idsByUser.delete(record.user_id);
-    }
+    ids?.delete(id);
+    if (ids?.size === 0) this.idsByUser.delete(record.user_id);
     return true;
   }
 
@@ -87,9 +81,9 @@ export class MemorySessionStore implements SessionStore {
   private put(record: UserSessionRecord): void {
     this.byId.set(record.id, record);
     this.byKey.set(record.session_id, record);
-    const ids = this.idsByUser.get(record.user_id);
-    if (ids === undefined) this.idsByUser.set(record.user_id, [record.id]);
-    else ids.push(record.id);
+    let ids = this.idsByUser.get(record.user_id);
+    if (!ids) this.idsByUser.set(record.user_id, (ids = new Set()));
+    ids.add(record.id);
   }
 
   private removeWhere(ended: (record: UserSessionRecord) => boolean): number {
