@@ -11,18 +11,15 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { writeSessions, writeUsers } from "./lib/seed-data.ts";
-import { ROOT, type ServerProcess, spawnServer } from "./lib/spawn-server.ts";
-import { CONNECTIONS, fmt, median, PIN, printTable, requireWrk, type Run, type Workload, wrk } from "./lib/wrk.ts";
+import { ROOT, SERVER_BUILD_FLAGS, type ServerProcess, spawnServer } from "./lib/spawn-server.ts";
+import { CONNECTIONS, fmt, median, PIN, printTable, PROXY_HEADERS, requireWrk, type Run, type Workload, wrk } from "./lib/wrk.ts";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
 const TARGET = 0.98;
-/** What Caddy and Traefik send verify about the request they guard. */
-const PROXY_HEADERS = { "X-Forwarded-Proto": "http", "X-Forwarded-Host": "wiki.example.com", "X-Forwarded-Uri": "/pages/Start?action=edit", "X-Forwarded-Method": "GET" };
-const BUILD_FLAGS = ["--compile", "--minify", "--bytecode", "--no-compile-autoload-dotenv"];
 
 function build(checkout: string, outfile: string): void {
-  const result = Bun.spawnSync([process.execPath, "build", "src/main.ts", ...BUILD_FLAGS, "--outfile", outfile], { cwd: checkout, stdout: "pipe", stderr: "pipe" });
+  const result = Bun.spawnSync([process.execPath, "build", "src/main.ts", ...SERVER_BUILD_FLAGS, "--outfile", outfile], { cwd: checkout, stdout: "pipe", stderr: "pipe" });
   if (result.exitCode !== 0) throw new Error(`the build in ${checkout} failed: ${result.stderr}`);
 }
 

@@ -25,8 +25,8 @@ import { hashPassword } from "../src/domain/password.ts";
 import { silentLogger } from "../src/logger.ts";
 import { writeSessions, writeUsers } from "./lib/seed-data.ts";
 import { fillExample, NGINX, startProxy, waitForPort } from "./lib/proxies.ts";
-import { freePort, ROOT, type ServerProcess, spawnServer } from "./lib/spawn-server.ts";
-import { CONNECTIONS, fmt, median, PIN, printTable, requireWrk, type Run, type Workload, wrk } from "./lib/wrk.ts";
+import { freePort, ROOT, SERVER_BUILD_FLAGS, type ServerProcess, spawnServer } from "./lib/spawn-server.ts";
+import { CONNECTIONS, fmt, median, PIN, printTable, PROXY_HEADERS, requireWrk, type Run, type Workload, wrk } from "./lib/wrk.ts";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
@@ -37,8 +37,6 @@ const FLOOR = join(ROOT, "dist", "bench-floor");
 const VERIFY_ROW = "GET /auth/verify, session_auth (200)";
 const PROXIED_ROW = "GET /auth/verify, session_auth, X-Forwarded-* (200)";
 const RULES_ROW = "GET /auth/verify, session_auth, X-Forwarded-*, 100 access rules (200)";
-/** What Caddy and Traefik send verify about the request they guard. */
-const PROXY_HEADERS = { "X-Forwarded-Proto": "http", "X-Forwarded-Host": "wiki.example.com", "X-Forwarded-Uri": "/pages/Start?action=edit", "X-Forwarded-Method": "GET" };
 /** Share of verify's req/s without rules that verify under 100 rules must reach, in the same rounds. */
 const RULES_TARGET = 0.9;
 
@@ -79,12 +77,12 @@ const METRICS_OFF = "GET /users/me, session_auth";
 const METRICS_ON = "GET /users/me, session_auth, METRICS=1";
 
 function build(): void {
-  for (const [entry, out, extra] of [
-    ["src/main.ts", BINARY, ["--minify", "--bytecode", "--no-compile-autoload-dotenv"]],
-    ["scripts/lib/ceiling-server.ts", CEILING, ["--minify", "--bytecode"]],
-    ["scripts/lib/floor-server.ts", FLOOR, ["--minify", "--bytecode"]],
+  for (const [entry, out, flags] of [
+    ["src/main.ts", BINARY, SERVER_BUILD_FLAGS],
+    ["scripts/lib/ceiling-server.ts", CEILING, ["--compile", "--minify", "--bytecode"]],
+    ["scripts/lib/floor-server.ts", FLOOR, ["--compile", "--minify", "--bytecode"]],
   ] as const) {
-    const result = Bun.spawnSync([process.execPath, "build", entry, "--compile", ...extra, "--outfile", out], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
+    const result = Bun.spawnSync([process.execPath, "build", entry, ...flags, "--outfile", out], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
     if (result.exitCode !== 0) throw new Error(`build of ${entry} failed: ${result.stderr}`);
   }
   // The new executables (over 100 MB each) are written out now rather than during the start-up

@@ -8,7 +8,7 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import pkg from "../package.json" with { type: "json" };
-import { ROOT } from "./lib/spawn-server.ts";
+import { ROOT, SERVER_BUILD_FLAGS } from "./lib/spawn-server.ts";
 
 export const TARGETS = [
   { name: "linux-x64", bun: "bun-linux-x64" },
@@ -35,7 +35,7 @@ export function releaseBuild(options: { only?: string; out?: string } = {}): str
   for (const target of targets) {
     const file = join(out, `session-auth-${target.name}${"exe" in target ? ".exe" : ""}`);
     const build = Bun.spawnSync(
-      [process.execPath, "build", "src/main.ts", "--compile", "--minify", "--bytecode", "--no-compile-autoload-dotenv", `--target=${target.bun}`, "--outfile", file],
+      [process.execPath, "build", "src/main.ts", ...SERVER_BUILD_FLAGS, `--target=${target.bun}`, "--outfile", file],
       { cwd: ROOT, stdout: "pipe", stderr: "pipe" },
     );
     if (build.exitCode !== 0) throw new Error(`build for ${target.name} failed:\n${build.stderr}`);

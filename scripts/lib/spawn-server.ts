@@ -3,6 +3,9 @@ import { join } from "node:path";
 
 export const ROOT = join(import.meta.dir, "..", "..");
 
+/** How the session-auth executable is built (`npm run build`, the release, the benchmarks): one file, no .env read by Bun itself. */
+export const SERVER_BUILD_FLAGS = ["--compile", "--minify", "--bytecode", "--no-compile-autoload-dotenv"] as const;
+
 /** The server from this checkout's source, run by the current Bun. */
 export const SOURCE_COMMAND = [process.execPath, join(ROOT, "src", "main.ts")];
 

@@ -9,6 +9,9 @@ import type { ServerProcess } from "./spawn-server.ts";
 
 export const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 
+/** What Caddy and Traefik send verify about the request they guard. */
+export const PROXY_HEADERS = { "X-Forwarded-Proto": "http", "X-Forwarded-Host": "wiki.example.com", "X-Forwarded-Uri": "/pages/Start?action=edit", "X-Forwarded-Method": "GET" };
+
 export interface Workload {
   name: string;
   target: () => ServerProcess;

@@ -192,23 +192,31 @@ const SCRIPT = `
       return "Something went wrong (HTTP " + response.status + ").";
     }
   }
-  $("login-form").addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const button = $("login-button");
+  /** Runs a form's request with its button held down; a network failure is said under the form. */
+  async function busy(buttonId, errorId, work) {
+    const button = $(buttonId);
     button.disabled = true;
-    $("login-error").textContent = "";
+    $(errorId).textContent = "";
     try {
+      await work();
+    } catch {
+      $(errorId).textContent = "The server could not be reached.";
+    } finally {
+      button.disabled = false;
+    }
+  }
+  $("login-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    busy("login-button", "login-error", async () => {
       const body = new URLSearchParams({ email: $("email").value, password: $("password").value });
       // Asked for once the server says this account needs it.
       if (!$("code-label").hidden && $("code").value) body.set("code", $("code").value);
       const response = await fetch("/api/v1/auth_session/login", { method: "POST", body, credentials: "same-origin" });
-      if (response.ok && returnTo) {
-        location.replace(returnTo);
-      } else if (response.ok) {
+      if (response.ok) {
         $("password").value = "";
         $("code").value = "";
         $("code-label").hidden = true;
-        showUser(await response.json());
+        signedInFully(await response.json());
       } else if (!(await passkeySecondFactor(response.clone(), body))) {
         const error = await errorOf(response);
         $("login-error").textContent = error;
@@ -219,18 +227,11 @@ const SCRIPT = `
           $("code").focus();
         }
       }
-    } catch {
-      $("login-error").textContent = "The server could not be reached.";
-    } finally {
-      button.disabled = false;
-    }
+    });
   });
-  $("factor-form").addEventListener("submit", async (event) => {
+  $("factor-form").addEventListener("submit", (event) => {
     event.preventDefault();
-    const button = $("factor-button");
-    button.disabled = true;
-    $("factor-error").textContent = "";
-    try {
+    busy("factor-button", "factor-error", async () => {
       const body = new URLSearchParams({ code: $("factor-code").value });
       const response = await fetch("/api/v1/auth_session/second_factor", { method: "POST", body, credentials: "same-origin" });
       if (response.ok) {
@@ -239,11 +240,7 @@ const SCRIPT = `
       } else {
         $("factor-error").textContent = await errorOf(response);
       }
-    } catch {
-      $("factor-error").textContent = "The server could not be reached.";
-    } finally {
-      button.disabled = false;
-    }
+    });
   });
   for (const id of ["logout-button", "factor-logout"]) {
     $(id).addEventListener("click", async () => {
