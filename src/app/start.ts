@@ -85,6 +85,8 @@ export function startServer(config: Config, options: StartOptions = {}): Running
     data_dir: config.dataDir,
     storage: app.storage,
   });
+  // Out now, not with the next turn's lines: whoever started the server waits for this one.
+  logger.flush?.();
   return {
     app,
     server,

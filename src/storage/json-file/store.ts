@@ -5,7 +5,7 @@
  * files of their own.
  */
 import { type FSWatcher, unlinkSync, watch } from "node:fs";
-import { join } from "node:path";
+import { joinPath } from "../../file-paths.ts";
 import type { BaseRecord } from "../../domain/base.ts";
 import { type BatchOptions, type ReadOptions, type RecordStore, StoreWriteError, type UpdateOptions } from "../record-store.ts";
 import { decideBatch, type Pending } from "./batch.ts";
@@ -27,6 +27,9 @@ export interface StoreTuning {
 
 /** How long a rewrite of a live data file waits, so that a burst of writes shares one. */
 export const LIVE_REWRITE_DELAY_MS = 250;
+
+/** How long after opening a store starts watching its files for other processes' changes. */
+const FOLLOW_DELAY_MS = 50;
 
 /** After a failed read of another process's change: the first look again, and the slowest. */
 const FIRST_RETRY_MS = 20;
@@ -86,7 +89,7 @@ export class JsonFileStore<T extends BaseRecord> implements RecordStore<T> {
   private constructor(options: JsonFileStoreOptions<T>) {
     this.model = options.model;
     this.dataDir = options.dataDir;
-    this.path = join(options.dataDir, dataFileName(options.model));
+    this.path = joinPath(options.dataDir, dataFileName(options.model));
     this.journal = new Journal(`${this.path}.journal`, options.dataDir);
     this.lock = new FileLock(`${this.path}.lock`);
     this.compactMinBytes = options.compactMinBytes ?? 1 << 20;
@@ -108,13 +111,14 @@ export class JsonFileStore<T extends BaseRecord> implements RecordStore<T> {
         store.lock.release();
       }
     }
-    // Watching costs a few ms of set-up that start-up need not wait for; every write catches
-    // up under the lock anyway, and the watcher's first look covers the gap.
-    setImmediate(() => {
+    // Watching costs a few ms of set-up that a starting server's first answers need not wait
+    // for; every write catches up under the lock anyway, and the watcher's first look covers the
+    // gap. Unref'd: a command that is done exits without it.
+    setTimeout(() => {
       if (store.closed) return;
       store.follow();
       store.refresh();
-    });
+    }, FOLLOW_DELAY_MS).unref();
     return store;
   }
 
@@ -312,7 +316,7 @@ export class JsonFileStore<T extends BaseRecord> implements RecordStore<T> {
   private removeLeftoverTemporaryFiles(): void {
     for (const name of leftoverTemporaryFiles(this.dataDir, this.model)) {
       try {
-        unlinkSync(join(this.dataDir, name));
+        unlinkSync(joinPath(this.dataDir, name));
       } catch {
         // Gone already: compaction goes on without it.
       }
