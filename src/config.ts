@@ -3,7 +3,7 @@
  * store and no strategy, so that reading the settings costs nothing else.
  */
 import { metricsListen, type MetricsListen } from "./metrics/settings.ts";
-import { dirname } from "node:path";
+import { folderOf } from "./file-paths.ts";
 import { isCookieName } from "./http/cookies.ts";
 import { type ReturnPolicy, returnPolicy, safeReturnAddress } from "./http/return-address.ts";
 import { type OidcProviderConfig, parseSignIn, SignInSettingError } from "./sign-in-settings.ts";
@@ -135,7 +135,7 @@ export function loadConfig(env: Env, runtime: Runtime = detectRuntime()): Config
     sessionName: parseSessionName(env.SESSION_NAME),
     sessionDuration: parseSessionDuration(env.SESSION_DURATION),
     sessionIdleTimeout: parseWhole("SESSION_IDLE_TIMEOUT", env.SESSION_IDLE_TIMEOUT, 0, 0, "seconds", "0 for no limit"),
-    dataDir: nonEmpty(env.DATA_DIR) ?? (runtime.compiled ? dirname(runtime.execPath) : runtime.cwd),
+    dataDir: nonEmpty(env.DATA_DIR) ?? (runtime.compiled ? folderOf(runtime.execPath) : runtime.cwd),
     cookieSecure: parseFlag("COOKIE_SECURE", env.COOKIE_SECURE),
     cookieDomain,
     webauthnRpId: parseRpId(env.WEBAUTHN_RP_ID),

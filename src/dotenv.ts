@@ -3,7 +3,7 @@
  * current folder's winning); the real environment wins over both.
  */
 import { readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { folderOf, joinPath } from "./file-paths.ts";
 import { ConfigError, type Env, type Runtime } from "./config.ts";
 
 const LINE = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/;
@@ -44,9 +44,9 @@ function unquote(value: string, where: string): string {
  * deployment one works in). From source, the current folder's only.
  */
 export function dotenvPaths(runtime: Runtime): string[] {
-  const here = join(runtime.cwd, ".env");
+  const here = joinPath(runtime.cwd, ".env");
   if (!runtime.compiled) return [here];
-  const beside = join(dirname(runtime.execPath), ".env");
+  const beside = joinPath(folderOf(runtime.execPath), ".env");
   return beside === here ? [here] : [beside, here];
 }
 

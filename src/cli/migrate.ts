@@ -3,7 +3,7 @@
  * PostgreSQL, from one opened store set to another, through the stores' interfaces.
  */
 import { existsSync } from "node:fs";
-import { join } from "node:path";
+import { joinPath } from "../file-paths.ts";
 import { ConfigError, type Env, loadConfig } from "../config.ts";
 import type { BaseRecord } from "../domain/base.ts";
 import type { PasskeyRecord } from "../domain/passkey.ts";
@@ -44,14 +44,14 @@ export async function migrateCommand(argv: readonly string[], env: Env, io: CliI
     if (error instanceof ConfigError) throw usage(error.message.replace(/^DATABASE_URL\b/, "--to").replace(/^DATABASE_SCHEMA\b/, flags.has("schema") ? "--schema" : "DATABASE_SCHEMA"));
     throw error;
   }
-  if (!existsSync(join(config.dataDir, dataFileName("User")))) throw failure(`no ${dataFileName("User")} in ${config.dataDir} (set DATA_DIR)`);
-  const hasSessions = existsSync(join(config.dataDir, dataFileName("UserSession")));
+  if (!existsSync(joinPath(config.dataDir, dataFileName("User")))) throw failure(`no ${dataFileName("User")} in ${config.dataDir} (set DATA_DIR)`);
+  const hasSessions = existsSync(joinPath(config.dataDir, dataFileName("UserSession")));
   // Two store sets, opened from the same settings: the data folder's, and PostgreSQL's.
   const source = openStores({ ...config, databaseUrl: null, redisUrl: null }, hasSessions);
   const target = openStores({ ...config, redisUrl: null }, true);
   try {
     const copied: string[] = [];
-    const hasLinks = existsSync(join(config.dataDir, dataFileName(IDENTITY_MODEL)));
+    const hasLinks = existsSync(joinPath(config.dataDir, dataFileName(IDENTITY_MODEL)));
     // Groups are copied when the data folder has any (the original program's folders have none).
     const hasGroups = (await source.groups.count()) > 0;
     for (const table of tablesToCopy(source, target, { links: hasLinks, groups: hasGroups, totp: hasDataFile(config.dataDir, USER_TOTP_MODEL), passkeys: hasDataFile(config.dataDir, "Passkey") })) copied.push(plural(await copy(table, io), table.noun));
@@ -65,7 +65,7 @@ export async function migrateCommand(argv: readonly string[], env: Env, io: CliI
 
 /** Whether the folder holds a model's records: its data file, or a journal not yet folded into one. */
 function hasDataFile(dataDir: string, model: string): boolean {
-  const file = join(dataDir, dataFileName(model));
+  const file = joinPath(dataDir, dataFileName(model));
   return existsSync(file) || existsSync(`${file}.journal`);
 }
 

@@ -1,6 +1,6 @@
 /** The data folder, checked before use: start-up and the CLI refuse one they could not use. */
 import { accessSync, closeSync, constants, openSync, statSync, unlinkSync, writeSync } from "node:fs";
-import { join } from "node:path";
+import { joinPath } from "../file-paths.ts";
 import { ConfigError } from "../config.ts";
 
 /** For commands that only read: the folder must exist and be readable. */
@@ -33,7 +33,7 @@ export function checkDataDir(dataDir: string): void {
   } catch {
     throw new ConfigError(`DATA_DIR ${dataDir} is not writable`);
   }
-  const probe = join(dataDir, `.session-auth-write-check.${process.pid}.${crypto.randomUUID()}`);
+  const probe = joinPath(dataDir, `.session-auth-write-check.${process.pid}.${crypto.randomUUID()}`);
   try {
     const fd = openSync(probe, "wx", 0o600);
     try {

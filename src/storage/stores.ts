@@ -12,7 +12,7 @@ import type { SessionStore } from "./session-store.ts";
 import { type ChallengeStore, MemoryChallengeStore } from "./challenge-store.ts";
 import { openUserStore, type UserStore } from "./user-store.ts";
 import { existsSync } from "node:fs";
-import { join } from "node:path";
+import { joinPath } from "../file-paths.ts";
 import { IDENTITY_MODEL, type IdentityStore, openIdentityStore } from "./identity-store.ts";
 import { dataFileName } from "./json-file/format.ts";
 import { openPasskeyStore, PASSKEYS_TABLE, type PasskeyStore } from "./passkey-store.ts";
@@ -120,7 +120,7 @@ export function openStores(settings: StoreSettings, withSessions: boolean): Stor
     async removeUser(userId) {
       const removed = await users.remove(userId);
       // The user's identity links go too, wherever there are any (no file is made for none).
-      const links = identities ?? (db !== null || existsSync(join(settings.dataDir, dataFileName(IDENTITY_MODEL))) ? openIdentities() : null);
+      const links = identities ?? (db !== null || existsSync(joinPath(settings.dataDir, dataFileName(IDENTITY_MODEL))) ? openIdentities() : null);
       if (links !== null) await links.removeWhere({ user_id: userId });
       await totp.remove(userId);
       await passkeys.removeWhere({ user_id: userId });

@@ -5,7 +5,7 @@
  * codes are stored as, so that neither use can stand in for the other.
  */
 import { closeSync, fsyncSync, linkSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
-import { join } from "node:path";
+import { joinPath } from "../../file-paths.ts";
 
 export const KEY_FILE = ".totp.key";
 
@@ -31,7 +31,7 @@ export function parseSecretKey(hex: string, source = "SECRET_KEY"): Uint8Array<A
  * neither ever reads a half-written file.
  */
 export function keyFromFile(dataDir: string): Uint8Array<ArrayBuffer> {
-  const path = join(dataDir, KEY_FILE);
+  const path = joinPath(dataDir, KEY_FILE);
   try {
     return parseSecretKey(readFileSync(path, "utf8"), path);
   } catch (error) {

@@ -4,7 +4,7 @@
  * says why. Requests read `current`, which is swapped whole, never edited in place.
  */
 import { readFileSync, watch, type FSWatcher } from "node:fs";
-import { basename, dirname } from "node:path";
+import { folderOf, lastPart } from "../../file-paths.ts";
 import type { Logger } from "../../logger.ts";
 import { AccessRules } from "./access-rules.ts";
 import { parseRulesText, RulesFileError } from "./rules-file.ts";
@@ -84,9 +84,9 @@ export class RulesSource implements RulesHolder {
    */
   watch(): void {
     if (this.watcher !== null) return;
-    const name = basename(this.path);
+    const name = lastPart(this.path);
     try {
-      this.watcher = watch(dirname(this.path), { persistent: false }, (_event, filename) => {
+      this.watcher = watch(folderOf(this.path), { persistent: false }, (_event, filename) => {
         if (filename !== null && filename !== name) return;
         if (this.settle !== null) clearTimeout(this.settle);
         this.settle = setTimeout(() => {

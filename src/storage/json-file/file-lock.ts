@@ -7,7 +7,6 @@
  * blocks anyone. Elsewhere (Windows) the lock is a file created with O_EXCL holding the owner's
  * pid, taken over once that pid no longer runs: that fallback cannot see across PID namespaces.
  */
-import { dlopen, FFIType } from "bun:ffi";
 import { closeSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from "node:fs";
 
 const WAIT_LIMIT_MS = 10_000;
@@ -87,6 +86,9 @@ function loadFlock(): Flock | null {
   flockFunction = null;
   if (process.platform === "win32") return null;
   const libraries = process.platform === "darwin" ? ["libSystem.B.dylib"] : ["libc.so.6", `libc.musl-${process.arch === "arm64" ? "aarch64" : "x86_64"}.so.1`];
+  // Required here, not imported: loading bun:ffi costs a start-up about 2 ms, and a server
+  // that only reads never locks.
+  const { dlopen, FFIType } = require("bun:ffi") as typeof import("bun:ffi");
   for (const library of libraries) {
     try {
       const { symbols } = dlopen(library, { flock: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 } });
