@@ -35,7 +35,7 @@ import { createLogger, type Logger } from "../logger.ts";
 import { openStores, type Stores } from "../storage/stores.ts";
 import { groupsOf as storedGroupsOf } from "../storage/group-store.ts";
 import type { UserStore } from "../storage/user-store.ts";
-import { loginPage, PAGE_SECURITY_HEADERS } from "../web/login-page.ts";
+import { loginPage, pageSecurityHeaders } from "../web/login-page.ts";
 import { AuditTrail, auditingLogger, loggerSink, openAuditTrail, ThrottleNotices } from "../audit.ts";
 import { AppMetrics } from "../metrics/app-metrics.ts";
 import { ErrorResponses } from "./error-responses.ts";
@@ -158,14 +158,14 @@ export class App {
     const access: AccessDeps | null = this.rules === null ? null : { auth, rules: this.rules, groupsOf, hasSecondFactor };
     const verify = verifyHandler(auth, config, { groupsOf, factorsPassed, access });
     for (const method of ["GET", "POST", "PUT", "PATCH", "DELETE"]) this.router.add(method, VERIFY_PATH, verify, PUBLIC);
-    // The page is made once; only a visit with a return address gets one made for it.
-    const page = loginPage(config.authType, null, buttons);
+    // The page is made once, at the first visit; only a visit with a return address gets one made for it.
+    let page: string | null = null;
     this.router.add("GET", "/", ({ request, clientAddress }) => {
       const returnTo = pageReturnAddress(request, config);
-      if (returnTo === null) return html(page, 200, PAGE_SECURITY_HEADERS);
+      if (returnTo === null) return html((page ??= loginPage(config.authType, null, buttons)), 200, pageSecurityHeaders());
       // A signed-in visitor whose return address wants a second factor logs in again, rather than
       // going back there to be sent here again.
-      return andThen(stepUpFor(access, request, returnTo, clientAddress), (stepUp) => html(loginPage(config.authType, returnTo, buttons, stepUp), 200, PAGE_SECURITY_HEADERS));
+      return andThen(stepUpFor(access, request, returnTo, clientAddress), (stepUp) => html(loginPage(config.authType, returnTo, buttons, stepUp), 200, pageSecurityHeaders()));
     }, PUBLIC);
     // Browsers ask for it with every page; there is none, and the question needs no credentials.
     this.router.add("GET", "/favicon.ico", () => new Response(null, { status: 204, headers: { "Cache-Control": "max-age=86400" } }), PUBLIC);

@@ -263,23 +263,31 @@ function sha256Base64(text: string): string {
   return Bun.SHA256.hash(text, "base64");
 }
 
-/** Allows exactly the inline style and script above, nothing from elsewhere, no framing. */
-export const PAGE_SECURITY_HEADERS: Record<string, string> = {
-  "Content-Security-Policy": [
-    "default-src 'none'",
-    `script-src 'sha256-${sha256Base64(SCRIPT)}' 'sha256-${sha256Base64(PASSKEY_SCRIPT)}'`,
-    `style-src 'sha256-${sha256Base64(STYLE)}' 'sha256-${sha256Base64(PASSKEY_STYLE)}'`,
-    "connect-src 'self'",
-    // The QR code of a pending one-time-code secret, drawn by the server.
-    "img-src 'self'",
-    "form-action 'self'",
-    "base-uri 'none'",
-    "frame-ancestors 'none'",
-  ].join("; "),
-  "X-Content-Type-Options": "nosniff",
-  "Referrer-Policy": "no-referrer",
-  "Cache-Control": "no-store",
-};
+let securityHeaders: Record<string, string> | null = null;
+
+/**
+ * Allows exactly the inline style and script above, nothing from elsewhere, no framing. Hashed
+ * at the first page served: start-up need not wait for it.
+ */
+export function pageSecurityHeaders(): Record<string, string> {
+  securityHeaders ??= {
+    "Content-Security-Policy": [
+      "default-src 'none'",
+      `script-src 'sha256-${sha256Base64(SCRIPT)}' 'sha256-${sha256Base64(PASSKEY_SCRIPT)}'`,
+      `style-src 'sha256-${sha256Base64(STYLE)}' 'sha256-${sha256Base64(PASSKEY_STYLE)}'`,
+      "connect-src 'self'",
+      // The QR code of a pending one-time-code secret, drawn by the server.
+      "img-src 'self'",
+      "form-action 'self'",
+      "base-uri 'none'",
+      "frame-ancestors 'none'",
+    ].join("; "),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+  };
+  return securityHeaders;
+}
 
 const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 

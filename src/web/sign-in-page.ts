@@ -8,12 +8,18 @@ const STYLE = "body{margin:0;min-height:100vh;display:grid;place-items:center;fo
 
 const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-export const SIGN_IN_PAGE_HEADERS: Record<string, string> = {
-  "Content-Security-Policy": `default-src 'none'; style-src 'sha256-${Bun.SHA256.hash(STYLE, "base64")}'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
-  "X-Content-Type-Options": "nosniff",
-  "Referrer-Policy": "no-referrer",
-  "Cache-Control": "no-store",
-};
+let pageHeaders: Record<string, string> | null = null;
+
+/** Hashed at the first page served: start-up need not wait for it. */
+function signInPageHeaders(): Record<string, string> {
+  pageHeaders ??= {
+    "Content-Security-Policy": `default-src 'none'; style-src 'sha256-${Bun.SHA256.hash(STYLE, "base64")}'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+  };
+  return pageHeaders;
+}
 
 const TITLES: Record<number, string> = {
   400: "Sign-in failed",
@@ -37,5 +43,5 @@ export function signInProblemPage(status: number, message: string, headers: Reco
 </main></body>
 </html>
 `;
-  return html(body, status, { ...SIGN_IN_PAGE_HEADERS, ...headers });
+  return html(body, status, { ...signInPageHeaders(), ...headers });
 }
