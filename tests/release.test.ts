@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import pkg from "../package.json" with { type: "json" };
 import { nativeTarget, releaseBuild, TARGETS } from "../scripts/release.ts";
+import { SERVER_BUILD_FLAGS } from "../scripts/lib/spawn-server.ts";
 import { tempDir } from "./helpers.ts";
 
 test("the release script's native build runs --version, and SHA256SUMS matches it", () => {
@@ -16,3 +17,7 @@ test("the release script's native build runs --version, and SHA256SUMS matches i
   const sums = readFileSync(join(out, "SHA256SUMS"), "utf8");
   expect(sums).toBe(`${Bun.SHA256.hash(readFileSync(file!), "hex")}  ${basename(file!)}\n`);
 }, 120_000);
+
+test("npm run build, the release and the benchmarks build the executable with the same flags", () => {
+  expect(pkg.scripts.build).toBe(`bun build src/main.ts ${SERVER_BUILD_FLAGS.join(" ")} --outfile dist/session-auth`);
+});

@@ -3,7 +3,8 @@
  * curl transcripts, through a real socket, with no Bun or node_modules on the PATH.
  */
 import { beforeAll, describe, expect, test } from "bun:test";
-import { readdirSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 const root = join(import.meta.dir, "..");
@@ -34,6 +35,20 @@ describe("curl scenarios against the compiled binary", () => {
       expect(exitCode).toBe(0);
       expect(stdout).toContain(`ok: ${script}`);
     }, 60_000);
+  }
+});
+
+test("the binary runs nothing a bunfig.toml in its working folder names: its preload never loads", () => {
+  const dir = mkdtempSync(join(tmpdir(), "session-auth-bunfig-"));
+  try {
+    writeFileSync(join(dir, "bunfig.toml"), 'preload = ["./preloaded.js"]\n');
+    writeFileSync(join(dir, "preloaded.js"), `require("node:fs").writeFileSync(${JSON.stringify(join(dir, "ran"))}, "yes"); console.log("preloaded");\n`);
+    const run = Bun.spawnSync([binary, "--version"], { cwd: dir, env: { PATH: pathWithoutBun }, stdout: "pipe" });
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout.toString()).toMatch(/^session-auth \d+\.\d+\.\d+\n$/);
+    expect(existsSync(join(dir, "ran"))).toBe(false);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 

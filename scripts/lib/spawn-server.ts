@@ -3,8 +3,12 @@ import { join } from "node:path";
 
 export const ROOT = join(import.meta.dir, "..", "..");
 
-/** How the session-auth executable is built (`npm run build`, the release, the benchmarks): one file, no .env read by Bun itself. */
-export const SERVER_BUILD_FLAGS = ["--compile", "--minify", "--bytecode", "--no-compile-autoload-dotenv"] as const;
+/**
+ * How the session-auth executable is built (`npm run build`, the release, the benchmarks): one
+ * file that reads neither a .env (the program reads its own) nor a bunfig.toml where it is started
+ * (whose preload would run code inside the server).
+ */
+export const SERVER_BUILD_FLAGS = ["--compile", "--minify", "--bytecode", "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig"] as const;
 
 /** The server from this checkout's source, run by the current Bun. */
 export const SOURCE_COMMAND = [process.execPath, join(ROOT, "src", "main.ts")];

@@ -8,7 +8,7 @@ import { afterAll, expect, test } from "bun:test";
 import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { BINARY_PATH, buildImage, IMAGE_PORT, IMAGE_USER } from "../../scripts/image.ts";
-import { freePort, ROOT } from "../../scripts/lib/spawn-server.ts";
+import { freePort, ROOT, SERVER_BUILD_FLAGS } from "../../scripts/lib/spawn-server.ts";
 import { tempDir } from "../helpers.ts";
 
 const TOOLS = ["skopeo", "umoci", "unshare", "chroot"].every((tool) => Bun.which(tool) !== null);
@@ -45,7 +45,7 @@ function inRootfs(rootfs: string, args: string[]): string[] {
 test.skipIf(!TOOLS)("the image: skopeo reads it, umoci unpacks it, and its binary serves /api/v1/health from its own root", async () => {
   const dir = tempDir();
   const binary = join(dir, "session-auth");
-  const build = run([process.execPath, "build", join(ROOT, "src/main.ts"), "--compile", "--minify", "--bytecode", "--no-compile-autoload-dotenv", "--outfile", binary]);
+  const build = run([process.execPath, "build", join(ROOT, "src/main.ts"), ...SERVER_BUILD_FLAGS, "--outfile", binary]);
   expect(build.exitCode).toBe(0);
   const layout = join(dir, "image");
   const { manifestDigest } = buildImage(binary, layout, "9.8.7");
