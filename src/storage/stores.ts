@@ -129,8 +129,7 @@ export function openStores(settings: StoreSettings, withSessions: boolean): Stor
     },
     identities: openIdentities,
     async close(options) {
-      await Promise.all([users.close(options), totp.close(options), passkeys.close(options), sessions?.close(options), identities?.close(options)]);
-      await Promise.all([users.close(options), groups.close(options), sessions?.close(options), identities?.close(options)]);
+      await Promise.all([users.close(options), totp.close(options), passkeys.close(options), groups.close(options), sessions?.close(options), identities?.close(options)]);
       await db?.close();
       redis?.close();
     },
