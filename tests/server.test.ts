@@ -5,7 +5,7 @@ import { ConfigError } from "../src/config.ts";
 import { StoreLoadError } from "../src/storage/record-store.ts";
 import { createLogger, silentLogger } from "../src/logger.ts";
 import { startServer } from "../src/app/start.ts";
-import { SOURCE_COMMAND, spawnServer } from "../scripts/lib/spawn-server.ts";
+import { freePort, SOURCE_COMMAND, spawnServer } from "../scripts/lib/spawn-server.ts";
 import { runCli } from "../src/cli.ts";
 import { captureIo } from "./cli/io.ts";
 import { backendEnv, tempDir, testConfig } from "./helpers.ts";
@@ -175,7 +175,35 @@ describe("through a real socket on 127.0.0.1", () => {
     }
   });
 
-  // What Bun says depends on the resolver: unreachable, it is EINVAL; without an answer, ENOENT.
+  test("a port in use on an address of this machine is named as such, not blamed on API_HOST", () => {
+    const first = startServer(testConfig({ API_HOST: "127.0.0.1" }), { logger: silentLogger });
+    try {
+      const port = first.server.port;
+      expect(() => startServer(testConfig({ API_HOST: "127.0.0.1", API_PORT: String(port) }), { logger: silentLogger })).toThrow(new RegExp(`^cannot listen on 127\\.0\\.0\\.1:${port}: (?!API_HOST)`));
+    } finally {
+      void first.stop();
+    }
+  });
+
+  test("a name that does not resolve, with a port of its own: API_HOST is blamed, whatever code Bun's error carries", () => {
+    const port = freePort();
+    for (const code of [undefined, "ENOENT", "EINVAL"]) {
+      const serve = spyOn(Bun, "serve").mockImplementation(() => {
+        throw Object.assign(new Error(code ? `${code}: some words, listen` : `Failed to start server. Is port ${port} in use?`), { code });
+      });
+      try {
+        expect(() => startServer(testConfig({ API_HOST: "not-a-host.invalid", API_PORT: String(port) }), { logger: silentLogger })).toThrow(
+          `cannot listen on not-a-host.invalid:${port}: API_HOST is not an address of this machine`,
+        );
+        // The first call listens as asked; the second tries a free port of the same address.
+        expect(serve.mock.calls.map(([options]) => [options.hostname, options.port])).toEqual([["not-a-host.invalid", port], ["not-a-host.invalid", 0]]);
+      } finally {
+        serve.mockRestore();
+      }
+    }
+  });
+
+  // What Bun says depends on the resolver and on the last system call: EINVAL, ENOENT, none…
   for (const code of ["EADDRNOTAVAIL", "ENOENT", "EINVAL", "ENOTFOUND"]) {
     test(`a listen error ${code} says API_HOST is no address of this machine`, () => {
       const serve = spyOn(Bun, "serve").mockImplementation(() => {
@@ -196,6 +224,22 @@ describe("through a real socket on 127.0.0.1", () => {
     writeFileSync(join(dir, ".db_User.json"), "{oops");
     expect(() => startServer(testConfig({}, dir), { logger: silentLogger })).toThrow(StoreLoadError);
     expect(readFileSync(join(dir, ".db_User.json"), "utf8")).toBe("{oops");
+  });
+
+  test("a data file that stops start-up leaves its port free: the server listens before it loads, and stops listening", () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, ".db_User.json"), "{oops");
+    const port = freePort();
+    const serve = spyOn(Bun, "serve");
+    try {
+      expect(() => startServer(testConfig({ API_PORT: String(port) }, dir), { logger: silentLogger })).toThrow(StoreLoadError);
+      expect(serve).toHaveBeenCalledTimes(1);
+    } finally {
+      serve.mockRestore();
+    }
+    const again = startServer(testConfig({ API_PORT: String(port) }), { logger: silentLogger });
+    expect(again.server.port).toBe(port);
+    void again.stop();
   });
 });
 
