@@ -226,6 +226,18 @@ describe("through a real socket on 127.0.0.1", () => {
     expect(readFileSync(join(dir, ".db_User.json"), "utf8")).toBe("{oops");
   });
 
+  test("once listening, the JIT's policy is the usual one again (the executable starts with a reluctant JIT)", () => {
+    const log: string[] = [];
+    const policy = spyOn(Bun.unsafe, "setJITPolicy").mockImplementation((scale) => void log.push(`policy ${scale}`));
+    try {
+      const running = startServer(testConfig(), { logger: createLogger("text", { out: (text) => log.push(`line ${text.trim()}`), err: () => {} }) });
+      void running.stop();
+    } finally {
+      policy.mockRestore();
+    }
+    expect(log.map((entry) => entry.replace(/ on .*/, ""))).toEqual(["line session-auth listening", "policy 1"]);
+  });
+
   test("a data file that stops start-up leaves its port free: the server listens before it loads, and stops listening", () => {
     const dir = tempDir();
     writeFileSync(join(dir, ".db_User.json"), "{oops");

@@ -86,6 +86,10 @@ export function startServer(config: Config, options: StartOptions = {}): Running
   });
   // Out now, not with the next turn's lines: whoever started the server waits for this one.
   logger.flush?.();
+  // The executable starts with JavaScriptCore's tier-up thresholds scaled up (the build's
+  // --compile-jit-policy): start-up's run-once loops stay in the interpreter, and no JIT
+  // compiler is paged in before the first answer. Serving, the JIT is as usual again.
+  Bun.unsafe.setJITPolicy(1);
   return {
     app,
     server,
