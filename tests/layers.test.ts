@@ -9,7 +9,7 @@ import { ROOT } from "../scripts/lib/spawn-server.ts";
 
 /** Lowest first; a module imports from its own layer or lower ones. */
 const LAYERS: readonly (readonly string[])[] = [
-  ["config.ts", "file-paths.ts", "sign-in-settings.ts", "maybe-promise.ts", "sorted-json.ts", "logger.ts", "audit.ts", "metrics", "dotenv.ts", "http"],
+  ["config.ts", "file-paths.ts", "jit-policy.ts", "sign-in-settings.ts", "maybe-promise.ts", "sorted-json.ts", "logger.ts", "audit.ts", "metrics", "dotenv.ts", "http"],
   ["domain"],
   ["storage"],
   ["sessions"],

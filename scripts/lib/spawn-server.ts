@@ -4,12 +4,11 @@ import { join } from "node:path";
 export const ROOT = join(import.meta.dir, "..", "..");
 
 /**
- * How much more reluctant than usual JavaScriptCore's JIT is until the server listens
- * (src/app/start.ts sets it back to 1): 1k users load without a JIT compiler running (about
- * 3 ms less to the first answer), while a million sessions, loaded in the same loops, still get
- * compiled after their first fifty thousand or so. A thousand would cost that load 0.7 s.
+ * How much more reluctant than usual JavaScriptCore's JIT is until the server listens, or until
+ * it loads a data file large enough to be worth compiling (src/jit-policy.ts): 1k users load
+ * with no JIT compiler running, 3 to 6 ms less to the first answer.
  */
-const START_UP_JIT_POLICY = 100;
+const START_UP_JIT_POLICY = 1000;
 
 /**
  * How the session-auth executable is built (`npm run build`, the release, the benchmarks): one

@@ -2,6 +2,7 @@
 import type { Config } from "../config.ts";
 import { ConfigError } from "../config.ts";
 import { jsonError } from "../http/responses.ts";
+import { useUsualJit } from "../jit-policy.ts";
 import { createLogger, type Logger } from "../logger.ts";
 import { andThen } from "../maybe-promise.ts";
 import { checkDataDir } from "../storage/data-dir.ts";
@@ -86,10 +87,8 @@ export function startServer(config: Config, options: StartOptions = {}): Running
   });
   // Out now, not with the next turn's lines: whoever started the server waits for this one.
   logger.flush?.();
-  // The executable starts with JavaScriptCore's tier-up thresholds scaled up (the build's
-  // --compile-jit-policy): start-up's run-once loops stay in the interpreter, and no JIT
-  // compiler is paged in before the first answer. Serving, the JIT is as usual again.
-  Bun.unsafe.setJITPolicy(1);
+  // Serving, the JIT is as usual again (src/jit-policy.ts).
+  useUsualJit();
   return {
     app,
     server,

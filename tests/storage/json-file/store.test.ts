@@ -1,9 +1,10 @@
-import { describe, expect, test } from "bun:test";
+import { describe, expect, spyOn, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { BaseRecord } from "../../../src/domain/base.ts";
 import { StoreLoadError, StoreWriteError, UniqueConstraintError } from "../../../src/storage/record-store.ts";
 import { JsonFileStore } from "../../../src/storage/json-file/store.ts";
+import { JIT_WORTHY_BYTES } from "../../../src/jit-policy.ts";
 import { readOnDisk, tempDir } from "../../helpers.ts";
 
 interface Thing extends BaseRecord {
@@ -93,6 +94,39 @@ describe("JsonFileStore", () => {
     await Promise.all(Array.from({ length: 200 }, (_, i) => store.save(thing(String(i), `n${i}`))));
     expect(Object.keys(readOnDisk(dir, "Thing")).length).toBe(200);
     expect(readdirSync(dir).filter((f) => f.endsWith(".tmp"))).toEqual([]);
+  });
+
+  test("a data file or journal over JIT_WORTHY_BYTES gets the usual JIT before it loads; smaller ones leave the start-up policy", async () => {
+    const scales: number[] = [];
+    const policy = spyOn(Bun.unsafe, "setJITPolicy").mockImplementation((scale) => void scales.push(scale));
+    try {
+      const records = (count: number) => Array.from({ length: count }, (_, i) => thing(String(i), `${"n".repeat(1000)}${i}`));
+      const large = tempDir();
+      writeFileSync(join(large, ".db_Thing.json"), JSON.stringify(Object.fromEntries(records(1100).map((r) => [r.id, r]))));
+      expect(readFileSync(join(large, ".db_Thing.json")).length).toBeGreaterThan(JIT_WORTHY_BYTES);
+      expect(open(large).count()).toBe(1100);
+      expect(scales).toEqual([1]);
+
+      scales.length = 0;
+      const small = tempDir();
+      const writer = open(small);
+      for (const record of records(900)) await writer.save(record);
+      await writer.close({ compact: false });
+      expect(open(small).count()).toBe(900);
+      expect(scales).toEqual([]);
+
+      // Only a journal: no compaction and no live rewrite fold it in.
+      const journalled = tempDir();
+      const appender = JsonFileStore.open<Thing>({ model: "Thing", dataDir: journalled, compactMinBytes: 1 << 30, liveFileMaxBytes: 0 });
+      for (const record of records(1100)) await appender.save(record);
+      await appender.close({ compact: false });
+      expect(existsSync(join(journalled, ".db_Thing.json"))).toBe(false);
+      expect(readFileSync(join(journalled, ".db_Thing.json.journal")).length).toBeGreaterThan(JIT_WORTHY_BYTES);
+      expect(open(journalled).count()).toBe(1100);
+      expect(scales).toEqual([1]);
+    } finally {
+      policy.mockRestore();
+    }
   });
 
   test("records are frozen so that only save() changes them", async () => {
