@@ -2,7 +2,7 @@
  * `.env` files: KEY=VALUE lines, read next to the executable and in the current folder (the
  * current folder's winning); the real environment wins over both.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { folderOf, joinPath } from "./file-paths.ts";
 import { ConfigError, type Env, type Runtime } from "./config.ts";
 
@@ -60,10 +60,11 @@ export function withDotenv(env: Env, paths: string | readonly string[]): Env {
   return merged;
 }
 
-/** A file's settings; none when it does not exist. */
+/** A file's settings; none when it does not exist (the usual case, told without an error's cost). */
 function readDotenv(path: string): Map<string, string> {
   let text: string;
   try {
+    if (statSync(path, { throwIfNoEntry: false }) === undefined) return new Map();
     text = readFileSync(path, "utf8");
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return new Map();

@@ -143,7 +143,10 @@ export function isRecordObject(value: unknown): value is Record<string, unknown>
 
 export function identity(path: string): FileIdentity | null {
   try {
-    const { ino, size, mtimeMs } = statSync(path);
+    // A store's file is often absent (no passkeys yet): told without an error's cost.
+    const stats = statSync(path, { throwIfNoEntry: false });
+    if (stats === undefined) return null;
+    const { ino, size, mtimeMs } = stats;
     return { ino, size, mtimeMs };
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;

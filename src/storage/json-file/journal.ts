@@ -3,7 +3,7 @@
  * then one JSON line per change. Appends are fsynced before they count; reading applies the
  * complete lines past what was already read and leaves a torn last line for later.
  */
-import { closeSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { JIT_WORTHY_BYTES, useUsualJit } from "../../jit-policy.ts";
 import { StoreLoadError, StoreWriteError } from "../record-store.ts";
 import { isRecordObject, NEWLINE, READ_CHUNK, readJournalId, syncDirectory } from "./format.ts";
@@ -117,6 +117,9 @@ export class Journal {
    * gone or another took its place (another process compacted): the caller reads everything again.
    */
   readNew<T>(apply: (change: JournalChange<T>) => void): ReadOutcome {
+    // No journal known yet, and usually none there (at start-up, after a compaction): asked
+    // without the cost of an error.
+    if (this.read === 0 && statSync(this.path, { throwIfNoEntry: false }) === undefined) return "read";
     let fd: number;
     try {
       fd = openSync(this.path, "r");
