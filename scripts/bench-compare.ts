@@ -7,7 +7,7 @@
  *
  *   npm run bench:compare -- <commit> [<other>]   (BENCH_ROUNDS=7, BENCH_SECONDS=2, BENCH_CONNECTIONS=32)
  */
-import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { writeSessions, writeUsers } from "./lib/seed-data.ts";
@@ -18,9 +18,19 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
 const TARGET = 0.98;
 
-function build(checkout: string, outfile: string): void {
-  const result = Bun.spawnSync([process.execPath, "build", "src/main.ts", ...SERVER_BUILD_FLAGS, "--outfile", outfile], { cwd: checkout, stdout: "pipe", stderr: "pipe" });
+function build(checkout: string, outfile: string, flags: readonly string[] = SERVER_BUILD_FLAGS): void {
+  const result = Bun.spawnSync([process.execPath, "build", "src/main.ts", ...flags, "--outfile", outfile], { cwd: checkout, stdout: "pipe", stderr: "pipe" });
   if (result.exitCode !== 0) throw new Error(`the build in ${checkout} failed: ${result.stderr}`);
+}
+
+/**
+ * The flags a checkout builds itself with (its `npm run build`), so that a commit runs as it
+ * shipped: one from before the JIT policy was reset once listening must not get the policy.
+ */
+function buildFlagsOf(checkout: string): string[] {
+  const script = String((JSON.parse(readFileSync(join(checkout, "package.json"), "utf8")) as { scripts: { build: string } }).scripts.build);
+  const words = script.split(/\s+/);
+  return words.slice(words.indexOf("src/main.ts") + 1, words.indexOf("--outfile"));
 }
 
 /** The binary of `commit`, built in a worktree of its own (removed after), with this tree's node_modules. */
@@ -33,7 +43,7 @@ function buildCommit(commit: string, outfile: string, scratch: string): void {
   git("worktree", "add", "--detach", checkout, commit);
   try {
     symlinkSync(join(ROOT, "node_modules"), join(checkout, "node_modules"));
-    build(checkout, outfile);
+    build(checkout, outfile, buildFlagsOf(checkout));
   } finally {
     git("worktree", "remove", "--force", checkout);
   }
