@@ -3,7 +3,8 @@
  * thresholds scaled up (`--compile-jit-policy`, scripts/lib/spawn-server.ts): code that runs once
  * at start-up stays in the interpreter, and no JIT compiler is paged in before the first answer.
  * The usual policy comes back when the server listens, or earlier, before a data file so large
- * that loading it is worth compiling.
+ * that loading it is worth compiling. A CLI command keeps the start-up policy (its work runs
+ * once too) unless it loads such a file.
  */
 
 /** Bytes of a data file or journal from which loading it gets the usual JIT (some 3,000 users). */
