@@ -6,7 +6,7 @@ export const ROOT = join(import.meta.dir, "..", "..");
 /**
  * How much more reluctant than usual JavaScriptCore's JIT is until the server listens, or until
  * it loads a data file large enough to be worth compiling (src/jit-policy.ts): 1k users load
- * with no JIT compiler running, 3 to 6 ms less to the first answer.
+ * with no JIT compiler running: about 3 ms less to the first answer.
  */
 const START_UP_JIT_POLICY = 1000;
 
