@@ -14,3 +14,8 @@ export const JIT_WORTHY_BYTES = 1 << 20;
 export function useUsualJit(): void {
   Bun.unsafe.setJITPolicy(1);
 }
+
+/** Before loading `bytes` of a data file or journal: the usual JIT when they are worth it. */
+export function beforeLoading(bytes: number): void {
+  if (bytes > JIT_WORTHY_BYTES) useUsualJit();
+}

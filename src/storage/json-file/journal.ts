@@ -4,7 +4,7 @@
  * complete lines past what was already read and leaves a torn last line for later.
  */
 import { closeSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, statSync, unlinkSync, writeSync } from "node:fs";
-import { JIT_WORTHY_BYTES, useUsualJit } from "../../jit-policy.ts";
+import { beforeLoading } from "../../jit-policy.ts";
 import { StoreLoadError, StoreWriteError } from "../record-store.ts";
 import { isRecordObject, NEWLINE, READ_CHUNK, readJournalId, syncDirectory } from "./format.ts";
 
@@ -130,7 +130,7 @@ export class Journal {
     try {
       const { size } = fstatSync(fd);
       if (this.read > 0 && (size < this.read || readJournalId(fd) !== this.id)) return "replaced";
-      if (size - this.read > JIT_WORTHY_BYTES) useUsualJit();
+      beforeLoading(size - this.read);
       let position = this.read;
       let carry = Buffer.alloc(0);
       while (position < size) {

@@ -6,7 +6,7 @@
  */
 import { type FSWatcher, unlinkSync, watch } from "node:fs";
 import { joinPath } from "../../file-paths.ts";
-import { JIT_WORTHY_BYTES, useUsualJit } from "../../jit-policy.ts";
+import { beforeLoading } from "../../jit-policy.ts";
 import type { BaseRecord } from "../../domain/base.ts";
 import { type BatchOptions, type ReadOptions, type RecordStore, StoreWriteError, type UpdateOptions } from "../record-store.ts";
 import { decideBatch, type Pending } from "./batch.ts";
@@ -329,7 +329,7 @@ export class JsonFileStore<T extends BaseRecord> implements RecordStore<T> {
   /** Reads snapshot and journal from scratch. */
   private reload(): void {
     const snapshot = identity(this.path);
-    if (snapshot !== null && snapshot.size > JIT_WORTHY_BYTES) useUsualJit();
+    if (snapshot !== null) beforeLoading(snapshot.size);
     if (snapshot) this.snapshotBytes = readSnapshot(this.path, this.memory);
     else {
       this.memory.clear();
