@@ -36,7 +36,7 @@ export function startServer(config: Config, options: StartOptions = {}): Running
   // until the start-up line. Bun.serve sets off a garbage collection at the next allocation;
   // made now, while the heap is small, it pauses a starting server 2 to 3 ms less than after
   // the users are loaded.
-  let app: App | null = null;
+  let app: App;
   let server: ReturnType<typeof Bun.serve>;
   try {
     server = Bun.serve({
@@ -49,7 +49,7 @@ export function startServer(config: Config, options: StartOptions = {}): Running
       // The app answers every 413 itself, as JSON with its log line: Bun's own limit never applies.
       maxRequestBodySize: Number.MAX_SAFE_INTEGER,
       // Every log line needs it; looked up before any await, while it is cheapest.
-      fetch: (request, server) => app!.handle(request, server.requestIP(request)?.address),
+      fetch: (request, server) => app.handle(request, server.requestIP(request)?.address),
       // Idle connections are closed after this many seconds; headers must arrive within ~10 s.
       idleTimeout: IDLE_TIMEOUT_SECONDS,
       error: () => jsonError(500, "Internal server error"),
